@@ -1,0 +1,206 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { slugify } from '../slug.ts';
+import { upsertAuthor } from '../store/author.repository.ts';
+import type { Database } from '../store/database.ts';
+import { upsertIssue } from '../store/issue.repository.ts';
+import { PARAGRAPH_SEPARATOR } from '../store/model.ts';
+import { upsertNewsletter } from '../store/newsletter.repository.ts';
+import type { Store } from '../store/store.ts';
+import { type ArticleDocument, countWords, DocumentError, parseDocument } from './parse-document.ts';
+
+export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
+const DOCUMENT_EXTENSIONS = new Set(['.txt']);
+
+export type ImportOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface ImportReport {
+  files: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: Array<{ path: string; reason: string }>;
+}
+
+/** The documents that the given paths name: files as given, folders searched for `*.txt`, in name order. */
+export async function collectDocumentPaths(
+  paths: readonly string[],
+): Promise<{ files: string[]; failed: ImportReport['failed'] }> {
+  const files: string[] = [];
+  const failed: ImportReport['failed'] = [];
+  const walk = async (folder: string) => {
+    const entries = await readdir(folder, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && DOCUMENT_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.push(full);
+    }
+  };
+  for (const given of paths) {
+    try {
+      const info = await stat(given);
+      if (info.isDirectory()) await walk(given);
+      else if (info.isFile()) files.push(given);
+      else failed.push({ path: given, reason: 'not a file or folder' });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      failed.push({
+        path: given,
+        reason: code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'permission denied' : String(error),
+      });
+    }
+  }
+  return { files, failed };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function readDocument(file: string): Promise<ArticleDocument> {
+  const info = await stat(file);
+  if (info.size > MAX_DOCUMENT_BYTES) {
+    throw new DocumentError(`larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB: not an article document`);
+  }
+  const bytes = await readFile(file);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new DocumentError('not valid UTF-8 text');
+  }
+  return parseDocument(text);
+}
+
+/** A slug for `text` not yet taken by another article: `base`, else `base-2`, `base-3`, … */
+async function freeArticleSlug(db: Kysely<Database>, text: string): Promise<string> {
+  const base = slugify(text) || 'article';
+  const taken = new Set(
+    (
+      await db
+        .selectFrom('articles')
+        .select('slug')
+        .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+        .execute()
+    ).map((row) => row.slug),
+  );
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+/**
+ * Stores one document in one transaction. The same piece (same headline and publication time)
+ * is updated in place, keeping its id and slug; identical content changes nothing.
+ */
+export async function storeDocument(store: Store, document: ArticleDocument): Promise<ImportOutcome> {
+  return store.db.transaction().execute(async (trx) => {
+    const issueId = document.issueNumber === null ? null : await upsertIssue(trx, document.issueNumber, null);
+    const newsletterId = document.newsletter
+      ? await upsertNewsletter(trx, {
+          slug: slugify(document.newsletter.name) || 'newsletter',
+          name: document.newsletter.name,
+          description: document.newsletter.description,
+        })
+      : null;
+    const authorIds: number[] = [];
+    for (const name of document.authors) {
+      const id = await upsertAuthor(trx, slugify(name) || 'author', name);
+      if (!authorIds.includes(id)) authorIds.push(id);
+    }
+    const fields = {
+      headline: document.headline,
+      standfirst: document.standfirst,
+      body: document.body.join(PARAGRAPH_SEPARATOR),
+      word_count: countWords(document.body),
+      issue_id: issueId,
+      published_at: document.publishedAt,
+      status: 'published' as const,
+      promoted_newsletter_id: newsletterId,
+    };
+    const existing = await trx
+      .selectFrom('articles')
+      .select(['id', 'standfirst', 'body', 'issue_id', 'status', 'promoted_newsletter_id'])
+      .where('headline', '=', document.headline)
+      .where('published_at', '=', document.publishedAt)
+      .executeTakeFirst();
+
+    if (!existing) {
+      const slug = await freeArticleSlug(trx, document.headline);
+      const { id } = await trx
+        .insertInto('articles')
+        .values({ ...fields, slug })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (authorIds.length > 0) {
+        await trx
+          .insertInto('bylines')
+          .values(authorIds.map((authorId, position) => ({ article_id: id, author_id: authorId, position })))
+          .execute();
+      }
+      return 'created';
+    }
+
+    const bylines = await trx
+      .selectFrom('bylines')
+      .select('author_id')
+      .where('article_id', '=', existing.id)
+      .orderBy('position')
+      .execute();
+    const sameByline =
+      bylines.length === authorIds.length && bylines.every((row, index) => row.author_id === authorIds[index]);
+    const sameContent =
+      existing.standfirst === fields.standfirst &&
+      existing.body === fields.body &&
+      existing.issue_id === fields.issue_id &&
+      existing.status === fields.status &&
+      existing.promoted_newsletter_id === fields.promoted_newsletter_id;
+    if (sameByline && sameContent) return 'unchanged';
+
+    await trx
+      .updateTable('articles')
+      .set({ ...fields, updated_at: new Date().toISOString() })
+      .where('id', '=', existing.id)
+      .execute();
+    if (!sameByline) {
+      await trx.deleteFrom('bylines').where('article_id', '=', existing.id).execute();
+      if (authorIds.length > 0) {
+        await trx
+          .insertInto('bylines')
+          .values(authorIds.map((authorId, position) => ({ article_id: existing.id, author_id: authorId, position })))
+          .execute();
+      }
+    }
+    return 'updated';
+  });
+}
+
+export interface ImportOptions {
+  /** Called after each document with how many are done and how many there are. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Imports every document the paths name; a bad document is reported and the rest still land. */
+export async function importDocuments(
+  store: Store,
+  paths: readonly string[],
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  const { files, failed } = await collectDocumentPaths(paths);
+  const report: ImportReport = { files: files.length, created: 0, updated: 0, unchanged: 0, failed };
+  for (const [index, file] of files.entries()) {
+    try {
+      const outcome = await storeDocument(store, await readDocument(file));
+      report[outcome]++;
+    } catch (error) {
+      if (error instanceof DocumentError) {
+        report.failed.push({ path: file, reason: error.message });
+      } else {
+        const code = (error as NodeJS.ErrnoException).code;
+        report.failed.push({ path: file, reason: code === 'EACCES' ? 'permission denied' : `could not be stored: ${String(error)}` });
+      }
+    }
+    options.onProgress?.(index + 1, files.length);
+  }
+  return report;
+}

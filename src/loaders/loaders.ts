@@ -1,0 +1,109 @@
+import DataLoader from 'dataloader';
+import {
+  findArticlesByIds,
+  findArticlesBySlugs,
+  findBylines,
+  type Keyed,
+  listAuthorArticles,
+  listIssueArticles,
+  type PageWindow,
+} from '../store/article.repository.ts';
+import { findAuthorStats, findAuthorsByIds, findAuthorsBySlugs } from '../store/author.repository.ts';
+import {
+  countIssueArticles,
+  findIssueContributors,
+  findIssuesByIds,
+  findIssuesByNumbers,
+} from '../store/issue.repository.ts';
+import type { Article, Author, AuthorStats, Issue, Newsletter } from '../store/model.ts';
+import { findNewslettersByIds } from '../store/newsletter.repository.ts';
+import type { Store } from '../store/store.ts';
+
+/** Results in the order of `keys`, null where the store has no row for a key. */
+function inKeyOrder<K, V>(keys: readonly K[], rows: readonly V[], keyOf: (row: V) => K): (V | null)[] {
+  const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => byKey.get(key) ?? null);
+}
+
+const EMPTY_STATS: AuthorStats = { articleCount: 0, firstPublishedAt: null, lastPublishedAt: null };
+
+type PageLoader = DataLoader<number, Keyed<Article>[]>;
+
+/**
+ * One page of child rows per parent, for every parent in the request, in one statement: a
+ * loader per distinct page window (`first`, `after`), since those are part of the query.
+ */
+function pageLoaders(load: (parentIds: readonly number[], window: PageWindow) => Promise<Map<number, Keyed<Article>[]>>) {
+  const loaders = new Map<string, PageLoader>();
+  return (window: PageWindow): PageLoader => {
+    const cacheKey = JSON.stringify([window.limit, window.after]);
+    let loader = loaders.get(cacheKey);
+    if (!loader) {
+      loader = new DataLoader(async (parentIds) => {
+        const pages = await load(parentIds, window);
+        return parentIds.map((id) => pages.get(id) ?? []);
+      });
+      loaders.set(cacheKey, loader);
+    }
+    return loader;
+  };
+}
+
+/**
+ * The per-request loaders: every lookup that a field makes per parent goes through one of these,
+ * so a page costs the same number of statements whatever its size. Built once per request.
+ */
+export function createLoaders(store: Store, now: string) {
+  const { db } = store;
+  const loaders = {
+    articleById: new DataLoader<number, Article | null>(async (ids) =>
+      inKeyOrder(ids, await findArticlesByIds(db, ids, now), (a) => a.id),
+    ),
+    articleBySlug: new DataLoader<string, Article | null>(async (slugs) =>
+      inKeyOrder(slugs, await findArticlesBySlugs(db, slugs, now), (a) => a.slug),
+    ),
+    issueById: new DataLoader<number, Issue | null>(async (ids) =>
+      inKeyOrder(ids, await findIssuesByIds(db, ids, now), (i) => i.id),
+    ),
+    issueByNumber: new DataLoader<number, Issue | null>(async (numbers) =>
+      inKeyOrder(numbers, await findIssuesByNumbers(db, numbers, now), (i) => i.number),
+    ),
+    authorById: new DataLoader<number, Author | null>(async (ids) =>
+      inKeyOrder(ids, await findAuthorsByIds(db, ids, now), (a) => a.id),
+    ),
+    authorBySlug: new DataLoader<string, Author | null>(async (slugs) =>
+      inKeyOrder(slugs, await findAuthorsBySlugs(db, slugs, now), (a) => a.slug),
+    ),
+    newsletterById: new DataLoader<number, Newsletter | null>(async (ids) =>
+      inKeyOrder(ids, await findNewslettersByIds(db, ids), (n) => n.id),
+    ),
+    bylines: new DataLoader<number, Author[]>(async (articleIds) => {
+      const bylines = await findBylines(db, articleIds);
+      return articleIds.map((id) => bylines.get(id) ?? []);
+    }),
+    issueArticleCount: new DataLoader<number, number>(async (issueIds) => {
+      const counts = await countIssueArticles(db, issueIds, now);
+      return issueIds.map((id) => counts.get(id) ?? 0);
+    }),
+    issueContributors: new DataLoader<number, Author[]>(async (issueIds) => {
+      const contributors = await findIssueContributors(db, issueIds, now);
+      return issueIds.map((id) => contributors.get(id) ?? []);
+    }),
+    authorStats: new DataLoader<number, AuthorStats>(async (authorIds) => {
+      const stats = await findAuthorStats(db, authorIds, now);
+      return authorIds.map((id) => stats.get(id) ?? EMPTY_STATS);
+    }),
+    issueArticles: pageLoaders((ids, window) => listIssueArticles(db, ids, window)),
+    authorArticles: pageLoaders((ids, window) => listAuthorArticles(db, ids, window)),
+    /** Seeds the by-id and by-slug caches with rows that a list already fetched. */
+    primeArticles(articles: readonly Article[]) {
+      for (const article of articles) {
+        loaders.articleById.prime(article.id, article);
+        loaders.articleBySlug.prime(article.slug, article);
+      }
+    },
+  };
+  return loaders;
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,54 @@
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
+import type { Context } from '../context.ts';
+
+function invalidId(globalID: string): GraphQLError {
+  return new GraphQLError(`Invalid ID ${JSON.stringify(globalID.slice(0, 100))}: not an id that this API issued`, {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+}
+
+export function decodeGlobalID(globalID: string): { typename: string; id: string } {
+  if (globalID.length > 200 || !/^[A-Za-z0-9+/_-]+=*$/.test(globalID)) throw invalidId(globalID);
+  const decoded = Buffer.from(globalID, 'base64').toString('utf8');
+  const match = /^([A-Za-z]+):([1-9][0-9]{0,15})$/.exec(decoded);
+  if (!match?.[1] || !match[2]) throw invalidId(globalID);
+  return { typename: match[1], id: match[2] };
+}
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  Scalars: {
+    DateTime: { Input: string; Output: string };
+    Date: { Input: string; Output: string };
+  };
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Connection: { totalCount: () => Promise<number> };
+}>({
+  plugins: [RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesQueryOptions: false,
+    decodeGlobalID,
+    nodeTypeOptions: { description: 'An object with an opaque global id; `Query.node` resolves every one of them.' },
+    pageInfoTypeOptions: { description: 'Where a page sits in its connection, and the cursors to ask for the next one.' },
+    nodeQueryOptions: { description: 'Any object by its global id; null when there is none that you may read.' },
+    idFieldOptions: { description: 'An opaque global id.' },
+    cursorFieldOptions: { description: 'Pass as `after` to continue after this edge.' },
+    hasNextPageFieldOptions: { description: 'Whether more items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'Whether items precede this page (true when `after` was given).' },
+    startCursorFieldOptions: { description: 'The cursor of the first edge of the page.' },
+    endCursorFieldOptions: { description: 'The cursor of the last edge: pass it as `after` for the next page.' },
+    edgesFieldOptions: { nullable: false, description: 'The items of this page, each with its cursor.' },
+    nodeFieldOptions: { nullable: false, description: 'The item.' },
+    pageInfoFieldOptions: { description: 'Paging information for this page.' },
+  },
+});
+
+builder.queryType({ description: 'Reading the publication: articles, print issues, authors and newsletters.' });
+builder.mutationType({ description: 'Newsletter sign-ups.' });

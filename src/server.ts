@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
+import { loadDemoContentIfEmpty } from './seed/demo.ts';
+import { migrateToLatest } from './store/migrate.ts';
+import { openStore, type Store } from './store/store.ts';
+import { createMastheadYoga } from './yoga.ts';
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** Opens and migrates the store, loads the demo corpus where configured, and listens. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const metrics = new Metrics();
+  const store = openStore(config.store, metrics);
+  try {
+    const applied = await migrateToLatest(store);
+    if (applied.length > 0) logger.info(`store migrated: ${applied.join(', ')}`);
+    if (config.demoContent) {
+      const loaded = await loadDemoContentIfEmpty(store);
+      if (loaded) logger.info(`the store was empty: loaded the demo corpus (${loaded.articles} articles)`);
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const yoga = createMastheadYoga({ store, config, metrics, logger });
+  const server: Server = createServer(yoga);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
+  return {
+    url,
+    store,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,338 @@
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import type { Database } from './database.ts';
+import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
+import { type Article, type Author, type KeysetValue, PARAGRAPH_SEPARATOR, toIso } from './model.ts';
+import type { Dialect } from './store.ts';
+
+/** A row of a page and the keyset values that a cursor pointing at it carries. */
+export interface Keyed<T> {
+  node: T;
+  key: KeysetValue[];
+}
+
+export type ArticleOrder = 'PUBLISHED_AT_DESC' | 'PUBLISHED_AT_ASC';
+
+export interface ArticleFilter {
+  issueNumber?: number | null;
+  authorSlug?: string | null;
+  /** Strictly after this ISO time. */
+  publishedAfter?: string | null;
+  /** Strictly before this ISO time. */
+  publishedBefore?: string | null;
+}
+
+export interface PageWindow {
+  after: readonly KeysetValue[] | null;
+  limit: number;
+  /** The reader's clock: pieces published later than this are not public yet. */
+  now: string;
+}
+
+const articleColumns = [
+  'articles.id',
+  'articles.slug',
+  'articles.headline',
+  'articles.standfirst',
+  'articles.body',
+  'articles.word_count',
+  'articles.issue_id',
+  'articles.published_at',
+  'articles.status',
+  'articles.promoted_newsletter_id',
+] as const;
+
+interface ArticleColumns {
+  id: number;
+  slug: string;
+  headline: string;
+  standfirst: string | null;
+  body: string;
+  word_count: number;
+  issue_id: number | null;
+  published_at: Date | string;
+  status: Article['status'];
+  promoted_newsletter_id: number | null;
+}
+
+export function toArticle(row: ArticleColumns): Article {
+  return {
+    id: row.id,
+    slug: row.slug,
+    headline: row.headline,
+    standfirst: row.standfirst,
+    body: row.body === '' ? [] : row.body.split(PARAGRAPH_SEPARATOR),
+    wordCount: row.word_count,
+    issueId: row.issue_id,
+    publishedAt: toIso(row.published_at),
+    status: row.status,
+    promotedNewsletterId: row.promoted_newsletter_id,
+  };
+}
+
+/** Public pieces: published, and whose publication time has come. */
+export function isPublic(now: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref('articles.status')} = 'published' and ${sql.ref('articles.published_at')} <= ${now})`;
+}
+
+const byPublishedAt = (direction: 'asc' | 'desc'): SortKey[] => [
+  { expression: sql.ref('articles.published_at'), direction },
+  { expression: sql.ref('articles.id'), direction },
+];
+const RUNNING_ORDER = byPublishedAt('asc');
+const NEWEST_FIRST = byPublishedAt('desc');
+const ARTICLE_ORDERS: Record<ArticleOrder, SortKey[]> = {
+  PUBLISHED_AT_DESC: NEWEST_FIRST,
+  PUBLISHED_AT_ASC: RUNNING_ORDER,
+};
+
+const publishedAtKey = (article: Article): KeysetValue[] => [article.publishedAt, article.id];
+
+export async function findArticlesByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Article[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('articles')
+    .select(articleColumns)
+    .where('articles.id', 'in', ids)
+    .where(isPublic(now))
+    .execute();
+  return rows.map(toArticle);
+}
+
+export async function findArticlesBySlugs(
+  db: Kysely<Database>,
+  slugs: readonly string[],
+  now: string,
+): Promise<Article[]> {
+  if (slugs.length === 0) return [];
+  const rows = await db
+    .selectFrom('articles')
+    .select(articleColumns)
+    .where('articles.slug', 'in', slugs)
+    .where(isPublic(now))
+    .execute();
+  return rows.map(toArticle);
+}
+
+function applyFilter<O>(
+  query: SelectQueryBuilder<Database, 'articles', O>,
+  filter: ArticleFilter,
+): SelectQueryBuilder<Database, 'articles', O> {
+  let q = query;
+  if (filter.issueNumber != null) {
+    const issueNumber = filter.issueNumber;
+    q = q.where('articles.issue_id', '=', (eb) =>
+      eb.selectFrom('issues').select('issues.id').where('issues.number', '=', issueNumber),
+    );
+  }
+  if (filter.authorSlug != null) {
+    const authorSlug = filter.authorSlug;
+    q = q.where('articles.id', 'in', (eb) =>
+      eb
+        .selectFrom('bylines')
+        .innerJoin('authors', 'authors.id', 'bylines.author_id')
+        .select('bylines.article_id')
+        .where('authors.slug', '=', authorSlug),
+    );
+  }
+  if (filter.publishedAfter != null) q = q.where('articles.published_at', '>', filter.publishedAfter);
+  if (filter.publishedBefore != null) q = q.where('articles.published_at', '<', filter.publishedBefore);
+  return q;
+}
+
+export async function listArticles(
+  db: Kysely<Database>,
+  options: PageWindow & { filter: ArticleFilter; order: ArticleOrder },
+): Promise<Keyed<Article>[]> {
+  const keys = ARTICLE_ORDERS[options.order];
+  const { after } = options;
+  const rows = await applyFilter(db.selectFrom('articles').select(articleColumns).where(isPublic(options.now)), options.filter)
+    .$if(after !== null, (q) => q.where(keysetAfter(keys, after ?? [])))
+    .orderBy(orderByKeys(keys))
+    .limit(options.limit)
+    .execute();
+  return rows.map((row) => {
+    const node = toArticle(row);
+    return { node, key: publishedAtKey(node) };
+  });
+}
+
+export async function countArticles(db: Kysely<Database>, filter: ArticleFilter, now: string): Promise<number> {
+  const row = await applyFilter(
+    db
+      .selectFrom('articles')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where(isPublic(now)),
+    filter,
+  ).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+function groupByParent(rows: Array<ArticleColumns & { parent_id: number }>): Map<number, Keyed<Article>[]> {
+  const pages = new Map<number, Keyed<Article>[]>();
+  for (const row of rows) {
+    const node = toArticle(row);
+    const page = pages.get(row.parent_id) ?? [];
+    page.push({ node, key: publishedAtKey(node) });
+    pages.set(row.parent_id, page);
+  }
+  return pages;
+}
+
+/** One page of each issue's pieces in running order (publication time, then import order), in one statement. */
+export async function listIssueArticles(
+  db: Kysely<Database>,
+  issueIds: readonly number[],
+  window: PageWindow,
+): Promise<Map<number, Keyed<Article>[]>> {
+  if (issueIds.length === 0) return new Map();
+  const { after } = window;
+  const ranked = db
+    .selectFrom('articles')
+    .select([
+      ...articleColumns,
+      sql<number>`articles.issue_id`.as('parent_id'),
+      sql<number>`row_number() over (partition by articles.issue_id order by ${orderByKeys(RUNNING_ORDER)})`.as('rn'),
+    ])
+    .where('articles.issue_id', 'in', issueIds)
+    .where(isPublic(window.now))
+    .$if(after !== null, (q) => q.where(keysetAfter(RUNNING_ORDER, after ?? [])));
+  const rows = await db
+    .selectFrom(ranked.as('ranked'))
+    .selectAll()
+    .where('ranked.rn', '<=', window.limit)
+    .orderBy('ranked.parent_id')
+    .orderBy('ranked.rn')
+    .execute();
+  return groupByParent(rows);
+}
+
+/** One page of each author's pieces, newest first, in one statement. */
+export async function listAuthorArticles(
+  db: Kysely<Database>,
+  authorIds: readonly number[],
+  window: PageWindow,
+): Promise<Map<number, Keyed<Article>[]>> {
+  if (authorIds.length === 0) return new Map();
+  const { after } = window;
+  const ranked = db
+    .selectFrom('bylines')
+    .innerJoin('articles', 'articles.id', 'bylines.article_id')
+    .select([
+      ...articleColumns,
+      'bylines.author_id as parent_id',
+      sql<number>`row_number() over (partition by bylines.author_id order by ${orderByKeys(NEWEST_FIRST)})`.as('rn'),
+    ])
+    .where('bylines.author_id', 'in', authorIds)
+    .where(isPublic(window.now))
+    .$if(after !== null, (q) => q.where(keysetAfter(NEWEST_FIRST, after ?? [])));
+  const rows = await db
+    .selectFrom(ranked.as('ranked'))
+    .selectAll()
+    .where('ranked.rn', '<=', window.limit)
+    .orderBy('ranked.parent_id')
+    .orderBy('ranked.rn')
+    .execute();
+  return groupByParent(rows);
+}
+
+/** Authors of each article, in byline order. */
+export async function findBylines(
+  db: Kysely<Database>,
+  articleIds: readonly number[],
+): Promise<Map<number, Author[]>> {
+  const bylines = new Map<number, Author[]>();
+  if (articleIds.length === 0) return bylines;
+  const rows = await db
+    .selectFrom('bylines')
+    .innerJoin('authors', 'authors.id', 'bylines.author_id')
+    .select(['bylines.article_id', 'authors.id', 'authors.slug', 'authors.name'])
+    .where('bylines.article_id', 'in', articleIds)
+    .orderBy('bylines.article_id')
+    .orderBy('bylines.position')
+    .execute();
+  for (const row of rows) {
+    const authors = bylines.get(row.article_id) ?? [];
+    authors.push({ id: row.id, slug: row.slug, name: row.name });
+    bylines.set(row.article_id, authors);
+  }
+  return bylines;
+}
+
+// Words too common to search for. PostgreSQL's english configuration drops these itself; dropping
+// them here too keeps both stores' answers alike (and makes "and", "or", "not" plain words).
+const STOP_WORDS = new Set(
+  'a an and are as at be but by for from has have he her his i if in into is it its no not of on or our she so such that the their them then there these they this to was we were what when which who will with you'.split(
+    ' ',
+  ),
+);
+
+/**
+ * The words of a search, as plain terms: letters and digits only, so that no query syntax of
+ * either store (FTS5 operators, tsquery operators, quotes, column filters) can reach it.
+ */
+export function searchTerms(query: string): string[] {
+  const terms = (query.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [])
+    .map((term) => term.slice(0, 64).toLowerCase())
+    .filter((term) => !STOP_WORDS.has(term));
+  return [...new Set(terms)].slice(0, 32);
+}
+
+
+
+function searchMatches(db: Kysely<Database>, dialect: Dialect, terms: readonly string[]) {
+  if (dialect === 'sqlite') {
+    const match = terms.map((term) => `"${term}"`).join(' ');
+    // bm25 is lower for better matches; negated, higher is better on both stores.
+    return db
+      .selectFrom(sql<{ id: number; score: number }>`(
+        select rowid as id, -bm25(article_search, 10.0, 4.0, 1.0) as score
+        from article_search where article_search match ${match}
+      )`.as('matches'))
+      .innerJoin('articles', 'articles.id', 'matches.id');
+  }
+  return db
+    .selectFrom(sql<{ id: number; score: number }>`(
+      select id, ts_rank(search_vector, query, 1)::float8 as score
+      from articles, plainto_tsquery('english', ${terms.join(' ')}) as query
+      where search_vector @@ query
+    )`.as('matches'))
+    .innerJoin('articles', 'articles.id', 'matches.id');
+}
+
+const BEST_MATCH_FIRST: SortKey[] = [
+  { expression: sql.ref('matches.score'), direction: 'desc' },
+  { expression: sql.ref('articles.id'), direction: 'asc' },
+];
+
+/** Full-text search over headline, standfirst and body, best match first. */
+export async function searchArticles(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  terms: readonly string[],
+  window: PageWindow,
+): Promise<Keyed<Article>[]> {
+  if (terms.length === 0) return [];
+  const { after } = window;
+  const rows = await searchMatches(db, dialect, terms)
+    .select([...articleColumns, 'matches.score'])
+    .where(isPublic(window.now))
+    .$if(after !== null, (q) => q.where(keysetAfter(BEST_MATCH_FIRST, after ?? [])))
+    .orderBy(orderByKeys(BEST_MATCH_FIRST))
+    .limit(window.limit)
+    .execute();
+  return rows.map((row) => ({ node: toArticle(row), key: [row.score, row.id] }));
+}
+
+export async function countSearchResults(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  terms: readonly string[],
+  now: string,
+): Promise<number> {
+  if (terms.length === 0) return 0;
+  const row = await searchMatches(db, dialect, terms)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where(isPublic(now))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}

@@ -1,0 +1,153 @@
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { isPublic, type Keyed, type PageWindow } from './article.repository.ts';
+import type { Database } from './database.ts';
+import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
+import { type Author, type AuthorStats, toIsoOrNull } from './model.ts';
+
+export type AuthorOrder = 'NAME_ASC' | 'ARTICLE_COUNT_DESC' | 'LAST_PUBLISHED_DESC';
+
+const authorColumns = ['authors.id', 'authors.slug', 'authors.name'] as const;
+
+const toAuthor = (row: { id: number; slug: string; name: string }): Author => ({
+  id: row.id,
+  slug: row.slug,
+  name: row.name,
+});
+
+/** An author is public once one of their pieces is. */
+function hasPublicArticle(now: string) {
+  return (eb: ExpressionBuilder<Database, 'authors'>) =>
+    eb.exists(
+      eb
+        .selectFrom('bylines')
+        .innerJoin('articles', 'articles.id', 'bylines.article_id')
+        .select(sql`1`.as('one'))
+        .whereRef('bylines.author_id', '=', 'authors.id')
+        .where(isPublic(now)),
+    );
+}
+
+/** Per author: how many public pieces, and the first and last publication times. */
+function statsQuery(db: Kysely<Database>, now: string) {
+  return db
+    .selectFrom('bylines')
+    .innerJoin('articles', 'articles.id', 'bylines.article_id')
+    .select([
+      'bylines.author_id',
+      (eb) => eb.fn.countAll<number>().as('article_count'),
+      (eb) => eb.fn.min('articles.published_at').as('first_published_at'),
+      (eb) => eb.fn.max('articles.published_at').as('last_published_at'),
+    ])
+    .where(isPublic(now))
+    .groupBy('bylines.author_id');
+}
+
+export async function findAuthorsByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Author[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('authors')
+    .select(authorColumns)
+    .where('authors.id', 'in', ids)
+    .where(hasPublicArticle(now))
+    .execute();
+  return rows.map(toAuthor);
+}
+
+export async function findAuthorsBySlugs(
+  db: Kysely<Database>,
+  slugs: readonly string[],
+  now: string,
+): Promise<Author[]> {
+  if (slugs.length === 0) return [];
+  const rows = await db
+    .selectFrom('authors')
+    .select(authorColumns)
+    .where('authors.slug', 'in', slugs)
+    .where(hasPublicArticle(now))
+    .execute();
+  return rows.map(toAuthor);
+}
+
+const NAME_ASC: SortKey[] = [
+  { expression: sql.ref('authors.sort_name'), direction: 'asc' },
+  { expression: sql.ref('authors.id'), direction: 'asc' },
+];
+const ARTICLE_COUNT_DESC: SortKey[] = [
+  { expression: sql.ref('stats.article_count'), direction: 'desc' },
+  { expression: sql.ref('authors.id'), direction: 'asc' },
+];
+const LAST_PUBLISHED_DESC: SortKey[] = [
+  { expression: sql.ref('stats.last_published_at'), direction: 'desc' },
+  { expression: sql.ref('authors.id'), direction: 'asc' },
+];
+
+export async function listAuthors(
+  db: Kysely<Database>,
+  options: PageWindow & { order: AuthorOrder },
+): Promise<Keyed<Author>[]> {
+  const { after, limit, now, order } = options;
+  if (order === 'NAME_ASC') {
+    const rows = await db
+      .selectFrom('authors')
+      .select([...authorColumns, 'authors.sort_name'])
+      .where(hasPublicArticle(now))
+      .$if(after !== null, (q) => q.where(keysetAfter(NAME_ASC, after ?? [])))
+      .orderBy(orderByKeys(NAME_ASC))
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ node: toAuthor(row), key: [row.sort_name, row.id] }));
+  }
+  const keys = order === 'ARTICLE_COUNT_DESC' ? ARTICLE_COUNT_DESC : LAST_PUBLISHED_DESC;
+  const rows = await db
+    .selectFrom('authors')
+    .innerJoin(statsQuery(db, now).as('stats'), 'stats.author_id', 'authors.id')
+    .select([...authorColumns, 'stats.article_count', 'stats.last_published_at'])
+    .$if(after !== null, (q) => q.where(keysetAfter(keys, after ?? [])))
+    .orderBy(orderByKeys(keys))
+    .limit(limit)
+    .execute();
+  return rows.map((row) => {
+    const first: string | number =
+      order === 'ARTICLE_COUNT_DESC' ? Number(row.article_count) : (toIsoOrNull(row.last_published_at) ?? '');
+    return { node: toAuthor(row), key: [first, row.id] };
+  });
+}
+
+export async function countAuthors(db: Kysely<Database>, now: string): Promise<number> {
+  const row = await db
+    .selectFrom('authors')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where(hasPublicArticle(now))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function findAuthorStats(
+  db: Kysely<Database>,
+  authorIds: readonly number[],
+  now: string,
+): Promise<Map<number, AuthorStats>> {
+  if (authorIds.length === 0) return new Map();
+  const rows = await statsQuery(db, now).where('bylines.author_id', 'in', authorIds).execute();
+  return new Map(
+    rows.map((row) => [
+      row.author_id,
+      {
+        articleCount: Number(row.article_count),
+        firstPublishedAt: toIsoOrNull(row.first_published_at),
+        lastPublishedAt: toIsoOrNull(row.last_published_at),
+      },
+    ]),
+  );
+}
+
+/** The author with this slug, created with this name if new; their id. */
+export async function upsertAuthor(db: Kysely<Database>, slug: string, name: string): Promise<number> {
+  await db
+    .insertInto('authors')
+    .values({ slug, name, sort_name: name.toLowerCase() })
+    .onConflict((oc) => oc.column('slug').doNothing())
+    .execute();
+  const row = await db.selectFrom('authors').select('id').where('slug', '=', slug).executeTakeFirstOrThrow();
+  return row.id;
+}

@@ -1,0 +1,30 @@
+import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as initial from './migrations/2026-11-25T00-initial.ts';
+import type { Store } from './store.ts';
+
+const migrations: Record<string, Migration> = {
+  '2026-11-25T00-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Brings the store's schema up to date. Each run is one transaction, so a failing migration
+ * leaves the store as it was. Several processes may call this at once: PostgreSQL serialises
+ * them with Kysely's advisory lock; on SQLite a process that loses the race for the write lock
+ * retries, finds the work done, and applies nothing.
+ */
+export async function migrateToLatest(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (!isBusy(error) || attempt >= 50) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+  }
+}

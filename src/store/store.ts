@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { StoreLocation } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Database } from './database.ts';
+
+export type Dialect = StoreLocation['dialect'];
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Resolves when the store answers a trivial statement. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// PostgreSQL hands back bigint (counts) as strings and DATE as a local-midnight Date: we want
+// numbers and the calendar date as written.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+
+function openSqlite(file: string): SqliteDatabase.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const database = new SqliteDatabase(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  database.pragma('synchronous = NORMAL');
+  return database;
+}
+
+export function openStore(location: StoreLocation, metrics: Metrics): Store {
+  const log = (event: LogEvent) => {
+    metrics.storeQueries.inc();
+    if (event.level === 'error') metrics.storeErrors.inc();
+  };
+  if (location.dialect === 'sqlite') {
+    const database = openSqlite(location.file);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log });
+    return {
+      db,
+      dialect: 'sqlite',
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      close: () => db.destroy(),
+    };
+  }
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+  });
+  // An idle client that loses its connection must not take the process down with it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+  return {
+    db,
+    dialect: 'postgres',
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

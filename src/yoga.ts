@@ -1,0 +1,58 @@
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from './config.ts';
+import { type Context, createContext } from './context.ts';
+import { useOperationalEndpoints } from './http/endpoints.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { schema } from './schema/index.ts';
+import type { Store } from './store/store.ts';
+
+export interface YogaDependencies {
+  store: Store;
+  config: Config;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const DEFAULT_QUERY = `# Welcome to Masthead. Try the latest print issue:
+{
+  latestIssue {
+    number
+    articleCount
+    articles(first: 5) {
+      edges { node { headline publishedAt authors { name } } }
+    }
+  }
+}
+`;
+
+/** The GraphQL server, apart from any listener: tests call `yoga.fetch` on it directly. */
+export function createMastheadYoga({
+  store,
+  config,
+  metrics,
+  logger,
+}: YogaDependencies): YogaServerInstance<Record<string, never>, Context> {
+  return createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: logger,
+    graphiql: { title: 'Masthead', defaultQuery: DEFAULT_QUERY },
+    context: () => {
+      metrics.graphqlRequests.inc();
+      return createContext(store, config);
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const masked = maskError(error, message, false);
+        if (masked !== error) {
+          metrics.graphqlErrors.inc();
+          logger.error('internal error while executing an operation:', (error as { originalError?: unknown }).originalError ?? error);
+        }
+        return masked;
+      },
+    },
+    plugins: [useOperationalEndpoints(store, metrics)],
+  });
+}

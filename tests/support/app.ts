@@ -1,0 +1,87 @@
+import type { Config } from '../../src/config.ts';
+import { importDocuments } from '../../src/importer/import-documents.ts';
+import type { Logger } from '../../src/logger.ts';
+import { Metrics } from '../../src/metrics.ts';
+import type { CorpusSize } from '../../src/seed/corpus.ts';
+import { seedCorpus } from '../../src/seed/seed.ts';
+import { migrateToLatest } from '../../src/store/migrate.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
+import { createMastheadYoga } from '../../src/yoga.ts';
+import { createThrowawayStore } from './store.ts';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string } }>;
+}
+
+export const silentLogger: Logger & { errors: unknown[][] } = {
+  errors: [],
+  debug() {},
+  info() {},
+  warn() {},
+  error(...args: unknown[]) {
+    silentLogger.errors.push(args);
+  },
+};
+
+export interface TestApp {
+  store: Store;
+  metrics: Metrics;
+  databaseUrl: string;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Statements that `work` sends to the store. */
+  statementsFor(work: () => Promise<unknown>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A migrated throwaway store behind the real Yoga instance, optionally seeded or with imported documents. */
+export async function createTestApp(
+  options: { seed?: CorpusSize; documents?: string[]; config?: Partial<Config> } = {},
+): Promise<TestApp> {
+  const throwaway = await createThrowawayStore();
+  const metrics = new Metrics();
+  const store = openStore(throwaway.location, metrics);
+  await migrateToLatest(store);
+  if (options.seed) await seedCorpus(store, options.seed);
+  if (options.documents) {
+    const report = await importDocuments(store, options.documents);
+    if (report.failed.length > 0) throw new Error(`fixture import failed: ${JSON.stringify(report.failed)}`);
+  }
+  const config: Config = {
+    port: 0,
+    host: '127.0.0.1',
+    store: throwaway.location,
+    demoContent: false,
+    maxPageSize: 100,
+    ...options.config,
+  };
+  const yoga = createMastheadYoga({ store, config, metrics, logger: silentLogger });
+  const fetch = (path: string, init?: RequestInit) =>
+    Promise.resolve(yoga.fetch(new URL(path, 'http://masthead.test'), init ?? {}));
+  return {
+    store,
+    metrics,
+    databaseUrl: throwaway.databaseUrl,
+    fetch,
+    async graphql<T>(query: string, variables?: Record<string, unknown>) {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+      return { status: response.status, ...body };
+    },
+    async statementsFor(work) {
+      const before = metrics.storeQueries.get();
+      await work();
+      return metrics.storeQueries.get() - before;
+    },
+    async close() {
+      await store.close();
+      await throwaway.drop();
+    },
+  };
+}
