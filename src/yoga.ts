@@ -1,6 +1,7 @@
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -53,6 +54,6 @@ export function createMastheadYoga({
         return masked;
       },
     },
-    plugins: [useOperationalEndpoints(store, metrics)],
+    plugins: [useOperationalEndpoints(store, metrics), useClientErrorStatus()],
   });
 }

@@ -1,14 +1,16 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
-import { DocumentError } from '../importer/parse-document.ts';
-import { importDocuments } from '../importer/import-documents.ts';
-import { createLogger } from '../logger.ts';
-import { Metrics } from '../metrics.ts';
-import { DEMO_CORPUS } from '../seed/demo.ts';
-import { seedCorpus, StoreNotEmptyError } from '../seed/seed.ts';
-import { startServer } from '../server.ts';
-import { migrateToLatest } from '../store/migrate.ts';
-import { openStore, type Store } from '../store/store.ts';
+import { DEMO_CORPUS } from '../seed/demo-corpus.ts';
+import type { Store } from '../store/store.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, parseFlags, UsageError } from './usage.ts';
+
+// Commands load what they use when they run: `--help` and a bad setting answer at once, and
+// only `serve` pays for loading the GraphQL server.
+
+
+/** An error whose message is meant for the user as it stands: no stack, exit 1. */
+function isUserFacing(error: unknown): error is Error {
+  return error instanceof Error && (error.name === 'StoreNotEmptyError' || error.name === 'DocumentError');
+}
 
 const USAGE: Record<string, string> = {
   main: `Usage: masthead <command> [options]
@@ -51,6 +53,11 @@ Options:
 type Out = { out: (text: string) => void; err: (text: string) => void };
 
 async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+  const [{ Metrics }, { openStore }, { migrateToLatest }] = await Promise.all([
+    import('../metrics.ts'),
+    import('../store/store.ts'),
+    import('../store/migrate.ts'),
+  ]);
   const store = openStore(config.store, new Metrics());
   try {
     await migrateToLatest(store);
@@ -64,6 +71,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   const { values } = parseFlags(args, {});
   if (values.help) return (io.out(USAGE.serve ?? ''), EXIT_OK);
   const config = loadConfig();
+  const [{ createLogger }, { startServer }] = await Promise.all([import('../logger.ts'), import('../server.ts')]);
   const logger = createLogger();
   const server = await startServer(config, logger);
   await new Promise<void>((resolve) => {
@@ -82,6 +90,11 @@ async function migrate(args: string[], io: Out): Promise<number> {
   const { values } = parseFlags(args, {});
   if (values.help) return (io.out(USAGE.migrate ?? ''), EXIT_OK);
   const config = loadConfig();
+  const [{ Metrics }, { openStore }, { migrateToLatest }] = await Promise.all([
+    import('../metrics.ts'),
+    import('../store/store.ts'),
+    import('../store/migrate.ts'),
+  ]);
   const store = openStore(config.store, new Metrics());
   try {
     const applied = await migrateToLatest(store);
@@ -97,6 +110,7 @@ async function importCommand(args: string[], io: Out): Promise<number> {
   if (values.help) return (io.out(USAGE.import ?? ''), EXIT_OK);
   if (positionals.length === 0) throw new UsageError('import needs at least one file or folder');
   const config = loadConfig();
+  const { importDocuments } = await import('../importer/import-documents.ts');
   const started = Date.now();
   let lastProgress = 0;
   const report = await withStore(config, (store) =>
@@ -135,6 +149,7 @@ async function seed(args: string[], io: Out): Promise<number> {
     seed: integerFlag('seed', values.seed, DEMO_CORPUS.seed, 0, 2 ** 32 - 1),
   };
   const config = loadConfig();
+  const { seedCorpus } = await import('../seed/seed.ts');
   const started = Date.now();
   let lastTenth = -1;
   const tty = process.stderr.isTTY;
@@ -187,7 +202,7 @@ export async function main(argv: string[], io: Out = { out: console.log, err: co
       io.err(`masthead: ${error.message}`);
       return EXIT_USAGE;
     }
-    if (error instanceof StoreNotEmptyError || error instanceof DocumentError) {
+    if (isUserFacing(error)) {
       io.err(`masthead ${command}: ${error.message}`);
       return EXIT_FAILURE;
     }

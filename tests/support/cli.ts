@@ -38,7 +38,7 @@ export interface ServerProcess {
 }
 
 /** Starts `masthead serve` on a free port and waits until it listens. */
-export function startServerProcess(env: Record<string, string>, cwd = ROOT): Promise<ServerProcess> {
+export function startServerProcess(env: Record<string, string>, _unused?: undefined, cwd = ROOT): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve'], {
       cwd,

@@ -1,0 +1,238 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Metrics } from '../src/metrics.ts';
+import { openStore } from '../src/store/store.ts';
+import { runCli } from './support/cli.ts';
+import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
+
+const FIXTURES = path.join(import.meta.dirname, 'fixtures/documents');
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+async function throwaway(): Promise<ThrowawayStore> {
+  const store = await createThrowawayStore();
+  cleanups.push(() => store.drop());
+  return store;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'masthead-cli-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function query<T>(databaseUrl: string, work: (db: ReturnType<typeof openStore>['db']) => Promise<T>): Promise<T> {
+  const store = openStore(
+    databaseUrl.startsWith('sqlite:')
+      ? { dialect: 'sqlite', file: databaseUrl.slice('sqlite:'.length), embeddedDefault: false }
+      : { dialect: 'postgres', url: databaseUrl },
+    new Metrics(),
+  );
+  try {
+    return await work(store.db);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('masthead, the command', () => {
+  it('prints its usage for --help and for each command', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: masthead <command>/);
+    for (const command of ['serve', 'migrate', 'import', 'seed']) {
+      const result = await runCli([command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`Usage: masthead ${command}`));
+    }
+  });
+
+  it('refuses no command, an unknown command and an unknown flag with status 2', async () => {
+    expect((await runCli([])).code).toBe(2);
+    const unknown = await runCli(['publish']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "publish"/);
+    const flag = await runCli(['migrate', '--force']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/--force/);
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'mysql://localhost/db' }, /^masthead: DATABASE_URL must start with sqlite:, file:, postgres:\/\/ or postgresql:\/\//],
+    [{ DATABASE_URL: 'sqlite:' }, /^masthead: DATABASE_URL names no SQLite file/],
+    [{ DATABASE_URL: 'postgres://' }, /^masthead: DATABASE_URL names no PostgreSQL host/],
+    [{ DEMO_CONTENT: 'yes' }, /^masthead: DEMO_CONTENT must be 0 or 1, got "yes"/],
+    [{ DEMO_CONTENT: '2' }, /^masthead: DEMO_CONTENT must be 0 or 1/],
+    [{ PORT: 'http' }, /^masthead: PORT must be a whole number from 0 to 65535, got "http"/],
+    [{ PORT: '70000' }, /^masthead: PORT must be a whole number/],
+    [{ PORT: '-1' }, /^masthead: PORT must be a whole number/],
+    [{ HOST: 'bad host' }, /^masthead: HOST must be a host name or IP address/],
+    [{ MAX_PAGE_SIZE: '0' }, /^masthead: MAX_PAGE_SIZE must be a whole number from 1/],
+  ])('refuses the bad setting %j in one line, exit 2, writing nothing', async (env, message) => {
+    const dir = tempDir();
+    const result = await runCli(['serve'], env as Record<string, string>, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  it('checks the settings before every command that opens the store', async () => {
+    const dir = tempDir();
+    for (const command of [['migrate'], ['seed'], ['import', dir]]) {
+      const result = await runCli(command, { DEMO_CONTENT: 'true' }, dir);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^masthead: DEMO_CONTENT must be 0 or 1, got "true"\n$/);
+    }
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+});
+
+describe('masthead migrate', () => {
+  it('applies the migrations once, even when several run at once', async () => {
+    const store = await throwaway();
+    const results = await Promise.all(Array.from({ length: 4 }, () => runCli(['migrate'], { DATABASE_URL: store.databaseUrl })));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    expect(results.filter((r) => /applied/.test(r.stdout))).toHaveLength(1);
+    const again = await runCli(['migrate'], { DATABASE_URL: store.databaseUrl });
+    expect(again.stdout).toMatch(/the store is up to date/);
+    const migrations = await query(store.databaseUrl, (db) =>
+      db.selectFrom('kysely_migration' as never).selectAll().execute(),
+    );
+    expect(migrations).toHaveLength(1);
+  });
+});
+
+describe('masthead import', () => {
+  it('imports the good documents of a folder, reports each bad one by path and reason, and exits 1', async () => {
+    const store = await throwaway();
+    const result = await runCli(['import', FIXTURES], { DATABASE_URL: store.databaseUrl });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/imported 7 of 14 documents in [\d.]+ s: 7 new, 0 updated, 0 unchanged, 7 failed/);
+    for (const [file, reason] of [
+      ['empty.txt', 'the document is empty'],
+      ['garbled-timestamp.txt', '"Tue 31 Feb 2025, 19:46 BST" is not a real date and time'],
+      ['not-utf8.txt', 'not valid UTF-8'],
+      ['issue-mismatch.txt', 'the issue number is 3100 under the headline but 3999 in the footer'],
+      ['no-body.txt', 'no body paragraphs'],
+      ['no-timestamp.txt', 'no publication time'],
+    ]) {
+      expect(result.stderr).toContain(`${path.join(FIXTURES, 'bad', file ?? '')}: ${reason}`);
+    }
+    const count = await query(store.databaseUrl, (db) =>
+      db.selectFrom('articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    );
+    expect(Number(count.n)).toBe(7);
+  });
+
+  it('changes nothing when the same documents come again, and updates a piece in place when its text changes', async () => {
+    const store = await throwaway();
+    const dir = tempDir();
+    const source = readFileSync(path.join(FIXTURES, 'good/summer-single-author.txt'), 'utf8');
+    writeFileSync(path.join(dir, 'piece.txt'), source);
+    const env = { DATABASE_URL: store.databaseUrl };
+    expect((await runCli(['import', dir], env)).stdout).toMatch(/1 new/);
+    const snapshot = () =>
+      query(store.databaseUrl, async (db) => ({
+        articles: await db.selectFrom('articles').selectAll().execute(),
+        bylines: await db.selectFrom('bylines').selectAll().execute(),
+        authors: await db.selectFrom('authors').selectAll().execute(),
+        issues: await db.selectFrom('issues').selectAll().execute(),
+        newsletters: await db.selectFrom('newsletters').selectAll().execute(),
+      }));
+    const before = await snapshot();
+    const again = await runCli(['import', dir, path.join(dir, 'piece.txt')], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/0 new, 0 updated, 2 unchanged, 0 failed/);
+    expect(await snapshot()).toEqual(before);
+
+    writeFileSync(
+      path.join(dir, 'piece.txt'),
+      source.replace('A mass meeting is called for Friday.', 'A mass meeting on Friday voted to stay out.').replace('by Marta Quinlan', 'by Marta Quinlan and Sam Okoro'),
+    );
+    const edited = await runCli(['import', dir], env);
+    expect(edited.stdout).toMatch(/0 new, 1 updated, 0 unchanged/);
+    const after = await snapshot();
+    expect(after.articles).toHaveLength(1);
+    expect(after.articles[0]?.id).toBe(before.articles[0]?.id);
+    expect(after.articles[0]?.slug).toBe(before.articles[0]?.slug);
+    expect(after.articles[0]?.body).toMatch(/voted to stay out\.$/);
+    expect(after.bylines.map((b) => b.position)).toEqual([0, 1]);
+  });
+
+  it('gives two different pieces with the same headline different slugs', async () => {
+    const store = await throwaway();
+    const dir = tempDir();
+    const source = readFileSync(path.join(FIXTURES, 'good/web-only.txt'), 'utf8');
+    writeFileSync(path.join(dir, 'a.txt'), source);
+    writeFileSync(path.join(dir, 'b.txt'), source.replace('Sun 26 Oct 2025, 14:30 GMT', 'Sun 26 Oct 2025, 16:00 GMT'));
+    expect((await runCli(['import', dir], { DATABASE_URL: store.databaseUrl })).stdout).toMatch(/2 new/);
+    const slugs = await query(store.databaseUrl, (db) => db.selectFrom('articles').select('slug').orderBy('id').execute());
+    expect(slugs.map((s) => s.slug)).toEqual(['live-climate-march-reaches-the-square', 'live-climate-march-reaches-the-square-2']);
+  });
+
+  it('reports paths that do not exist and needs at least one path', async () => {
+    const store = await throwaway();
+    const missing = await runCli(['import', '/no/such/folder'], { DATABASE_URL: store.databaseUrl });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('/no/such/folder: no such file or folder');
+    const none = await runCli(['import'], { DATABASE_URL: store.databaseUrl });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/at least one file or folder/);
+  });
+
+  it('shows progress on a large batch', async () => {
+    const store = await throwaway();
+    const dir = tempDir();
+    const source = readFileSync(path.join(FIXTURES, 'good/web-only.txt'), 'utf8');
+    for (let i = 0; i < 120; i++) {
+      const minute = String(i % 60).padStart(2, '0');
+      const hour = 10 + Math.floor(i / 60);
+      writeFileSync(path.join(dir, `doc-${i}.txt`), source.replace('14:30 GMT', `${hour}:${minute} GMT`));
+    }
+    const result = await runCli(['import', dir], { DATABASE_URL: store.databaseUrl });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/imported 120\/120 documents \(100%\)/);
+    expect(result.stdout).toMatch(/120 new/);
+  });
+});
+
+describe('masthead seed', () => {
+  it('fills an empty store with the same corpus for the same flags, and refuses a full one', async () => {
+    const [a, b] = [await throwaway(), await throwaway()];
+    const flags = ['seed', '--issues', '5', '--authors', '8', '--articles', '120', '--seed', '42'];
+    const first = await runCli(flags, { DATABASE_URL: a.databaseUrl });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/seeded 5 issues, 8 authors, 120 articles and 2 newsletters/);
+    expect((await runCli(flags, { DATABASE_URL: b.databaseUrl })).code).toBe(0);
+    const corpus = (url: string) =>
+      query(url, (db) =>
+        db.selectFrom('articles').select(['slug', 'headline', 'published_at', 'body', 'status']).orderBy('slug').execute(),
+      );
+    const [left, right] = [await corpus(a.databaseUrl), await corpus(b.databaseUrl)];
+    expect(left).toHaveLength(120);
+    expect(left).toEqual(right);
+    const full = await runCli(flags, { DATABASE_URL: a.databaseUrl });
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/already holds content/);
+  });
+
+  it.each([
+    [['--articles', '-5']],
+    [['--articles', 'many']],
+    [['--articles', '100000000000']],
+    [['--issues', '1.5']],
+    [['--articles']],
+    [['--bogus', '1']],
+    [['extra']],
+  ])('refuses the flags %j with status 2', async (flags) => {
+    const store = await throwaway();
+    const result = await runCli(['seed', ...flags], { DATABASE_URL: store.databaseUrl });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^masthead seed: /);
+  });
+});

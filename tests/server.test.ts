@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, silentLogger } from './support/app.ts';
+import { type ServerProcess, startServerProcess } from './support/cli.ts';
+import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
+
+let server: ServerProcess;
+let store: ThrowawayStore;
+
+beforeAll(async () => {
+  store = await createThrowawayStore();
+  server = await startServerProcess({ DATABASE_URL: store.databaseUrl, DEMO_CONTENT: '1' });
+});
+afterAll(async () => {
+  await server?.stop();
+  await store?.drop();
+});
+
+const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  fetch(`${server.url}/graphql`, { method: 'POST', headers, body });
+
+async function storeQueriesTotal(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const match = /^masthead_store_queries_total (\d+)$/m.exec(text);
+  if (!match) throw new Error(`no counter in:\n${text}`);
+  return Number(match[1]);
+}
+
+describe('the server as a user runs it', () => {
+  it('loads the demo corpus into an empty store and serves it', async () => {
+    const response = await post(JSON.stringify({ query: '{ latestIssue { number articleCount } authors(first: 1) { totalCount } newsletters { slug } }' }));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data: { latestIssue: { articleCount: number }; authors: { totalCount: number }; newsletters: unknown[] } };
+    expect(body.data.latestIssue.articleCount).toBeGreaterThan(0);
+    expect(body.data.authors.totalCount).toBeGreaterThan(30);
+    expect(body.data.newsletters.length).toBeGreaterThan(0);
+  });
+
+  it('answers GET /graphql with a query string, and shows GraphiQL to a browser', async () => {
+    const query = encodeURIComponent('{ issues(first: 2) { edges { node { number } } } }');
+    const get = await fetch(`${server.url}/graphql?query=${query}`, { headers: { accept: 'application/json' } });
+    expect(get.status).toBe(200);
+    expect(((await get.json()) as { data: { issues: { edges: unknown[] } } }).data.issues.edges).toHaveLength(2);
+    const page = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/GraphiQL|graphiql/);
+  });
+
+  it('says it is alive and ready', async () => {
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    expect((await fetch(`${server.url}/healthz`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('counts the statements it sends to the store on /metrics', async () => {
+    const metrics = await fetch(`${server.url}/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await metrics.text()).toMatch(/# TYPE masthead_store_queries_total counter/);
+    const before = await storeQueriesTotal();
+    await post(JSON.stringify({ query: '{ articles(first: 3) { edges { node { headline authors { name } } } } }' }));
+    expect(await storeQueriesTotal()).toBe(before + 2);
+  });
+
+  it.each([
+    ['a body that is not JSON', '{"query": ', 400],
+    ['a JSON body without a query', '{"variables": {}}', 400],
+    ['a query that is not a string', '{"query": 42}', 400],
+    ['variables that are not an object', '{"query": "{ latestIssue { number } }", "variables": "x"}', 400],
+    ['a query that does not parse', '{"query": "{ latestIssue { "}', 400],
+    ['a field that does not exist', '{"query": "{ nope }"}', 400],
+    ['a missing required argument', '{"query": "{ issue { number } }"}', 400],
+    ['an operation name that is not in the document', '{"query": "query A { latestIssue { number } }", "operationName": "B"}', 400],
+  ])('answers %s with a 4xx and a GraphQL error', async (_name, body, status) => {
+    const response = await post(body);
+    expect(response.status).toBe(status);
+    const json = (await response.json()) as { errors: Array<{ message: string }> };
+    expect(json.errors[0]?.message).toEqual(expect.any(String));
+  });
+
+  it('refuses a mutation over GET and an unknown content type with a 4xx', async () => {
+    const mutation = encodeURIComponent('mutation { subscribe(input: { email: "a@b.org", newsletter: "x" }) { userErrors { code } } }');
+    expect((await fetch(`${server.url}/graphql?query=${mutation}`, { headers: { accept: 'application/json' } })).status).toBe(405);
+    const xml = await post('<query/>', { 'content-type': 'application/xml' });
+    expect(xml.status).toBeGreaterThanOrEqual(400);
+    expect(xml.status).toBeLessThan(500);
+    expect((await fetch(`${server.url}/nowhere`)).status).toBe(404);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const other = await createThrowawayStore();
+    const second = await startServerProcess({ DATABASE_URL: other.databaseUrl, DEMO_CONTENT: '0' });
+    const empty = await fetch(`${second.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ latestIssue { number } articles { totalCount } }' }),
+    });
+    expect(await empty.json()).toEqual({ data: { latestIssue: null, articles: { totalCount: 0 } } });
+    expect(await second.stop()).toBe(0);
+    await other.drop();
+  });
+});
+
+describe('when things go wrong inside', () => {
+  it('masks an internal error to the client, logs it, and reports the store unready', async () => {
+    const app = await createTestApp();
+    await app.store.close();
+    silentLogger.errors.length = 0;
+    const response = await app.graphql('{ articles { totalCount } }');
+    expect(response.status).toBe(200);
+    expect(response.errors?.[0]?.message).toBe('Unexpected error.');
+    expect(JSON.stringify(response)).not.toMatch(/destroyed|kysely|stack|at .*\.ts/i);
+    expect(silentLogger.errors.length).toBeGreaterThan(0);
+    const ready = await app.fetch('/readyz');
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'unavailable' });
+  });
+});
+
+describe('the embedded default store', () => {
+  it('lives in ./data/masthead.sqlite of the working folder', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-default-'));
+    try {
+      const process = await startServerProcess({ DEMO_CONTENT: '0' }, undefined, dir);
+      await process.stop();
+      const { existsSync } = await import('node:fs');
+      expect(existsSync(path.join(dir, 'data/masthead.sqlite'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
