@@ -37,7 +37,10 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID,
     nodeTypeOptions: { description: 'An object with an opaque global id; `Query.node` resolves every one of them.' },
     pageInfoTypeOptions: { description: 'Where a page sits in its connection, and the cursors to ask for the next one.' },
-    nodeQueryOptions: { description: 'Any object by its global id; null when there is none that you may read.' },
+    nodeQueryOptions: {
+      description: 'Any object by its global id; null when there is none that you may read.',
+      args: { id: { description: 'A global id from any `id` field.' } },
+    },
     idFieldOptions: { description: 'An opaque global id.' },
     cursorFieldOptions: { description: 'Pass as `after` to continue after this edge.' },
     hasNextPageFieldOptions: { description: 'Whether more items follow this page.' },

@@ -1,3 +1,5 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import type { Config } from '../../src/config.ts';
 import { importDocuments } from '../../src/importer/import-documents.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -31,6 +33,8 @@ export interface TestApp {
   databaseUrl: string;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Runs a typed document (see tests/operations and npm run codegen). */
+  execute<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<GraphQLResponse<R>>;
   /** Statements that `work` sends to the store. */
   statementsFor(work: () => Promise<unknown>): Promise<number>;
   close(): Promise<void>;
@@ -60,20 +64,22 @@ export async function createTestApp(
   const yoga = createMastheadYoga({ store, config, metrics, logger: silentLogger });
   const fetch = (path: string, init?: RequestInit) =>
     Promise.resolve(yoga.fetch(new URL(path, 'http://masthead.test'), init ?? {}));
+  const graphql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> => {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
+    return { status: response.status, ...body };
+  };
   return {
     store,
     metrics,
     databaseUrl: throwaway.databaseUrl,
     fetch,
-    async graphql<T>(query: string, variables?: Record<string, unknown>) {
-      const response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
-      return { status: response.status, ...body };
-    },
+    graphql,
+    execute: (document, variables) => graphql(print(document), variables),
     async statementsFor(work) {
       const before = metrics.storeQueries.get();
       await work();

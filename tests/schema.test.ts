@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { generate } from '@graphql-codegen/cli';
+import {
+  buildSchema,
+  findBreakingChanges,
+  type GraphQLNamedType,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isSpecifiedScalarType,
+  printSchema,
+} from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { schema } from '../src/schema/index.ts';
+import codegenConfig from '../codegen.ts';
+import { ROOT } from './support/cli.ts';
+
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+
+describe('the schema', () => {
+  it('is printed in schema/schema.graphql (run npm run schema:print after changing it)', () => {
+    expect(read('schema/schema.graphql')).toBe(`${printSchema(schema)}\n`);
+  });
+
+  it('keeps every promise of the public contract', () => {
+    const contract = buildSchema(read('tests/fixtures/contract.graphql'));
+    expect(findBreakingChanges(contract, schema)).toEqual([]);
+  });
+
+  it('names the sign-up type NewsletterSubscription and has no Subscription type', () => {
+    expect(schema.getType('NewsletterSubscription')).toBeDefined();
+    expect(schema.getType('Subscription')).toBeUndefined();
+    expect(schema.getSubscriptionType()).toBeFalsy();
+  });
+
+  it('describes every type, field, argument and enum value', () => {
+    const missing: string[] = [];
+    const userTypes = Object.values(schema.getTypeMap()).filter(
+      (type: GraphQLNamedType) => !type.name.startsWith('__') && !isSpecifiedScalarType(type),
+    );
+    for (const type of userTypes) {
+      if (!type.description) missing.push(type.name);
+      if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description) missing.push(`${type.name}.${field.name}`);
+          for (const arg of 'args' in field ? field.args : []) {
+            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+          }
+        }
+      }
+      if (isEnumType(type)) {
+        for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('generated documents', () => {
+  it('are up to date with the SDL and the operations (run npm run codegen after changing either)', async () => {
+    const outputs = await generate({ ...codegenConfig, cwd: ROOT, silent: true }, false);
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const output of outputs) {
+      expect(read(path.relative(ROOT, path.resolve(ROOT, output.filename))), output.filename).toBe(output.content);
+    }
+  });
+});
