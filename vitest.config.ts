@@ -1,19 +1,62 @@
 import { createRequire } from 'node:module';
+import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
+const POSTGRES_URL = process.env.MASTHEAD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export default defineConfig({
-  resolve: {
-    // graphql 16 ships ESM (index.mjs) beside CommonJS (index.js). Node loads Pothos and Yoga
-    // with the CommonJS copy; Vite would give our sources the ESM one, and graphql refuses to
-    // mix types from two copies. One copy for everything, as at run time.
-    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
-  },
-  test: {
-    include: ['tests/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
-  },
+/** Whether the PostgreSQL server that the suite uses answers. */
+async function postgresAnswers(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+// The suite runs once per store. Tests that touch no store run in the SQLite pass only.
+const STORE_FREE = ['tests/documents.test.ts', 'tests/schema.test.ts'];
+
+export default defineConfig(async () => {
+  const withPostgres = process.env.CI === 'true' || (await postgresAnswers());
+  if (!withPostgres) {
+    console.warn(`\n!! PostgreSQL does not answer at ${POSTGRES_URL}: running the suite on SQLite only.\n`);
+  }
+  return {
+    resolve: {
+      // graphql 16 ships ESM (index.mjs) beside CommonJS (index.js). Node loads Pothos and Yoga
+      // with the CommonJS copy; Vite would give our sources the ESM one, and graphql refuses to
+      // mix types from two copies. One copy for everything, as at run time.
+      alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+    },
+    test: {
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      pool: 'forks' as const,
+      projects: [
+        {
+          extends: true as const,
+          test: { name: 'sqlite', include: ['tests/**/*.test.ts'], env: { MASTHEAD_TEST_STORE: 'sqlite' } },
+        },
+        ...(withPostgres
+          ? [
+              {
+                extends: true as const,
+                test: {
+                  name: 'postgres',
+                  include: ['tests/**/*.test.ts'],
+                  exclude: STORE_FREE,
+                  env: { MASTHEAD_TEST_STORE: 'postgres', MASTHEAD_TEST_POSTGRES_URL: POSTGRES_URL },
+                },
+              },
+            ]
+          : []),
+      ],
+    },
+  };
 });

@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type LogEvent, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  type DialectAdapter,
+  Kysely,
+  type LogEvent,
+  type MigrationLockOptions,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import type { StoreLocation } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
@@ -22,6 +31,25 @@ export interface Store {
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
+/**
+ * Kysely's SQLite adapter takes no migration lock: within one process its single connection is
+ * enough. Across processes it is not: two migrators can both read "nothing applied" and both
+ * apply. Writing the lock row as the first statement of the migration's transaction takes
+ * SQLite's write lock at once, so the others wait (busy_timeout) and then find the work done.
+ */
+class CrossProcessSqliteAdapter extends SqliteAdapter {
+  // biome-ignore lint: the migrator hands an untyped Kysely
+  override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
+    await db.updateTable(options.lockTable).set({ is_locked: 1 }).where('id', '=', options.lockRowId).execute();
+  }
+}
+
+class MastheadSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new CrossProcessSqliteAdapter();
+  }
+}
+
 function openSqlite(file: string): SqliteDatabase.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new SqliteDatabase(file);
@@ -39,7 +67,7 @@ export function openStore(location: StoreLocation, metrics: Metrics): Store {
   };
   if (location.dialect === 'sqlite') {
     const database = openSqlite(location.file);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), log });
+    const db = new Kysely<Database>({ dialect: new MastheadSqliteDialect({ database }), log });
     return {
       db,
       dialect: 'sqlite',
