@@ -15,6 +15,12 @@ export interface Config {
   demoContent: boolean;
   /** The largest `first` a connection accepts. @default 100 */
   maxPageSize: number;
+  /** PostgreSQL connections per instance. @default 10 */
+  poolSize: number;
+  /** How long a statement may run before the store cancels it; 0 for no limit. @default 10000 */
+  statementTimeoutMs: number;
+  /** How long to wait for a new store connection before failing the request. @default 3000 */
+  connectTimeoutMs: number;
 }
 
 /** A setting that cannot be used; the message names the setting and what is wrong with it. */
@@ -92,5 +98,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       ? 100
       : parseIntegerSetting('MAX_PAGE_SIZE', env.MAX_PAGE_SIZE, 1, 10000);
 
-  return { port, host, store, demoContent, maxPageSize };
+  const optionalInteger = (name: string, fallback: number, min: number, max: number) => {
+    const raw = env[name];
+    return raw === undefined || raw === '' ? fallback : parseIntegerSetting(name, raw, min, max);
+  };
+  const poolSize = optionalInteger('DATABASE_POOL_SIZE', 10, 1, 1000);
+  const statementTimeoutMs = optionalInteger('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000);
+  const connectTimeoutMs = optionalInteger('DATABASE_CONNECT_TIMEOUT_MS', 3000, 100, 600_000);
+
+  return { port, host, store, demoContent, maxPageSize, poolSize, statementTimeoutMs, connectTimeoutMs };
 }

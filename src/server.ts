@@ -17,7 +17,7 @@ export interface RunningServer {
 /** Opens and migrates the store, loads the demo corpus where configured, and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
-  const store = openStore(config.store, metrics);
+  const store = openStore(config.store, metrics, config);
   try {
     const applied = await migrateToLatest(store);
     if (applied.length > 0) logger.info(`store migrated: ${applied.join(', ')}`);

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
@@ -6,6 +7,7 @@ import { useOperationalEndpoints } from './http/endpoints.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { schema } from './schema/index.ts';
+import { storeFault } from './store/errors.ts';
 import type { Store } from './store/store.ts';
 
 export interface YogaDependencies {
@@ -46,6 +48,25 @@ export function createMastheadYoga({
     },
     maskedErrors: {
       maskError(error, message) {
+        const cause = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+        const fault = storeFault(cause);
+        if (fault) {
+          // The store is down or too slow: say so plainly, with a 503, so clients retry later.
+          metrics.graphqlErrors.inc();
+          logger.warn(`store ${fault}:`, cause);
+          return new GraphQLError(
+            fault === 'timeout'
+              ? 'The content store took too long to answer. Try again shortly.'
+              : 'The content store is unavailable. Try again shortly.',
+            {
+              ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
+              extensions: {
+                code: fault === 'timeout' ? 'STORE_TIMEOUT' : 'STORE_UNAVAILABLE',
+                http: { status: 503, headers: { 'retry-after': '5' } },
+              },
+            },
+          );
+        }
         const masked = maskError(error, message, false);
         if (masked !== error) {
           metrics.graphqlErrors.inc();

@@ -72,6 +72,9 @@ describe('masthead, the command', () => {
     [{ PORT: '-1' }, /^masthead: PORT must be a whole number/],
     [{ HOST: 'bad host' }, /^masthead: HOST must be a host name or IP address/],
     [{ MAX_PAGE_SIZE: '0' }, /^masthead: MAX_PAGE_SIZE must be a whole number from 1/],
+    [{ DATABASE_POOL_SIZE: '0' }, /^masthead: DATABASE_POOL_SIZE must be a whole number from 1 to 1000, got "0"/],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }, /^masthead: DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/],
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '1' }, /^masthead: DATABASE_CONNECT_TIMEOUT_MS must be a whole number from 100/],
   ])('refuses the bad setting %j in one line, exit 2, writing nothing', async (env, message) => {
     const dir = tempDir();
     const result = await runCli(['serve'], env as Record<string, string>, dir);

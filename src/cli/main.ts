@@ -58,7 +58,7 @@ async function withStore<T>(config: Config, work: (store: Store) => Promise<T>):
     import('../store/store.ts'),
     import('../store/migrate.ts'),
   ]);
-  const store = openStore(config.store, new Metrics());
+  const store = openStore(config.store, new Metrics(), config);
   try {
     await migrateToLatest(store);
     return await work(store);
@@ -95,7 +95,7 @@ async function migrate(args: string[], io: Out): Promise<number> {
     import('../store/store.ts'),
     import('../store/migrate.ts'),
   ]);
-  const store = openStore(config.store, new Metrics());
+  const store = openStore(config.store, new Metrics(), config);
   try {
     const applied = await migrateToLatest(store);
     io.out(applied.length > 0 ? `applied ${applied.join(', ')}` : 'the store is up to date');

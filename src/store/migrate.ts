@@ -2,11 +2,10 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as initial from './migrations/2026-11-25T00-initial.ts';
 import type { Store } from './store.ts';
 
-const migrations: Record<string, Migration> = {
+/** Every migration, by name; names sort in the order they apply. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-11-25T00-initial': initial,
 };
-
-const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -19,7 +18,11 @@ function isBusy(error: unknown): boolean {
  * them with Kysely's advisory lock; on SQLite a process that loses the race for the write lock
  * retries, finds the work done, and applies nothing.
  */
-export async function migrateToLatest(store: Store): Promise<string[]> {
+export async function migrateToLatest(
+  store: Store,
+  migrations: Readonly<Record<string, Migration>> = MIGRATIONS,
+): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
   const migrator = new Migrator({ db: store.db, provider });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();

@@ -32,12 +32,19 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 /**
- * Kysely's SQLite adapter takes no migration lock: within one process its single connection is
- * enough. Across processes it is not: two migrators can both read "nothing applied" and both
- * apply. Writing the lock row as the first statement of the migration's transaction takes
- * SQLite's write lock at once, so the others wait (busy_timeout) and then find the work done.
+ * Kysely's SQLite adapter runs migrations outside a transaction and takes no lock: within one
+ * process its single connection is enough. Across processes it is not: two migrators can both
+ * read "nothing applied" and both apply, and a failing migration is left half done. Here the
+ * migrations run in one transaction whose first statement writes the lock row, taking SQLite's
+ * write lock at once: the others wait (busy_timeout), then find the work done.
  */
 class CrossProcessSqliteAdapter extends SqliteAdapter {
+  // SQLite's DDL is transactional; Kysely's adapter says otherwise, and would then apply a
+  // failing migration halfway.
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+
   // biome-ignore lint: the migrator hands an untyped Kysely
   override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
     await db.updateTable(options.lockTable).set({ is_locked: 1 }).where('id', '=', options.lockRowId).execute();
@@ -60,7 +67,22 @@ function openSqlite(file: string): SqliteDatabase.Database {
   return database;
 }
 
-export function openStore(location: StoreLocation, metrics: Metrics): Store {
+export interface StoreOptions {
+  /** PostgreSQL connections in the pool. */
+  poolSize: number;
+  /** PostgreSQL cancels a statement that runs longer; 0 for no limit. */
+  statementTimeoutMs: number;
+  /** How long to wait for a PostgreSQL connection (or, on SQLite, for the write lock). */
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = { poolSize: 10, statementTimeoutMs: 10_000, connectTimeoutMs: 3000 };
+
+export function openStore(
+  location: StoreLocation,
+  metrics: Metrics,
+  options: StoreOptions = DEFAULT_STORE_OPTIONS,
+): Store {
   const log = (event: LogEvent) => {
     metrics.storeQueries.inc();
     if (event.level === 'error') metrics.storeErrors.inc();
@@ -79,10 +101,15 @@ export function openStore(location: StoreLocation, metrics: Metrics): Store {
   }
   const pool = new pg.Pool({
     connectionString: location.url,
-    max: 10,
-    connectionTimeoutMillis: 5000,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'masthead',
+    ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
-  // An idle client that loses its connection must not take the process down with it.
+  // An idle client whose connection drops (a restart, a cut network) errors outside any query;
+  // the pool discards it and opens a fresh one on demand. It must not take the process down.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
   return {

@@ -59,6 +59,9 @@ export async function createTestApp(
     store: throwaway.location,
     demoContent: false,
     maxPageSize: 100,
+    poolSize: 10,
+    statementTimeoutMs: 10_000,
+    connectTimeoutMs: 3000,
     ...options.config,
   };
   const yoga = createMastheadYoga({ store, config, metrics, logger: silentLogger });
