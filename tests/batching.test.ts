@@ -46,7 +46,7 @@ const cases: Array<[string, string, number]> = [
       name articleCount firstPublishedAt lastPublishedAt
       articles(first: 2) { edges { node { issue { number contributors { name } } } } }
     } } } }`,
-    5,
+    6,
   ],
   [
     'search results with bylines and issues',

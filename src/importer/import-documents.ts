@@ -5,6 +5,7 @@ import { slugify } from '../slug.ts';
 import { upsertAuthor } from '../store/author.repository.ts';
 import type { Database } from '../store/database.ts';
 import { upsertIssue } from '../store/issue.repository.ts';
+import { adjustPublishedArticles, refreshAuthorTotals } from '../store/totals.repository.ts';
 import { PARAGRAPH_SEPARATOR } from '../store/model.ts';
 import { upsertNewsletter } from '../store/newsletter.repository.ts';
 import type { Store } from '../store/store.ts';
@@ -125,6 +126,15 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
       .where('published_at', '=', document.publishedAt)
       .executeTakeFirst();
 
+    const bylineRows = (articleId: number) =>
+      authorIds.map((authorId, position) => ({
+        article_id: articleId,
+        author_id: authorId,
+        position,
+        published_at: fields.published_at,
+        status: fields.status,
+      }));
+
     if (!existing) {
       const slug = await freeArticleSlug(trx, document.headline);
       const { id } = await trx
@@ -132,12 +142,9 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
         .values({ ...fields, slug })
         .returning('id')
         .executeTakeFirstOrThrow();
-      if (authorIds.length > 0) {
-        await trx
-          .insertInto('bylines')
-          .values(authorIds.map((authorId, position) => ({ article_id: id, author_id: authorId, position })))
-          .execute();
-      }
+      if (authorIds.length > 0) await trx.insertInto('bylines').values(bylineRows(id)).execute();
+      await refreshAuthorTotals(trx, authorIds);
+      await adjustPublishedArticles(trx, fields.status === 'published' ? 1 : 0);
       return 'created';
     }
 
@@ -162,15 +169,13 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
       .set({ ...fields, updated_at: new Date().toISOString() })
       .where('id', '=', existing.id)
       .execute();
-    if (!sameByline) {
-      await trx.deleteFrom('bylines').where('article_id', '=', existing.id).execute();
-      if (authorIds.length > 0) {
-        await trx
-          .insertInto('bylines')
-          .values(authorIds.map((authorId, position) => ({ article_id: existing.id, author_id: authorId, position })))
-          .execute();
-      }
-    }
+    await trx.deleteFrom('bylines').where('article_id', '=', existing.id).execute();
+    if (authorIds.length > 0) await trx.insertInto('bylines').values(bylineRows(existing.id)).execute();
+    await refreshAuthorTotals(trx, [...new Set([...bylines.map((row) => row.author_id), ...authorIds])]);
+    await adjustPublishedArticles(
+      trx,
+      (fields.status === 'published' ? 1 : 0) - (existing.status === 'published' ? 1 : 0),
+    );
     return 'updated';
   });
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../store/database.ts';
 import type { Store } from '../store/store.ts';
+import { recountPublishedArticles, refreshAuthorTotals } from '../store/totals.repository.ts';
 import { authorAt, type CorpusSize, DEMO_NEWSLETTERS, generateArticles, issueAt, type SeedArticle } from './corpus.ts';
 
 export interface SeedResult {
@@ -76,6 +77,8 @@ async function insertArticles(
       article_id: idBySlug.get(article.slug) ?? 0,
       author_id: authorIds[author] ?? 0,
       position,
+      published_at: article.publishedAt,
+      status: article.status,
     })),
   );
   for (const rows of chunks(bylines, ROW_CHUNK)) await trx.insertInto('bylines').values(rows).execute();
@@ -141,11 +144,16 @@ export async function seedCorpus(
         done += batch.length;
         onProgress?.(done, size.articles);
       }
+      await refreshAuthorTotals(trx, 'all');
+      await recountPublishedArticles(trx);
       return { issues: issues.length, authors: authors.length, articles: done, newsletters: DEMO_NEWSLETTERS.length };
     });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await run();
+      const result = await run();
+      // Fresh statistics, so the planner knows the tables are now large.
+      await sql`analyze`.execute(store.db);
+      return result;
     } catch (error) {
       if (!isBusy(error) || attempt >= 20) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));

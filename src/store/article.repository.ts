@@ -3,6 +3,7 @@ import type { Database } from './database.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
 import { type Article, type Author, type KeysetValue, PARAGRAPH_SEPARATOR, toIso } from './model.ts';
 import type { Dialect } from './store.ts';
+import { countPublicArticles } from './totals.repository.ts';
 
 /** A row of a page and the keyset values that a cursor pointing at it carries. */
 export interface Keyed<T> {
@@ -157,6 +158,8 @@ export async function listArticles(
 }
 
 export async function countArticles(db: Kysely<Database>, filter: ArticleFilter, now: string): Promise<number> {
+  const unfiltered = Object.values(filter).every((value) => value == null);
+  if (unfiltered) return countPublicArticles(db, now);
   const row = await applyFilter(
     db
       .selectFrom('articles')
@@ -167,15 +170,46 @@ export async function countArticles(db: Kysely<Database>, filter: ArticleFilter,
   return Number(row.count);
 }
 
-function groupByParent(rows: Array<ArticleColumns & { parent_id: number }>): Map<number, Keyed<Article>[]> {
+function groupByParent(
+  rows: Array<ArticleColumns & { parent_id: number }>,
+  direction: 'asc' | 'desc',
+): Map<number, Keyed<Article>[]> {
   const pages = new Map<number, Keyed<Article>[]>();
   for (const row of rows) {
     const node = toArticle(row);
-    const page = pages.get(row.parent_id) ?? [];
+    const parentId = Number(row.parent_id);
+    const page = pages.get(parentId) ?? [];
     page.push({ node, key: publishedAtKey(node) });
-    pages.set(row.parent_id, page);
+    pages.set(parentId, page);
+  }
+  // A UNION ALL promises no order across its branches' rows: put each page in its own order.
+  const sign = direction === 'asc' ? 1 : -1;
+  for (const page of pages.values()) {
+    page.sort(
+      (a, b) =>
+        sign * (a.node.publishedAt < b.node.publishedAt ? -1 : a.node.publishedAt > b.node.publishedAt ? 1 : a.node.id - b.node.id),
+    );
   }
   return pages;
+}
+
+/**
+ * One statement that reads a page per parent: a UNION ALL of one branch per parent, each an
+ * index range with its own ORDER BY and LIMIT, so the work is the page sizes, not the parents'
+ * whole histories (a window over every piece of a prolific author would read them all).
+ */
+async function pagePerParent(
+  db: Kysely<Database>,
+  direction: 'asc' | 'desc',
+  parentIds: readonly number[],
+  branch: (parentId: number) => SelectQueryBuilder<Database, never, ArticleColumns & { parent_id: number }>,
+): Promise<Map<number, Keyed<Article>[]>> {
+  const [first, ...rest] = [...new Set(parentIds)].map((id, index) =>
+    db.selectFrom(branch(id).as(`page${index}`)).selectAll(),
+  );
+  if (!first) return new Map();
+  const rows = await rest.reduce((union, next) => union.unionAll(next), first).execute();
+  return groupByParent(rows as Array<ArticleColumns & { parent_id: number }>, direction);
 }
 
 /** One page of each issue's pieces in running order (publication time, then import order), in one statement. */
@@ -184,27 +218,23 @@ export async function listIssueArticles(
   issueIds: readonly number[],
   window: PageWindow,
 ): Promise<Map<number, Keyed<Article>[]>> {
-  if (issueIds.length === 0) return new Map();
   const { after } = window;
-  const ranked = db
-    .selectFrom('articles')
-    .select([
-      ...articleColumns,
-      sql<number>`articles.issue_id`.as('parent_id'),
-      sql<number>`row_number() over (partition by articles.issue_id order by ${orderByKeys(RUNNING_ORDER)})`.as('rn'),
-    ])
-    .where('articles.issue_id', 'in', issueIds)
-    .where(isPublic(window.now))
-    .$if(after !== null, (q) => q.where(keysetAfter(RUNNING_ORDER, after ?? [])));
-  const rows = await db
-    .selectFrom(ranked.as('ranked'))
-    .selectAll()
-    .where('ranked.rn', '<=', window.limit)
-    .orderBy('ranked.parent_id')
-    .orderBy('ranked.rn')
-    .execute();
-  return groupByParent(rows);
+  return pagePerParent(db, 'asc', issueIds, (issueId) =>
+    db
+      .selectFrom('articles')
+      .select([...articleColumns, sql<number>`${sql.lit(issueId)}`.as('parent_id')])
+      .where('articles.issue_id', '=', issueId)
+      .where(isPublic(window.now))
+      .$if(after !== null, (q) => q.where(keysetAfter(RUNNING_ORDER, after ?? [])))
+      .orderBy(orderByKeys(RUNNING_ORDER))
+      .limit(window.limit) as never,
+  );
 }
+
+const AUTHOR_NEWEST_FIRST: SortKey[] = [
+  { expression: sql.ref('bylines.published_at'), direction: 'desc' },
+  { expression: sql.ref('bylines.article_id'), direction: 'desc' },
+];
 
 /** One page of each author's pieces, newest first, in one statement. */
 export async function listAuthorArticles(
@@ -212,27 +242,19 @@ export async function listAuthorArticles(
   authorIds: readonly number[],
   window: PageWindow,
 ): Promise<Map<number, Keyed<Article>[]>> {
-  if (authorIds.length === 0) return new Map();
   const { after } = window;
-  const ranked = db
-    .selectFrom('bylines')
-    .innerJoin('articles', 'articles.id', 'bylines.article_id')
-    .select([
-      ...articleColumns,
-      'bylines.author_id as parent_id',
-      sql<number>`row_number() over (partition by bylines.author_id order by ${orderByKeys(NEWEST_FIRST)})`.as('rn'),
-    ])
-    .where('bylines.author_id', 'in', authorIds)
-    .where(isPublic(window.now))
-    .$if(after !== null, (q) => q.where(keysetAfter(NEWEST_FIRST, after ?? [])));
-  const rows = await db
-    .selectFrom(ranked.as('ranked'))
-    .selectAll()
-    .where('ranked.rn', '<=', window.limit)
-    .orderBy('ranked.parent_id')
-    .orderBy('ranked.rn')
-    .execute();
-  return groupByParent(rows);
+  return pagePerParent(db, 'desc', authorIds, (authorId) =>
+    db
+      .selectFrom('bylines')
+      .innerJoin('articles', 'articles.id', 'bylines.article_id')
+      .select([...articleColumns, 'bylines.author_id as parent_id'])
+      .where('bylines.author_id', '=', authorId)
+      .where('bylines.status', '=', 'published')
+      .where('bylines.published_at', '<=', window.now)
+      .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
+      .orderBy(orderByKeys(AUTHOR_NEWEST_FIRST))
+      .limit(window.limit) as never,
+  );
 }
 
 /** Authors of each article, in byline order. */

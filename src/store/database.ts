@@ -26,6 +26,11 @@ export interface AuthorTable {
   name: string;
   /** `name` folded to lower case: the key of AuthorOrder.NAME_ASC. */
   sort_name: string;
+  /** Kept: how many bylines of published pieces (whatever their time) the author has. */
+  article_count: Generated<number>;
+  /** Kept: the earliest and latest publication time among those pieces. */
+  first_published_at: Timestamp | null;
+  last_published_at: Timestamp | null;
   created_at: DefaultedTimestamp;
 }
 
@@ -57,6 +62,15 @@ export interface BylineTable {
   article_id: number;
   author_id: number;
   position: number;
+  /** Copies of the article's, so that an author's public pieces are one index range. */
+  published_at: Timestamp;
+  status: ArticleStatus;
+}
+
+/** Kept totals, by name: `published_articles` counts pieces whose status is published. */
+export interface TotalTable {
+  name: string;
+  value: number;
 }
 
 export interface SubscriptionTable {
@@ -80,6 +94,7 @@ export interface Database {
   articles: ArticleTable;
   bylines: BylineTable;
   subscriptions: SubscriptionTable;
+  totals: TotalTable;
 }
 
 export type IssueRow = Selectable<IssueTable>;

@@ -1,0 +1,68 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from './database.ts';
+
+// Kept counts: written with the content they count, so that reads at archive scale need not
+// count a million rows. They count published pieces whatever their time; readers subtract the
+// few pieces whose time has not come (an index range), so what they show stays exact.
+
+/** Recomputes the kept counts of these authors from their bylines (one statement). */
+export async function refreshAuthorTotals(db: Kysely<Database>, authorIds: readonly number[] | 'all'): Promise<void> {
+  if (authorIds !== 'all' && authorIds.length === 0) return;
+  const published = (column: string) =>
+    sql`(select ${sql.raw(column)} from bylines b where b.author_id = authors.id and b.status = 'published')`;
+  await db
+    .updateTable('authors')
+    .set({
+      article_count: published('count(*)') as never,
+      first_published_at: published('min(b.published_at)') as never,
+      last_published_at: published('max(b.published_at)') as never,
+    })
+    .$if(authorIds !== 'all', (q) => q.where('authors.id', 'in', authorIds as readonly number[]))
+    .execute();
+}
+
+export async function adjustPublishedArticles(db: Kysely<Database>, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await db
+    .updateTable('totals')
+    .set((eb) => ({ value: eb('value', '+', delta) }))
+    .where('name', '=', 'published_articles')
+    .execute();
+}
+
+/** Sets the kept number of published pieces by counting them: for bulk loads. */
+export async function recountPublishedArticles(db: Kysely<Database>): Promise<void> {
+  await db
+    .updateTable('totals')
+    .set({ value: (eb) => eb.selectFrom('articles').select(eb.fn.countAll<number>().as('n')).where('status', '=', 'published') })
+    .where('name', '=', 'published_articles')
+    .execute();
+}
+
+/** Public pieces in the whole archive: the kept total less those whose time has not come. */
+export async function countPublicArticles(db: Kysely<Database>, now: string): Promise<number> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom('totals').select('value').where('name', '=', 'published_articles').as('published'),
+      eb
+        .selectFrom('articles')
+        .select(eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'published')
+        .where('published_at', '>', now)
+        .as('scheduled'),
+    ])
+    .executeTakeFirstOrThrow();
+  return Number(row.published ?? 0) - Number(row.scheduled ?? 0);
+}
+
+/** Whether a published piece waits for its time: then kept author counts are ahead of what the public sees. */
+export async function hasScheduledArticles(db: Kysely<Database>, now: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('articles')
+    .select('id')
+    .where('status', '=', 'published')
+    .where('published_at', '>', now)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
