@@ -28,6 +28,7 @@ describe.runIf(testDialect === 'postgres')('when the database goes away and come
     });
   });
   afterAll(async () => {
+    if (process.env.MASTHEAD_TEST_VERBOSE) console.log(server?.output());
     await server?.stop();
     await proxy?.close();
     await store?.drop();

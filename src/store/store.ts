@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  type CompiledQuery,
   type DialectAdapter,
   Kysely,
   type LogEvent,
@@ -82,10 +83,13 @@ export function openStore(
   location: StoreLocation,
   metrics: Metrics,
   options: StoreOptions = DEFAULT_STORE_OPTIONS,
+  /** Sees every statement sent, e.g. to read its plan. */
+  onStatement?: (query: CompiledQuery) => void,
 ): Store {
   const log = (event: LogEvent) => {
     metrics.storeQueries.inc();
     if (event.level === 'error') metrics.storeErrors.inc();
+    onStatement?.(event.query);
   };
   if (location.dialect === 'sqlite') {
     const database = openSqlite(location.file);
@@ -108,9 +112,11 @@ export function openStore(
     application_name: 'masthead',
     ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
-  // An idle client whose connection drops (a restart, a cut network) errors outside any query;
-  // the pool discards it and opens a fresh one on demand. It must not take the process down.
+  // A connection that drops (a restart, a cut network) makes its client emit 'error', also
+  // outside any query, and an unheard 'error' ends the process. The query in flight, if any,
+  // fails on its own; the pool discards the broken client and opens a fresh one on demand.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
   return {
     db,

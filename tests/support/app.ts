@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import type { CompiledQuery } from 'kysely';
 import type { Config } from '../../src/config.ts';
 import { importDocuments } from '../../src/importer/import-documents.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -42,11 +43,16 @@ export interface TestApp {
 
 /** A migrated throwaway store behind the real Yoga instance, optionally seeded or with imported documents. */
 export async function createTestApp(
-  options: { seed?: CorpusSize; documents?: string[]; config?: Partial<Config> } = {},
+  options: {
+    seed?: CorpusSize;
+    documents?: string[];
+    config?: Partial<Config>;
+    onStatement?: (query: CompiledQuery) => void;
+  } = {},
 ): Promise<TestApp> {
   const throwaway = await createThrowawayStore();
   const metrics = new Metrics();
-  const store = openStore(throwaway.location, metrics);
+  const store = openStore(throwaway.location, metrics, undefined, options.onStatement);
   await migrateToLatest(store);
   if (options.seed) await seedCorpus(store, options.seed);
   if (options.documents) {

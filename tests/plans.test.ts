@@ -1,0 +1,125 @@
+import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/store/database.ts';
+import { AuthorDashboardDocument, IssuePageDocument, SearchDocument } from './generated/graphql.ts';
+import { createTestApp, type TestApp } from './support/app.ts';
+import { testDialect } from './support/store.ts';
+
+// Every statement that the canonical queries send is explained by the store itself; a full
+// scan of a large table (articles, bylines) fails the test. On PostgreSQL, sequential scans are
+// disabled for the explain: if a sequential scan still appears, no index can serve the query.
+
+const LARGE_TABLES = ['articles', 'bylines'];
+let app: TestApp;
+let recording: CompiledQuery[] | null = null;
+
+beforeAll(async () => {
+  app = await createTestApp({
+    seed: { issues: 40, authors: 150, articles: 6000, seed: 3 },
+    onStatement: (query) => recording?.push(query),
+  });
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+async function statementsOf(run: () => Promise<unknown>): Promise<CompiledQuery[]> {
+  recording = [];
+  try {
+    await run();
+    return recording;
+  } finally {
+    recording = null;
+  }
+}
+
+async function fullScans(db: Kysely<Database>, query: CompiledQuery): Promise<string[]> {
+  if (testDialect === 'sqlite') {
+    const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
+    return plan.rows
+      .map((row) => row.detail)
+      .filter((detail) => LARGE_TABLES.some((table) => new RegExp(`^SCAN ${table}\\b`).test(detail)));
+  }
+  return db.transaction().execute(async (trx) => {
+    await sql`set local enable_seqscan = off`.execute(trx);
+    const plan = await trx.executeQuery<{ 'QUERY PLAN': unknown }>(
+      CompiledQuery.raw(`explain (format json) ${query.sql}`, [...query.parameters]),
+    );
+    const scans: string[] = [];
+    const walk = (node: Record<string, unknown>) => {
+      if (node['Node Type'] === 'Seq Scan' && LARGE_TABLES.includes(String(node['Relation Name']))) {
+        scans.push(`Seq Scan on ${String(node['Relation Name'])}`);
+      }
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    const [root] = plan.rows[0]?.['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>;
+    if (root) walk(root.Plan);
+    return scans;
+  });
+}
+
+async function expectIndexBacked(run: () => Promise<{ errors?: unknown }>) {
+  const statements = await statementsOf(async () => {
+    const result = await run();
+    expect(result.errors).toBeUndefined();
+  });
+  expect(statements.length).toBeGreaterThan(0);
+  const problems: string[] = [];
+  for (const statement of statements) {
+    for (const scan of await fullScans(app.store.db, statement)) problems.push(`${scan}\n    in: ${statement.sql}`);
+  }
+  expect(problems).toEqual([]);
+}
+
+describe('the canonical access paths read indexes, not whole tables', () => {
+  it('(the check itself sees a full scan when there is one)', async () => {
+    const placeholder = testDialect === 'sqlite' ? '?' : '$1';
+    const scans = await fullScans(app.store.db, CompiledQuery.raw(`select id from articles where word_count > ${placeholder}`, [5]));
+    expect(scans.length).toBeGreaterThan(0);
+  });
+
+  it('an issue page of 50 with bylines', async () => {
+    await expectIndexBacked(() => app.execute(IssuePageDocument, { number: 1020, first: 50 }));
+  });
+
+  it('an author dashboard, and authors by each order', async () => {
+    const { data } = await app.graphql<{ authors: { edges: { node: { slug: string } }[] } }>('{ authors(first: 1, orderBy: ARTICLE_COUNT_DESC) { edges { node { slug } } } }');
+    const slug = data?.authors.edges[0]?.node.slug ?? '';
+    await expectIndexBacked(() => app.execute(AuthorDashboardDocument, { slug }));
+    for (const orderBy of ['NAME_ASC', 'ARTICLE_COUNT_DESC', 'LAST_PUBLISHED_DESC']) {
+      await expectIndexBacked(() =>
+        app.graphql('query A($o: AuthorOrder) { authors(first: 20, orderBy: $o) { totalCount edges { node { name articleCount } } } }', { o: orderBy }),
+      );
+    }
+  });
+
+  it('articles by date, a deep page, and the filters', async () => {
+    const query = `query P($after: String, $filter: ArticleFilter, $orderBy: ArticleOrder) {
+      articles(first: 50, after: $after, filter: $filter, orderBy: $orderBy) {
+        totalCount pageInfo { endCursor } edges { node { headline authors { name } issue { number } } }
+      } }`;
+    await expectIndexBacked(() => app.graphql(query));
+    await expectIndexBacked(() => app.graphql(query, { orderBy: 'PUBLISHED_AT_ASC' }));
+    let after: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const { data }: { data?: { articles: { pageInfo: { endCursor: string } } } } = await app.graphql(query, { after });
+      after = data?.articles.pageInfo.endCursor ?? null;
+    }
+    await expectIndexBacked(() => app.graphql(query, { after }));
+    await expectIndexBacked(() => app.graphql(query, { filter: { issueNumber: 1010 } }));
+    await expectIndexBacked(() => app.graphql(query, { filter: { authorSlug: 'aisha-adeyemi' } }));
+    await expectIndexBacked(() =>
+      app.graphql(query, { filter: { publishedAfter: '2026-06-01T00:00:00Z', publishedBefore: '2026-07-01T00:00:00Z' } }),
+    );
+  });
+
+  it('issues, the latest issue, search and node lookups', async () => {
+    await expectIndexBacked(() =>
+      app.graphql('{ latestIssue { number articleCount contributors { name } } issues(first: 20) { totalCount edges { node { number articleCount } } } }'),
+    );
+    await expectIndexBacked(() => app.execute(SearchDocument, { query: 'pensioners hospital closures', first: 10 }));
+    const { data } = await app.graphql<{ articles: { edges: { node: { id: string } }[] } }>('{ articles(first: 5) { edges { node { id } } } }');
+    const ids = data?.articles.edges.map((e) => e.node.id) ?? [];
+    await expectIndexBacked(() => app.graphql(`{ ${ids.map((id, i) => `n${i}: node(id: "${id}") { id ... on Article { headline } }`).join(' ')} }`));
+  });
+});
