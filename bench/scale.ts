@@ -6,14 +6,10 @@
 //   BENCH_STORES=sqlite npm run bench             # one store only
 //
 // PostgreSQL is reached at MASTHEAD_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
-// the benchmark creates and drops its own database. Results go to stdout as a markdown table.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// the benchmark creates and drops its own database, as the tests do. Results go to stdout as a markdown table.
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
-import type { Config, StoreLocation } from '../src/config.ts';
+import type { Config } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { Metrics } from '../src/metrics.ts';
 import { seedCorpus } from '../src/seed/seed.ts';
@@ -22,6 +18,7 @@ import { NEWEST_FIRST } from '../src/schema/article.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { createMastheadYoga } from '../src/yoga.ts';
+import { createThrowawayStore, type TestDialect } from '../tests/support/store.ts';
 
 const articles = Number(process.env.BENCH_ARTICLES ?? 100_000);
 const size = {
@@ -32,34 +29,6 @@ const size = {
 };
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
-const ADMIN_URL = process.env.MASTHEAD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function throwaway(dialect: string): Promise<{ location: StoreLocation; drop: () => Promise<void> }> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-bench-'));
-    return {
-      location: { dialect: 'sqlite', file: path.join(dir, 'bench.sqlite'), embeddedDefault: false },
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const name = `masthead_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name}`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    location: { dialect: 'postgres', url: url.toString() },
-    drop: async () => {
-      const client = new pg.Client({ connectionString: ADMIN_URL });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,7 +36,7 @@ const median = (values: number[]) => {
 };
 
 async function benchStore(dialect: string) {
-  const { location, drop } = await throwaway(dialect);
+  const { location, drop } = await createThrowawayStore(dialect as TestDialect);
   const metrics = new Metrics();
   const store: Store = openStore(location, metrics);
   try {

@@ -91,20 +91,24 @@ export function openStore(
     if (event.level === 'error') metrics.storeErrors.inc();
     onStatement?.(event.query);
   };
-  if (location.dialect === 'sqlite') {
-    const database = openSqlite(location.file);
-    const db = new Kysely<Database>({ dialect: new MastheadSqliteDialect({ database }), log });
-    return {
-      db,
-      dialect: 'sqlite',
-      ping: async () => {
-        await sql`select 1`.execute(db);
-      },
-      close: () => db.destroy(),
-    };
-  }
+  const dialect =
+    location.dialect === 'sqlite'
+      ? new MastheadSqliteDialect({ database: openSqlite(location.file) })
+      : new PostgresDialect({ pool: openPool(location.url, options) });
+  const db = new Kysely<Database>({ dialect, log });
+  return {
+    db,
+    dialect: location.dialect,
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function openPool(url: string, options: StoreOptions): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: location.url,
+    connectionString: url,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
@@ -117,13 +121,5 @@ export function openStore(
   // fails on its own; the pool discards the broken client and opens a fresh one on demand.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
-  return {
-    db,
-    dialect: 'postgres',
-    ping: async () => {
-      await sql`select 1`.execute(db);
-    },
-    close: () => db.destroy(),
-  };
+  return pool;
 }

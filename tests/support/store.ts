@@ -18,9 +18,9 @@ export interface ThrowawayStore {
   drop(): Promise<void>;
 }
 
-/** A new, empty store of the dialect under test; dropped afterwards. */
-export async function createThrowawayStore(): Promise<ThrowawayStore> {
-  if (testDialect === 'sqlite') {
+/** A new, empty store of the dialect under test (or the one given); dropped afterwards. */
+export async function createThrowawayStore(dialect: TestDialect = testDialect): Promise<ThrowawayStore> {
+  if (dialect === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'masthead-test-'));
     const file = path.join(dir, 'store.sqlite');
     return {
