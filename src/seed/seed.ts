@@ -96,6 +96,8 @@ export async function seedCorpus(
   const run = () =>
     store.db.transaction().execute(async (trx) => {
       if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(7246001)`.execute(trx);
+      // A bulk load touches every index page: give SQLite a large cache while it runs.
+      if (store.dialect === 'sqlite') await sql`pragma cache_size = -524288`.execute(trx);
       if (!(await isEmpty(trx))) throw new StoreNotEmptyError('the store already holds content; seed fills an empty store only');
 
       await trx
@@ -151,6 +153,7 @@ export async function seedCorpus(
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await run();
+      if (store.dialect === 'sqlite') await sql`pragma cache_size = -65536`.execute(store.db);
       // Fresh statistics, so the planner knows the tables are now large.
       await sql`analyze`.execute(store.db);
       return result;

@@ -19,10 +19,18 @@ export function keysetAfter(keys: readonly SortKey[], values: readonly KeysetVal
       key.direction === 'asc' ? sql`${key.expression} > ${values[index]}` : sql`${key.expression} < ${values[index]}`;
     return sql.join([...equalities, comparison], sql` and `);
   });
-  return sql<SqlBool>`(${sql.join(
+  const [first] = keys;
+  // Implied by the alternatives, but a planner cannot start an index range from an OR: this
+  // bound on the leading key is where the range starts, so a deep page seeks instead of scanning.
+  const leading = first
+    ? first.direction === 'asc'
+      ? sql`${first.expression} >= ${values[0]} and `
+      : sql`${first.expression} <= ${values[0]} and `
+    : sql``;
+  return sql<SqlBool>`(${leading}(${sql.join(
     alternatives.map((alternative) => sql`(${alternative})`),
     sql` or `,
-  )})`;
+  )}))`;
 }
 
 export function orderByKeys(keys: readonly SortKey[]): RawBuilder<unknown> {

@@ -65,6 +65,8 @@ function openSqlite(file: string): SqliteDatabase.Database {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
+  // 64 MiB of page cache (the default is 2 MiB): an archive's indexes stay in memory.
+  database.pragma('cache_size = -65536');
   return database;
 }
 
