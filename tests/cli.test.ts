@@ -100,7 +100,7 @@ describe('masthead migrate', () => {
   it('applies the migrations once, even when several run at once', async () => {
     const store = await throwaway();
     const results = await Promise.all(Array.from({ length: 4 }, () => runCli(['migrate'], { DATABASE_URL: store.databaseUrl })));
-    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+    expect(results.filter((r) => r.code !== 0).map((r) => r.stderr)).toEqual([]);
     expect(results.filter((r) => /applied/.test(r.stdout))).toHaveLength(1);
     const again = await runCli(['migrate'], { DATABASE_URL: store.databaseUrl });
     expect(again.stdout).toMatch(/the store is up to date/);

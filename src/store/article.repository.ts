@@ -110,9 +110,12 @@ export async function findArticlesBySlugs(
 }
 
 /**
- * The public pieces that a filter selects, and the columns its order reads. With an author, the
- * query is driven from that author's bylines (an index range on author, status and time), not
- * from every public piece tested for the author.
+ * The pieces that a filter selects, the condition that keeps the public ones, and the columns
+ * its order reads. With an author, the query is driven from that author's bylines (an index
+ * range on author, status and time), not from every public piece tested for the author.
+ *
+ * Callers add the keyset before `isPublic`: both bound the publication time from above, and
+ * SQLite starts its index range from the first such bound it meets, which must be the cursor's.
  */
 function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: string) {
   let query: SelectQueryBuilder<Database, 'articles', {}>;
@@ -123,21 +126,22 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
     query = db
       .selectFrom('bylines')
       .innerJoin('articles', 'articles.id', 'bylines.article_id')
-      .where('bylines.author_id', '=', (eb) => eb.selectFrom('authors').select('authors.id').where('authors.slug', '=', authorSlug))
-      .where('bylines.status', '=', 'published')
-      .where('bylines.published_at', '<=', now) as unknown as SelectQueryBuilder<Database, 'articles', {}>;
+      .where('bylines.author_id', '=', (eb) =>
+        eb.selectFrom('authors').select('authors.id').where('authors.slug', '=', authorSlug),
+      ) as unknown as SelectQueryBuilder<Database, 'articles', {}>;
     table = 'bylines';
   } else {
-    query = db.selectFrom('articles').where(isPublic(now));
+    query = db.selectFrom('articles');
     table = 'articles';
   }
+  const time = sql.ref(`${table}.published_at`);
+  const isPublic = sql<SqlBool>`(${sql.ref(`${table}.status`)} = 'published' and ${time} <= ${now})`;
   if (filter.issueNumber != null) {
     const issueNumber = filter.issueNumber;
     query = query.where('articles.issue_id', '=', (eb) =>
       eb.selectFrom('issues').select('issues.id').where('issues.number', '=', issueNumber),
     );
   }
-  const time = sql.ref(`${table}.published_at`);
   if (filter.publishedAfter != null) query = query.where(sql<SqlBool>`${time} > ${filter.publishedAfter}`);
   if (filter.publishedBefore != null) query = query.where(sql<SqlBool>`${time} < ${filter.publishedBefore}`);
   const direction = (order: ArticleOrder) => (order === 'PUBLISHED_AT_ASC' ? 'asc' : 'desc');
@@ -145,18 +149,19 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
     { expression: time, direction: direction(order) },
     { expression: sql.ref(table === 'bylines' ? 'bylines.article_id' : 'articles.id'), direction: direction(order) },
   ];
-  return { query, keys };
+  return { query, keys, isPublic };
 }
 
 export async function listArticles(
   db: Kysely<Database>,
   options: PageWindow & { filter: ArticleFilter; order: ArticleOrder },
 ): Promise<Keyed<Article>[]> {
-  const { query, keys } = filteredArticles(db, options.filter, options.now);
+  const { query, keys, isPublic } = filteredArticles(db, options.filter, options.now);
   const { after } = options;
   const rows = await query
     .select(articleColumns)
     .$if(after !== null, (q) => q.where(keysetAfter(keys(options.order), after ?? [])))
+    .where(isPublic)
     .orderBy(orderByKeys(keys(options.order)))
     .limit(options.limit)
     .execute();
@@ -169,8 +174,10 @@ export async function listArticles(
 export async function countArticles(db: Kysely<Database>, filter: ArticleFilter, now: string): Promise<number> {
   const unfiltered = Object.values(filter).every((value) => value == null);
   if (unfiltered) return countPublicArticles(db, now);
-  const row = await filteredArticles(db, filter, now)
-    .query.select((eb) => eb.fn.countAll<number>().as('count'))
+  const { query, isPublic } = filteredArticles(db, filter, now);
+  const row = await query
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where(isPublic)
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
@@ -254,9 +261,10 @@ export async function listAuthorArticles(
       .innerJoin('articles', 'articles.id', 'bylines.article_id')
       .select([...articleColumns, 'bylines.author_id as parent_id'])
       .where('bylines.author_id', '=', authorId)
+      // The cursor's bound first: SQLite starts the index range from the first upper bound.
+      .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
       .where('bylines.status', '=', 'published')
       .where('bylines.published_at', '<=', window.now)
-      .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
       .orderBy(orderByKeys(AUTHOR_NEWEST_FIRST))
       .limit(window.limit) as never,
   );
