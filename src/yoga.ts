@@ -1,3 +1,4 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
@@ -42,6 +43,8 @@ export function createMastheadYoga({
     landingPage: false,
     logging: logger,
     graphiql: { title: 'Masthead', defaultQuery: DEFAULT_QUERY },
+    // GraphiQL's assets inline from the package, not from a CDN: it works on a closed network.
+    renderGraphiQL,
     context: () => {
       metrics.graphqlRequests.inc();
       return createContext(store, config);
