@@ -35,6 +35,10 @@ export default defineConfig(async () => {
       alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
     },
     test: {
+      // Under CI a JSON report as well, from which .ci/run prints its one-line summary.
+      ...(process.env.CI === 'true'
+        ? { reporters: ['default', 'json'], outputFile: { json: 'node_modules/.cache/vitest-report.json' } }
+        : {}),
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: 'forks' as const,

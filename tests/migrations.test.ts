@@ -18,7 +18,6 @@ describe('migrations', () => {
       const failing = {
         ...MIGRATIONS,
         '9999-12-31T00-broken': {
-          // biome-ignore lint: migrations work on an untyped database
           up: async (db: import('kysely').Kysely<any>) => {
             await db.schema.createTable('half_done').addColumn('x', 'integer').execute();
             await sql`select * from no_such_table`.execute(db);

@@ -46,7 +46,7 @@ class CrossProcessSqliteAdapter extends SqliteAdapter {
     return true;
   }
 
-  // biome-ignore lint: the migrator hands an untyped Kysely
+  // The migrator hands over an untyped Kysely.
   override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
     await db.updateTable(options.lockTable).set({ is_locked: 1 }).where('id', '=', options.lockRowId).execute();
   }

@@ -2,7 +2,7 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 // Frozen in time: this file imports nothing from the app. Both dialects are spelled out here.
 
-// biome-ignore lint: migrations work on an untyped database
+// Migrations work on an untyped database: the app's types describe only the latest schema.
 type Db = Kysely<any>;
 
 function isPostgres(db: Db): boolean {
