@@ -96,6 +96,31 @@ describe('masthead, the command', () => {
   });
 });
 
+describe('a store that cannot be opened', () => {
+  it.each([
+    ['a folder that cannot be made', 'sqlite:/proc/masthead-nope/store.sqlite', /cannot open the SQLite file \/proc\/masthead-nope\/store\.sqlite: ENOENT/],
+    ['a folder where the file should be', `sqlite:${tmpdir()}`, /cannot open the SQLite file .*: unable to open database file/],
+    ['a PostgreSQL server that is not there', 'postgres://postgres@127.0.0.1:9/masthead', /ECONNREFUSED/],
+  ])('is reported in one line with status 1: %s', async (_name, url, message) => {
+    for (const command of ['migrate', 'serve']) {
+      const result = await runCli([command], { DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT_MS: '500' });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+
+  it('is reported when the file is not a database, and the file is left alone', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'notes.sqlite');
+    writeFileSync(file, 'my notes, not a database\n'.repeat(100));
+    const result = await runCli(['migrate'], { DATABASE_URL: `sqlite:${file}` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/file is not a database/);
+    expect(readFileSync(file, 'utf8')).toBe('my notes, not a database\n'.repeat(100));
+  });
+});
+
 describe('masthead migrate', () => {
   it('applies the migrations once, even when several run at once', async () => {
     const store = await throwaway();

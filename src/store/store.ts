@@ -58,9 +58,25 @@ class MastheadSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Creates the missing folders above the store file one level at a time. (A recursive mkdir
+ * under /proc never returns on Node 20; a level at a time fails at once, saying why.)
+ */
+function ensureFolder(folder: string): void {
+  if (fs.existsSync(folder)) return;
+  ensureFolder(path.dirname(folder));
+  fs.mkdirSync(folder);
+}
+
 function openSqlite(file: string): SqliteDatabase.Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const database = new SqliteDatabase(file);
+  let database: SqliteDatabase.Database;
+  try {
+    ensureFolder(path.dirname(file));
+    database = new SqliteDatabase(file);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot open the SQLite file ${file}: ${reason}`);
+  }
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
