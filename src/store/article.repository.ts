@@ -1,5 +1,5 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
-import type { Database } from './database.ts';
+import type { ArticleRow, Database } from './database.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
 import { type Article, type Author, type KeysetValue, PARAGRAPH_SEPARATOR, toIso } from './model.ts';
 import type { Dialect } from './store.ts';
@@ -42,18 +42,7 @@ const articleColumns = [
   'articles.promoted_newsletter_id',
 ] as const;
 
-interface ArticleColumns {
-  id: number;
-  slug: string;
-  headline: string;
-  standfirst: string | null;
-  body: string;
-  word_count: number;
-  issue_id: number | null;
-  published_at: Date | string;
-  status: Article['status'];
-  promoted_newsletter_id: number | null;
-}
+type ArticleColumns = Omit<ArticleRow, 'created_at' | 'updated_at'>;
 
 export function toArticle(row: ArticleColumns): Article {
   return {
