@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestApp, silentLogger } from './support/app.ts';
 import { type ServerProcess, startServerProcess } from './support/cli.ts';
 import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
@@ -111,6 +111,7 @@ describe('the server as a user runs it', () => {
 describe('when things go wrong inside', () => {
   it('masks an internal error to the client, logs it, and reports the store unready', async () => {
     const app = await createTestApp();
+    onTestFinished(() => app.close());
     await app.store.close();
     silentLogger.errors.length = 0;
     const response = await app.graphql('{ articles { totalCount } }');
