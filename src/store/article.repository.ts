@@ -59,9 +59,9 @@ export function toArticle(row: ArticleColumns): Article {
   };
 }
 
-/** Public pieces: published, and whose publication time has come. */
-export function isPublic(now: string): RawBuilder<SqlBool> {
-  return sql<SqlBool>`(${sql.ref('articles.status')} = 'published' and ${sql.ref('articles.published_at')} <= ${now})`;
+/** Public pieces: published, and whose publication time has come (on bylines, their copies of both). */
+export function isPublic(now: string, table: 'articles' | 'bylines' = 'articles'): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(`${table}.status`)} = 'published' and ${sql.ref(`${table}.published_at`)} <= ${now})`;
 }
 
 const byPublishedAt = (direction: 'asc' | 'desc'): SortKey[] => [
@@ -103,7 +103,7 @@ export async function findArticlesBySlugs(
  * its order reads. With an author, the query is driven from that author's bylines (an index
  * range on author, status and time), not from every public piece tested for the author.
  *
- * Callers add the keyset before `isPublic`: both bound the publication time from above, and
+ * Callers add the keyset before `visible`: both bound the publication time from above, and
  * SQLite starts its index range from the first such bound it meets, which must be the cursor's.
  */
 function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: string) {
@@ -124,7 +124,6 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
     table = 'articles';
   }
   const time = sql.ref(`${table}.published_at`);
-  const isPublic = sql<SqlBool>`(${sql.ref(`${table}.status`)} = 'published' and ${time} <= ${now})`;
   if (filter.issueNumber != null) {
     const issueNumber = filter.issueNumber;
     query = query.where('articles.issue_id', '=', (eb) =>
@@ -138,19 +137,19 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
     { expression: time, direction: direction(order) },
     { expression: sql.ref(table === 'bylines' ? 'bylines.article_id' : 'articles.id'), direction: direction(order) },
   ];
-  return { query, keys, isPublic };
+  return { query, keys, visible: isPublic(now, table) };
 }
 
 export async function listArticles(
   db: Kysely<Database>,
   options: PageWindow & { filter: ArticleFilter; order: ArticleOrder },
 ): Promise<Keyed<Article>[]> {
-  const { query, keys, isPublic } = filteredArticles(db, options.filter, options.now);
+  const { query, keys, visible } = filteredArticles(db, options.filter, options.now);
   const { after } = options;
   const rows = await query
     .select(articleColumns)
     .$if(after !== null, (q) => q.where(keysetAfter(keys(options.order), after ?? [])))
-    .where(isPublic)
+    .where(visible)
     .orderBy(orderByKeys(keys(options.order)))
     .limit(options.limit)
     .execute();
@@ -163,10 +162,10 @@ export async function listArticles(
 export async function countArticles(db: Kysely<Database>, filter: ArticleFilter, now: string): Promise<number> {
   const unfiltered = Object.values(filter).every((value) => value == null);
   if (unfiltered) return countPublicArticles(db, now);
-  const { query, isPublic } = filteredArticles(db, filter, now);
+  const { query, visible } = filteredArticles(db, filter, now);
   const row = await query
     .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where(isPublic)
+    .where(visible)
     .executeTakeFirstOrThrow();
   return Number(row.count);
 }
@@ -252,8 +251,7 @@ export async function listAuthorArticles(
       .where('bylines.author_id', '=', authorId)
       // The cursor's bound first: SQLite starts the index range from the first upper bound.
       .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
-      .where('bylines.status', '=', 'published')
-      .where('bylines.published_at', '<=', window.now)
+      .where(isPublic(window.now, 'bylines'))
       .orderBy(orderByKeys(AUTHOR_NEWEST_FIRST))
       .limit(window.limit) as never,
   );

@@ -1,5 +1,5 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import type { Keyed, PageWindow } from './article.repository.ts';
+import { isPublic, type Keyed, type PageWindow } from './article.repository.ts';
 import type { Database } from './database.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
 import { type Author, type AuthorStats, toIsoOrNull } from './model.ts';
@@ -34,8 +34,7 @@ function statsQuery(db: Kysely<Database>, now: string) {
       (eb) => eb.fn.min('bylines.published_at').as('first_published_at'),
       (eb) => eb.fn.max('bylines.published_at').as('last_published_at'),
     ])
-    .where('bylines.status', '=', 'published')
-    .where('bylines.published_at', '<=', now)
+    .where(isPublic(now, 'bylines'))
     .groupBy('bylines.author_id');
 }
 
