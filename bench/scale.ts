@@ -9,7 +9,7 @@
 // the benchmark creates and drops its own database, as the tests do. Results go to stdout as a markdown table.
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import type { Config } from '../src/config.ts';
+import { type Config, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { Metrics } from '../src/metrics.ts';
 import { seedCorpus } from '../src/seed/seed.ts';
@@ -53,16 +53,7 @@ async function benchStore(dialect: string) {
     const seedSeconds = (performance.now() - started) / 1000;
     if (dialect === 'postgres') await sql`vacuum analyze`.execute(store.db);
 
-    const config: Config = {
-      port: 0,
-      host: '127.0.0.1',
-      store: location,
-      demoContent: false,
-      maxPageSize: 100,
-      poolSize: 10,
-      statementTimeoutMs: 60_000,
-      connectTimeoutMs: 3000,
-    };
+    const config: Config = { ...loadConfig({}), store: location, demoContent: false, statementTimeoutMs: 60_000 };
     const yoga = createMastheadYoga({ store, config, metrics, logger: createLogger('error') });
     const run = async (query: string, variables: Record<string, unknown> = {}) => {
       const response = await yoga.fetch('http://bench/graphql', {

@@ -21,6 +21,48 @@ export interface Config {
   statementTimeoutMs: number;
   /** How long to wait for a new store connection before failing the request. @default 3000 */
   connectTimeoutMs: number;
+  /** The base of every link in a message, e.g. `https://news.example.org`. @default http://localhost:PORT */
+  publicUrl: string;
+  mail: MailConfig;
+  signUp: SignUpConfig;
+  /** Shares rate-limit counters between instances when set. @default unset: counters in memory */
+  redisUrl: string | null;
+  /** Proxies in front of Masthead whose X-Forwarded-For entries are trusted. @default 0 */
+  trustProxyHops: number;
+}
+
+export interface MailConfig {
+  /** `smtp://` or `smtps://` URL of the server that delivers mail; null writes messages to `dir`. @default null */
+  smtpUrl: string | null;
+  /** The From header. @default 'Masthead <newsletters@localhost>' */
+  from: string;
+  /** Where messages are written when there is no SMTP server. @default ./data/mail */
+  dir: string;
+  /** The first retry waits this long; each further one twice as long, up to an hour. @default 30000 */
+  retryBaseMs: number;
+  /** Attempts before a message is given up as failed. @default 8 */
+  maxAttempts: number;
+  /** How often the sender looks for messages due, besides being woken by a sign-up. @default 2000 */
+  pollMs: number;
+}
+
+/** A budget of `limit` events per `windowMs`; a limit of 0 switches it off. */
+export interface RateLimit {
+  limit: number;
+  windowMs: number;
+}
+
+export interface SignUpConfig {
+  /** How long a confirmation link works. @default 48 hours */
+  confirmTokenTtlMs: number;
+  /** How long an unsubscribe link works. @default 365 days */
+  unsubscribeTokenTtlMs: number;
+  /** Sign-ups per client address. @default 20 per 10 minutes */
+  perClient: RateLimit;
+  /** Sign-ups per e-mail address. @default 5 per hour */
+  perEmail: RateLimit;
+  /** The version of the consent wording, recorded when a sign-up does not name its own. @default '1' */
+  consentVersion: string;
 }
 
 /** A setting that cannot be used; the message names the setting and what is wrong with it. */
@@ -106,5 +148,106 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const statementTimeoutMs = optionalInteger('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000);
   const connectTimeoutMs = optionalInteger('DATABASE_CONNECT_TIMEOUT_MS', 3000, 100, 600_000);
 
-  return { port, host, store, demoContent, maxPageSize, poolSize, statementTimeoutMs, connectTimeoutMs };
+  const publicUrl = parsePublicUrl(env.PUBLIC_URL, host, port);
+  const mail: MailConfig = {
+    smtpUrl: parseServiceUrl('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']),
+    from: parseMailFrom(env.MAIL_FROM),
+    dir: path.resolve(cwd, env.MAIL_DIR === undefined || env.MAIL_DIR === '' ? DEFAULT_MAIL_DIR : env.MAIL_DIR),
+    retryBaseMs: optionalInteger('MAIL_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    maxAttempts: optionalInteger('MAIL_MAX_ATTEMPTS', 8, 1, 100),
+    pollMs: optionalInteger('MAIL_POLL_MS', 2000, 10, 3_600_000),
+  };
+  if (mail.dir.includes('\0')) throw new ConfigError(`MAIL_DIR contains a NUL byte: ${JSON.stringify(env.MAIL_DIR)}`);
+  const consentVersion = env.CONSENT_VERSION === undefined || env.CONSENT_VERSION === '' ? '1' : env.CONSENT_VERSION.trim();
+  if (!/^[\x21-\x7e]{1,100}$/.test(consentVersion)) {
+    throw new ConfigError(`CONSENT_VERSION must be 1 to 100 printable ASCII characters, got ${JSON.stringify(env.CONSENT_VERSION)}`);
+  }
+  const signUp: SignUpConfig = {
+    confirmTokenTtlMs: optionalInteger('CONFIRM_TOKEN_TTL_HOURS', 48, 1, 8760) * HOUR_MS,
+    unsubscribeTokenTtlMs: optionalInteger('UNSUBSCRIBE_TOKEN_TTL_DAYS', 365, 1, 3650) * 24 * HOUR_MS,
+    perClient: parseRateLimit('SUBSCRIBE_RATE_PER_CLIENT', env.SUBSCRIBE_RATE_PER_CLIENT, { limit: 20, windowMs: 10 * 60_000 }),
+    perEmail: parseRateLimit('SUBSCRIBE_RATE_PER_EMAIL', env.SUBSCRIBE_RATE_PER_EMAIL, { limit: 5, windowMs: HOUR_MS }),
+    consentVersion,
+  };
+  const redisUrl = parseServiceUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']);
+  const trustProxyHops = optionalInteger('TRUST_PROXY_HOPS', 0, 0, 10);
+
+  return {
+    port,
+    host,
+    store,
+    demoContent,
+    maxPageSize,
+    poolSize,
+    statementTimeoutMs,
+    connectTimeoutMs,
+    publicUrl,
+    mail,
+    signUp,
+    redisUrl,
+    trustProxyHops,
+  };
+}
+
+export const DEFAULT_MAIL_DIR = './data/mail';
+const HOUR_MS = 3_600_000;
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: HOUR_MS, d: 24 * HOUR_MS };
+
+function parsePublicUrl(raw: string | undefined, host: string, port: number): string {
+  if (raw === undefined || raw === '') {
+    const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+    return `http://${wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL without query, fragment or user, got ${JSON.stringify(raw)}`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseServiceUrl(name: string, raw: string | undefined, protocols: string[]): string | null {
+  if (raw === undefined || raw === '') return null;
+  const expected = protocols.map((p) => `${p}//`).join(' or ');
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} must be a ${expected} URL, got ${JSON.stringify(redact(raw))}`);
+  }
+  if (!protocols.includes(url.protocol) || url.hostname === '') {
+    throw new ConfigError(`${name} must be a ${expected} URL with a host, got ${JSON.stringify(redact(raw))}`);
+  }
+  return raw.trim();
+}
+
+/** A URL as it may appear in an error message: without its password. */
+function redact(raw: string): string {
+  return raw.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+}
+
+function parseMailFrom(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'Masthead <newsletters@localhost>';
+  const value = raw.trim();
+  const address = /^[^<>\r\n"]*<([^<>\s@]+@[^<>\s@]+)>$/.exec(value)?.[1] ?? (/^[^<>\s@]+@[^<>\s@]+$/.test(value) ? value : null);
+  if (address === null || value.length > 300) {
+    throw new ConfigError(`MAIL_FROM must be an address or "Name <address>", got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function parseRateLimit(name: string, raw: string | undefined, fallback: RateLimit): RateLimit {
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim();
+  if (value === '0' || value === 'off') return { limit: 0, windowMs: fallback.windowMs };
+  const match = /^(\d{1,7})\/(\d{1,5})(s|m|h|d)$/.exec(value);
+  const unit = match?.[3] ? DURATION_UNITS[match[3]] : undefined;
+  if (!match || unit === undefined || Number(match[2]) === 0) {
+    throw new ConfigError(`${name} must look like 20/10m (a count per s, m, h or d), or off; got ${JSON.stringify(raw)}`);
+  }
+  return { limit: Number(match[1]), windowMs: Number(match[2]) * unit };
 }

@@ -1,17 +1,27 @@
 import type { Config } from './config.ts';
 import { createLoaders, type Loaders } from './loaders/loaders.ts';
+import type { SignUpServices } from './sign-ups/sign-ups.ts';
 import type { Store } from './store/store.ts';
+
+/** Who sent the request, as far as the server can tell. */
+export interface Client {
+  /** The client's IP address (through trusted proxies, see TRUST_PROXY_HOPS); null when unknown. */
+  address: string | null;
+  userAgent: string | null;
+}
 
 export interface Context {
   store: Store;
   config: Config;
   loaders: Loaders;
+  signUps: SignUpServices;
+  client: Client;
   /** The request's clock: one instant for every visibility check in the request. */
   now: string;
 }
 
 /** Built once per request and never copied, so every resolver shares the same loader caches. */
-export function createContext(store: Store, config: Config): Context {
+export function createContext(store: Store, config: Config, signUps: SignUpServices, client: Client): Context {
   const now = new Date().toISOString();
-  return { store, config, now, loaders: createLoaders(store, now) };
+  return { store, config, now, signUps, client, loaders: createLoaders(store, now) };
 }

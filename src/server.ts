@@ -2,8 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { OutboxSender } from './mail/outbox-sender.ts';
+import { createMailTransport } from './mail/transport.ts';
 import { Metrics } from './metrics.ts';
 import { loadDemoContentIfEmpty } from './seed/demo.ts';
+import { createRateLimiter } from './sign-ups/rate-limiter.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { openStore, type Store } from './store/store.ts';
 import { createMastheadYoga } from './yoga.ts';
@@ -14,7 +17,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens and migrates the store, loads the demo corpus where configured, and listens. */
+/** Opens and migrates the store, loads the demo corpus where configured, starts the mail sender, and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
   const store = openStore(config.store, metrics, config);
@@ -29,7 +32,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await store.close();
     throw error;
   }
-  const yoga = createMastheadYoga({ store, config, metrics, logger });
+  const transport = createMailTransport(config.mail);
+  const sender = new OutboxSender(store, transport, config, logger);
+  const rateLimiter = createRateLimiter(config.redisUrl, logger);
+  const yoga = createMastheadYoga({ store, config, metrics, logger, rateLimiter, onMessageQueued: () => sender.nudge() });
   const server: Server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -39,6 +45,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
+  logger.info(
+    `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${config.publicUrl}`,
+  );
+  if (config.redisUrl !== null) logger.info('sign-up rate limits are counted in Redis (REDIS_URL)');
+  sender.start();
   return {
     url,
     store,
@@ -47,6 +58,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await sender.stop();
+      await rateLimiter.close();
       await store.close();
     },
   };

@@ -1,13 +1,17 @@
+import type { IncomingMessage } from 'node:http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { clientAddress } from './http/client-address.ts';
 import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
+import { useSubscriptionPages } from './http/subscription-pages.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { schema } from './schema/index.ts';
+import { MemoryRateLimiter, type RateLimiter } from './sign-ups/rate-limiter.ts';
 import { storeFault } from './store/errors.ts';
 import type { Store } from './store/store.ts';
 
@@ -16,6 +20,15 @@ export interface YogaDependencies {
   config: Config;
   metrics: Metrics;
   logger: Logger;
+  /** Counts sign-ups. @default a MemoryRateLimiter */
+  rateLimiter?: RateLimiter;
+  /** Called when a committed change queued a message: wakes the mail sender. @default no-op */
+  onMessageQueued?: () => void;
+}
+
+/** What the Node listener hands Yoga with each request; absent under `yoga.fetch`. */
+export interface ServerContext {
+  req?: IncomingMessage;
 }
 
 const DEFAULT_QUERY = `# Welcome to Masthead. Try the latest print issue:
@@ -36,8 +49,11 @@ export function createMastheadYoga({
   config,
   metrics,
   logger,
-}: YogaDependencies): YogaServerInstance<Record<string, never>, Context> {
-  return createYoga<Record<string, never>, Context>({
+  rateLimiter = new MemoryRateLimiter(),
+  onMessageQueued = () => {},
+}: YogaDependencies): YogaServerInstance<ServerContext, Context> {
+  const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
+  return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -45,9 +61,12 @@ export function createMastheadYoga({
     graphiql: { title: 'Masthead', defaultQuery: DEFAULT_QUERY },
     // GraphiQL's assets inline from the package, not from a CDN: it works on a closed network.
     renderGraphiQL,
-    context: () => {
+    context: ({ request, req }) => {
       metrics.graphqlRequests.inc();
-      return createContext(store, config);
+      return createContext(store, config, signUps, {
+        address: clientAddress(req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops),
+        userAgent: request.headers.get('user-agent'),
+      });
     },
     maskedErrors: {
       maskError(error, message) {
@@ -78,6 +97,6 @@ export function createMastheadYoga({
         return masked;
       },
     },
-    plugins: [useOperationalEndpoints(store, metrics), useClientErrorStatus()],
+    plugins: [useOperationalEndpoints(store, metrics), useSubscriptionPages(store, logger), useClientErrorStatus()],
   });
 }

@@ -20,14 +20,18 @@ Commands:
   migrate          Bring the store's schema up to date
   import PATH...   Import article documents from files or folders (*.txt)
   seed             Fill an empty store with a synthetic corpus
+  newsletter       Add newsletters, and list them with their subscriber counts
 
 Run 'masthead <command> --help' for a command's options. Settings come from the
-environment: PORT, HOST, DATABASE_URL, DEMO_CONTENT, MAX_PAGE_SIZE (see the README).`,
+environment: PORT, HOST, DATABASE_URL, DEMO_CONTENT, MAX_PAGE_SIZE, PUBLIC_URL,
+SMTP_URL, MAIL_FROM, REDIS_URL and more (see the README).`,
   serve: `Usage: masthead serve
 
-Serves GraphQL on http://HOST:PORT/graphql with GraphiQL, plus /healthz, /readyz and
-/metrics. Migrates the store first and, when DEMO_CONTENT=1 and the store is empty,
-loads the demo corpus. Stops cleanly on SIGTERM or SIGINT.`,
+Serves GraphQL on http://HOST:PORT/graphql with GraphiQL, plus /healthz, /readyz,
+/metrics and the sign-up pages (/subscriptions/confirm, /subscriptions/unsubscribe).
+Migrates the store first and, when DEMO_CONTENT=1 and the store is empty, loads the
+demo corpus. Sends queued mail over SMTP_URL, or writes it to MAIL_DIR when SMTP_URL
+is unset. Stops cleanly on SIGTERM or SIGINT.`,
   migrate: `Usage: masthead migrate
 
 Brings the store's schema up to date. Safe to run from several processes at once.`,
@@ -48,6 +52,12 @@ Options:
   --authors N    authors (0 to 1000000)
   --articles N   articles (0 to 10000000)
   --seed N       random seed (default ${DEMO_CORPUS.seed})`,
+  newsletter: `Usage: masthead newsletter add --slug SLUG --name NAME [--description TEXT]
+       masthead newsletter list [--json]
+
+add    Adds a newsletter that readers can sign up to. The slug is what sign-ups
+       name (lower-case letters, digits and single hyphens); a taken slug is refused.
+list   Lists every newsletter with its sign-ups: pending, active and unsubscribed.`,
 };
 
 type Out = { out: (text: string) => void; err: (text: string) => void };
@@ -172,11 +182,76 @@ async function seed(args: string[], io: Out): Promise<number> {
   return EXIT_OK;
 }
 
+const NEWSLETTER_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function textFlag(name: string, raw: string | undefined, maxLength: number): string {
+  const value = raw?.trim() ?? '';
+  if (value === '') throw new UsageError(`--${name} must not be empty`);
+  if (value.length > maxLength) throw new UsageError(`--${name} must be at most ${maxLength} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`--${name} must not contain control characters`);
+  return value;
+}
+
+async function newsletter(args: string[], io: Out): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === undefined || action === '--help' || action === '-h') {
+    io.out(USAGE.newsletter ?? '');
+    return action === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (action === 'add') {
+    const { values } = parseFlags(rest, { slug: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' } });
+    if (values.help) return (io.out(USAGE.newsletter ?? ''), EXIT_OK);
+    const slug = values.slug?.trim() ?? '';
+    if (!NEWSLETTER_SLUG.test(slug) || slug.length > 100) {
+      throw new UsageError(`--slug must be lower-case letters, digits and single hyphens (at most 100), got ${JSON.stringify(values.slug ?? '')}`);
+    }
+    const name = textFlag('name', values.name, 200);
+    const description = values.description === undefined ? null : textFlag('description', values.description, 1000);
+    const config = loadConfig();
+    const { insertNewsletter } = await import('../store/newsletter.repository.ts');
+    const added = await withStore(config, (store) => insertNewsletter(store.db, { slug, name, description }));
+    if (!added) {
+      io.err(`masthead newsletter: a newsletter with the slug ${JSON.stringify(slug)} exists already`);
+      return EXIT_FAILURE;
+    }
+    io.out(`added newsletter ${slug}: ${name}`);
+    return EXIT_OK;
+  }
+  if (action === 'list') {
+    const { values } = parseFlags(rest, { json: { type: 'boolean' } });
+    if (values.help) return (io.out(USAGE.newsletter ?? ''), EXIT_OK);
+    const config = loadConfig();
+    const [{ listNewsletters }, { countSubscribers }] = await Promise.all([
+      import('../store/newsletter.repository.ts'),
+      import('../store/subscription.repository.ts'),
+    ]);
+    const rows = await withStore(config, async (store) => {
+      const [newsletters, counts] = await Promise.all([listNewsletters(store.db), countSubscribers(store.db)]);
+      const byId = new Map(counts.map((c) => [c.newsletterId, c]));
+      return newsletters.map((n) => {
+        const c = byId.get(n.id);
+        return { slug: n.slug, name: n.name, pending: c?.pending ?? 0, active: c?.active ?? 0, unsubscribed: c?.unsubscribed ?? 0 };
+      });
+    });
+    if (values.json) {
+      io.out(JSON.stringify(rows, null, 2));
+      return EXIT_OK;
+    }
+    const table = [['SLUG', 'NAME', 'PENDING', 'ACTIVE', 'UNSUBSCRIBED'], ...rows.map((r) => [r.slug, r.name, String(r.pending), String(r.active), String(r.unsubscribed)])];
+    const widths = table[0]?.map((_, column) => Math.max(...table.map((row) => row[column]?.length ?? 0))) ?? [];
+    for (const row of table) io.out(row.map((cell, column) => (column >= 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd());
+    if (rows.length === 0) io.out('(no newsletters yet: add one with masthead newsletter add)');
+    return EXIT_OK;
+  }
+  throw new UsageError(`unknown action ${JSON.stringify(action)}: use add or list`);
+}
+
 const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   serve,
   migrate,
   import: importCommand,
   seed,
+  newsletter,
 };
 
 /** Runs a command line and returns its exit status: 0 done, 1 failed, 2 bad usage or settings. */

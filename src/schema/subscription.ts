@@ -1,11 +1,4 @@
-import { createHash } from 'node:crypto';
-import { normalizeEmail } from '../email.ts';
-import { findNewsletterBySlug } from '../store/newsletter.repository.ts';
-import {
-  ensureSubscription,
-  findSubscriptionByConfirmTokenHash,
-  findSubscriptionByUnsubscribeTokenHash,
-} from '../store/subscription.repository.ts';
+import { confirmSignUp, signUp, type TokenResult, unsubscribe, type UserError } from '../sign-ups/sign-ups.ts';
 import type { Subscription } from '../store/model.ts';
 import { builder } from './builder.ts';
 import { NewsletterRef, NewsletterSubscriptionRef } from './refs.ts';
@@ -16,15 +9,16 @@ import { NewsletterRef, NewsletterSubscriptionRef } from './refs.ts';
 const SubscriptionStatus = builder.enumType('SubscriptionStatus', {
   description: 'Where a sign-up stands.',
   values: {
-    PENDING: { value: 'pending', description: 'Signed up; the reader has not confirmed yet.' },
+    PENDING: { value: 'pending', description: 'Signed up; the owner of the address has not confirmed yet.' },
     ACTIVE: { value: 'active', description: 'Confirmed: the reader receives the newsletter.' },
     UNSUBSCRIBED: { value: 'unsubscribed', description: 'The reader has left the list.' },
   } as const,
 });
 
 builder.node(NewsletterSubscriptionRef, {
-  description: 'A reader\'s sign-up to a newsletter. Readable only by its own sign-up response, never by a public query.',
-  id: { resolve: (subscription) => subscription.id },
+  description:
+    'A reader\'s sign-up to a newsletter. Shown to whoever holds a token from its e-mails (confirm, unsubscribe), never to a public query.',
+  id: { resolve: (subscription) => subscription.publicId },
   // No public query reveals e-mails: until roles exist, no caller may read a sign-up by id.
   loadMany: (ids) => ids.map(() => null),
   fields: (t) => ({
@@ -34,12 +28,16 @@ builder.node(NewsletterSubscriptionRef, {
       description: 'The newsletter signed up to.',
       resolve: async (subscription, _args, context) => {
         const newsletter = await context.loaders.newsletterById.load(subscription.newsletterId);
-        if (!newsletter) throw new Error(`subscription ${subscription.id} names a missing newsletter`);
+        if (!newsletter) throw new Error(`subscription ${subscription.publicId} names a missing newsletter`);
         return newsletter;
       },
     }),
     status: t.field({ type: SubscriptionStatus, description: 'Where the sign-up stands.', resolve: (s) => s.status }),
-    createdAt: t.field({ type: 'DateTime', description: 'When the reader signed up.', resolve: (s) => s.createdAt }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When the reader signed up (in a `subscribe` response: when this request was made).',
+      resolve: (s) => s.createdAt,
+    }),
     confirmedAt: t.field({
       type: 'DateTime',
       nullable: true,
@@ -49,19 +47,14 @@ builder.node(NewsletterSubscriptionRef, {
   }),
 });
 
-interface UserError {
-  field: string[] | null;
-  message: string;
-  code: string;
-}
-
 const UserErrorRef = builder.objectRef<UserError>('UserError').implement({
   description: 'A mistake in the input that the user can fix; `code` is stable, `message` is for people.',
   fields: (t) => ({
     field: t.exposeStringList('field', { nullable: true, description: 'The path to the input field at fault, if one is.' }),
     message: t.exposeString('message', { description: 'What is wrong, in words a reader can act on.' }),
     code: t.exposeString('code', {
-      description: 'A stable code: EMAIL_INVALID, EMAIL_TOO_LONG, NEWSLETTER_NOT_FOUND, TOKEN_INVALID.',
+      description:
+        'A stable code: EMAIL_INVALID, EMAIL_TOO_LONG, NEWSLETTER_NOT_FOUND, INPUT_INVALID, RATE_LIMITED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_USED.',
     }),
   }),
 });
@@ -71,14 +64,14 @@ interface SubscriptionPayload {
   userErrors: UserError[];
 }
 
-function payloadType(name: string, description: string) {
+function payloadType(name: string, description: string, subscriptionDescription: string) {
   return builder.objectRef<SubscriptionPayload>(name).implement({
     description,
     fields: (t) => ({
       subscription: t.field({
         type: NewsletterSubscriptionRef,
         nullable: true,
-        description: 'The sign-up, unless the input had errors.',
+        description: subscriptionDescription,
         resolve: (payload) => payload.subscription,
       }),
       userErrors: t.field({
@@ -90,84 +83,75 @@ function payloadType(name: string, description: string) {
   });
 }
 
-const SubscribePayload = payloadType('SubscribePayload', 'The result of signing up.');
-const ConfirmSubscriptionPayload = payloadType('ConfirmSubscriptionPayload', 'The result of confirming a sign-up.');
-const UnsubscribePayload = payloadType('UnsubscribePayload', 'The result of unsubscribing.');
+const SubscribePayload = payloadType(
+  'SubscribePayload',
+  'The result of signing up. It is the same whether or not the address was on the list before: what happened is told to the address by e-mail.',
+  'The sign-up as the caller may see it, unless the input had errors: PENDING until the owner of the address confirms, with `createdAt` the time of this request.',
+);
+const ConfirmSubscriptionPayload = payloadType(
+  'ConfirmSubscriptionPayload',
+  'The result of confirming a sign-up.',
+  'The sign-up, ACTIVE, unless the token was refused.',
+);
+const UnsubscribePayload = payloadType(
+  'UnsubscribePayload',
+  'The result of unsubscribing.',
+  'The sign-up, UNSUBSCRIBED, unless the token was refused.',
+);
 
 const SubscribeInput = builder.inputType('SubscribeInput', {
-  description: 'A sign-up: who, and to which newsletter.',
+  description: 'A sign-up: who, to which newsletter, and the consent the reader gave.',
   fields: (t) => ({
     email: t.string({ required: true, description: 'The reader\'s e-mail address.' }),
     newsletter: t.string({ required: true, description: 'The slug of the newsletter (see Query.newsletters).' }),
+    website: t.string({
+      required: false,
+      description:
+        'A honeypot: sign-up forms render this field hidden from people and pass it on. Bots fill it in; a sign-up with any value in it is answered as usual and nothing is recorded or sent.',
+    }),
+    source: t.string({
+      required: false,
+      description: 'Where the reader signed up, e.g. `article-footer` or `ios-app`: kept with the consent record. Default `api`.',
+    }),
+    consentVersion: t.string({
+      required: false,
+      description: 'The version of the consent wording the form showed: kept with the consent record. Default: the CONSENT_VERSION setting.',
+    }),
   }),
 });
 
-const MAX_SLUG_LENGTH = 200;
-
-function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-const invalidToken = (): SubscriptionPayload => ({
-  subscription: null,
-  userErrors: [{ field: ['token'], code: 'TOKEN_INVALID', message: 'This link is not valid or has expired.' }],
-});
+const asPayload = (result: TokenResult): SubscriptionPayload =>
+  'userErrors' in result ? { subscription: null, userErrors: result.userErrors } : { subscription: result.subscription, userErrors: [] };
 
 builder.mutationFields((t) => ({
   subscribe: t.field({
     type: SubscribePayload,
-    description: 'Signs a reader up to a newsletter, PENDING until confirmed. Signing up again changes nothing.',
+    description:
+      'Signs a reader up to a newsletter and e-mails them a confirmation link (double opt-in). Signing up again sends a fresh link, or tells an active reader they are subscribed already; the response never says which.',
     args: { input: t.arg({ type: SubscribeInput, required: true, description: 'The sign-up.' }) },
     resolve: async (_root, { input }, context) => {
-      const userErrors: UserError[] = [];
-      const normalized = normalizeEmail(input.email);
-      if ('problem' in normalized) {
-        userErrors.push({
-          field: ['input', 'email'],
-          code: normalized.problem,
-          message:
-            normalized.problem === 'EMAIL_TOO_LONG'
-              ? 'That e-mail address is too long.'
-              : `${JSON.stringify(input.email.slice(0, 100))} is not an e-mail address.`,
-        });
-      }
-      const slug = input.newsletter.trim();
-      const newsletter = slug.length <= MAX_SLUG_LENGTH ? await findNewsletterBySlug(context.store.db, slug) : null;
-      if (!newsletter) {
-        userErrors.push({
-          field: ['input', 'newsletter'],
-          code: 'NEWSLETTER_NOT_FOUND',
-          message: `There is no newsletter ${JSON.stringify(slug.slice(0, 100))}; Query.newsletters lists them.`,
-        });
-      }
-      if (!newsletter || 'problem' in normalized) return { subscription: null, userErrors };
-      context.loaders.newsletterById.prime(newsletter.id, newsletter);
-      const subscription = await ensureSubscription(context.store.db, {
-        newsletterId: newsletter.id,
-        email: normalized.email,
+      const result = await signUp(context.signUps, {
+        ...input,
+        clientAddress: context.client.address,
+        userAgent: context.client.userAgent,
         now: context.now,
       });
-      return { subscription, userErrors };
+      if (!result.accepted) return { subscription: null, userErrors: result.userErrors };
+      context.loaders.newsletterById.prime(result.newsletter.id, result.newsletter);
+      return { subscription: result.receipt, userErrors: [] };
     },
   }),
   confirmSubscription: t.field({
     type: ConfirmSubscriptionPayload,
-    description: 'Confirms a sign-up with the token from its confirmation e-mail.',
+    description:
+      'Confirms a sign-up with the token from its confirmation e-mail (the page the e-mail links to calls this). A token confirms once.',
     args: { token: t.arg.string({ required: true, description: 'The token from the confirmation e-mail.' }) },
-    resolve: async (_root, { token }, context) => {
-      const subscription =
-        token.length <= 200 ? await findSubscriptionByConfirmTokenHash(context.store.db, tokenHash(token)) : null;
-      return subscription ? { subscription, userErrors: [] } : invalidToken();
-    },
+    resolve: async (_root, { token }, context) => asPayload(await confirmSignUp(context.store, token, context.now)),
   }),
   unsubscribe: t.field({
     type: UnsubscribePayload,
-    description: 'Takes a reader off a newsletter with the token from any of its e-mails.',
+    description: 'Takes a reader off a newsletter with the token from any of its e-mails. Unsubscribing twice is no error.',
     args: { token: t.arg.string({ required: true, description: 'The token from the e-mail.' }) },
-    resolve: async (_root, { token }, context) => {
-      const subscription =
-        token.length <= 200 ? await findSubscriptionByUnsubscribeTokenHash(context.store.db, tokenHash(token)) : null;
-      return subscription ? { subscription, userErrors: [] } : invalidToken();
-    },
+    resolve: async (_root, { token }, context) => asPayload(await unsubscribe(context.store, token, context.now)),
   }),
 }));

@@ -75,6 +75,8 @@ export interface TotalTable {
 
 export interface SubscriptionTable {
   id: Generated<number>;
+  /** Random: the id the graph shows. Counting ids would tell how long ago an address signed up. */
+  public_id: string;
   newsletter_id: number;
   /** The address as the reader gave it, trimmed, with its domain lower-cased. */
   email: string;
@@ -82,9 +84,49 @@ export interface SubscriptionTable {
   created_at: DefaultedTimestamp;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
-  confirm_token_hash: string | null;
-  unsubscribe_token_hash: string | null;
-  token_expires_at: Timestamp | null;
+}
+
+export type TokenPurpose = 'confirm' | 'unsubscribe';
+
+/** A token sent in one message, kept only as its SHA-256 hash. */
+export interface SubscriptionTokenTable {
+  token_hash: string;
+  subscription_id: number;
+  purpose: TokenPurpose;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+  /** When a confirmation token was spent; unsubscribe tokens may be used again. */
+  used_at: Timestamp | null;
+}
+
+/** What the reader agreed to, when, and through which form: one row per sign-up. */
+export interface ConsentTable {
+  id: Generated<number>;
+  subscription_id: number;
+  recorded_at: Timestamp;
+  source: string;
+  wording_version: string;
+  client_address: string | null;
+  user_agent: string | null;
+}
+
+export type OutboxKind = 'confirm' | 'already-subscribed';
+export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
+
+/** A message to send, written in the same transaction as the change that calls for it. */
+export interface OutboxTable {
+  id: Generated<number>;
+  subscription_id: number;
+  kind: OutboxKind;
+  status: Generated<OutboxStatus>;
+  created_at: Timestamp;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  /** A sender that claimed the message holds it until then; after, another may retry it. */
+  locked_until: Timestamp | null;
+  sent_at: Timestamp | null;
+  message_id: string | null;
+  last_error: string | null;
 }
 
 export interface Database {
@@ -94,6 +136,9 @@ export interface Database {
   articles: ArticleTable;
   bylines: BylineTable;
   subscriptions: SubscriptionTable;
+  subscription_tokens: SubscriptionTokenTable;
+  consents: ConsentTable;
+  outbox: OutboxTable;
   totals: TotalTable;
 }
 
@@ -109,3 +154,6 @@ export type ArticleUpdate = Updateable<ArticleTable>;
 export type NewByline = Insertable<BylineTable>;
 export type SubscriptionRow = Selectable<SubscriptionTable>;
 export type NewSubscription = Insertable<SubscriptionTable>;
+export type SubscriptionTokenRow = Selectable<SubscriptionTokenTable>;
+export type NewConsent = Insertable<ConsentTable>;
+export type OutboxRow = Selectable<OutboxTable>;

@@ -43,6 +43,8 @@ export interface Newsletter {
 
 export interface Subscription {
   id: number;
+  /** The random id the graph shows. */
+  publicId: string;
   newsletterId: number;
   email: string;
   status: SubscriptionStatus;

@@ -43,3 +43,17 @@ export async function upsertNewsletter(
   const row = await db.selectFrom('newsletters').select('id').where('slug', '=', newsletter.slug).executeTakeFirstOrThrow();
   return row.id;
 }
+
+/** Adds a newsletter; false when one with this slug exists already (it is left as it is). */
+export async function insertNewsletter(
+  db: Kysely<Database>,
+  newsletter: { slug: string; name: string; description: string | null },
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('newsletters')
+    .values(newsletter)
+    .onConflict((oc) => oc.column('slug').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}

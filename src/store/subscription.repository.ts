@@ -1,10 +1,18 @@
-import type { Kysely } from 'kysely';
-import type { Database, SubscriptionRow } from './database.ts';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import type {
+  Database,
+  NewConsent,
+  SubscriptionRow,
+  SubscriptionStatus,
+  SubscriptionTokenRow,
+  TokenPurpose,
+} from './database.ts';
 import { type Subscription, toIso, toIsoOrNull } from './model.ts';
 
 function toSubscription(row: SubscriptionRow): Subscription {
   return {
     id: row.id,
+    publicId: row.public_id,
     newsletterId: row.newsletter_id,
     email: row.email,
     status: row.status,
@@ -14,49 +22,176 @@ function toSubscription(row: SubscriptionRow): Subscription {
 }
 
 /**
- * The reader's subscription to the newsletter: created PENDING if there is none, else the one
- * there is. The unique (newsletter, e-mail) key makes concurrent calls converge on one row.
+ * Takes the row lock that serialises every change to one sign-up: PostgreSQL's row lock, or
+ * on SQLite the database's write lock (a no-op write), so that a transaction never upgrades
+ * from reading to writing halfway. Call it first in a transaction.
  */
-export async function ensureSubscription(
+async function lockedSubscriptionRow(
   db: Kysely<Database>,
-  input: { newsletterId: number; email: string; now: string },
-): Promise<Subscription> {
-  await db
+  where: { id: number } | { newsletterId: number; email: string },
+): Promise<SubscriptionRow | undefined> {
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  if (!pg) {
+    let update = db.updateTable('subscriptions').set({ status: sql<SubscriptionStatus>`status` });
+    update = 'id' in where ? update.where('id', '=', where.id) : update.where('newsletter_id', '=', where.newsletterId).where('email', '=', where.email);
+    await update.execute();
+  }
+  let select = db.selectFrom('subscriptions').selectAll();
+  select = 'id' in where ? select.where('id', '=', where.id) : select.where('newsletter_id', '=', where.newsletterId).where('email', '=', where.email);
+  return (pg ? select.forUpdate() : select).executeTakeFirst();
+}
+
+/**
+ * The reader's subscription to the newsletter, created PENDING if there is none, and locked
+ * for the rest of the transaction. The unique (newsletter, e-mail) key makes concurrent sign-ups
+ * converge on one row; the lock makes them take turns deciding what to send.
+ */
+export async function lockOrCreateSubscription(
+  db: Kysely<Database>,
+  input: { newsletterId: number; email: string; publicId: string; now: string },
+): Promise<{ subscription: Subscription; created: boolean }> {
+  const inserted = await db
     .insertInto('subscriptions')
-    .values({ newsletter_id: input.newsletterId, email: input.email, status: 'pending', created_at: input.now })
+    .values({
+      public_id: input.publicId,
+      newsletter_id: input.newsletterId,
+      email: input.email,
+      status: 'pending',
+      created_at: input.now,
+    })
     .onConflict((oc) => oc.columns(['newsletter_id', 'email']).doNothing())
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  const row = await lockedSubscriptionRow(db, { newsletterId: input.newsletterId, email: input.email });
+  if (!row) throw new Error(`subscription of newsletter ${input.newsletterId} vanished while signing up`);
+  return { subscription: toSubscription(row), created: inserted !== undefined };
+}
+
+export async function lockSubscription(db: Kysely<Database>, id: number): Promise<Subscription | null> {
+  const row = await lockedSubscriptionRow(db, { id });
+  return row ? toSubscription(row) : null;
+}
+
+/** Moves a sign-up to `status`, stamping when; returns it as it now stands. */
+export async function setSubscriptionStatus(
+  db: Kysely<Database>,
+  id: number,
+  status: SubscriptionStatus,
+  now: string,
+): Promise<Subscription> {
   const row = await db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('newsletter_id', '=', input.newsletterId)
-    .where('email', '=', input.email)
+    .updateTable('subscriptions')
+    .set(
+      status === 'active'
+        ? { status, confirmed_at: now, unsubscribed_at: null }
+        : status === 'unsubscribed'
+          ? { status, unsubscribed_at: now }
+          : { status, confirmed_at: null },
+    )
+    .where('id', '=', id)
+    .returningAll()
     .executeTakeFirstOrThrow();
   return toSubscription(row);
 }
 
-export async function findSubscriptionByConfirmTokenHash(
-  db: Kysely<Database>,
-  hash: string,
-): Promise<Subscription | null> {
-  const row = await db.selectFrom('subscriptions').selectAll().where('confirm_token_hash', '=', hash).executeTakeFirst();
+export async function findSubscriptionById(db: Kysely<Database>, id: number): Promise<Subscription | null> {
+  const row = await db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toSubscription(row) : null;
 }
 
-export async function findSubscriptionByUnsubscribeTokenHash(
+export async function findSubscriptionsByPublicIds(
   db: Kysely<Database>,
-  hash: string,
-): Promise<Subscription | null> {
-  const row = await db
-    .selectFrom('subscriptions')
-    .selectAll()
-    .where('unsubscribe_token_hash', '=', hash)
-    .executeTakeFirst();
-  return row ? toSubscription(row) : null;
-}
-
-export async function findSubscriptionsByIds(db: Kysely<Database>, ids: readonly number[]): Promise<Subscription[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.selectFrom('subscriptions').selectAll().where('id', 'in', ids).execute();
+  publicIds: readonly string[],
+): Promise<Subscription[]> {
+  if (publicIds.length === 0) return [];
+  const rows = await db.selectFrom('subscriptions').selectAll().where('public_id', 'in', publicIds).execute();
   return rows.map(toSubscription);
+}
+
+export async function insertTokens(
+  db: Kysely<Database>,
+  tokens: ReadonlyArray<{ hash: string; subscriptionId: number; purpose: TokenPurpose; now: string; expiresAt: string }>,
+): Promise<void> {
+  if (tokens.length === 0) return;
+  await db
+    .insertInto('subscription_tokens')
+    .values(
+      tokens.map((t) => ({
+        token_hash: t.hash,
+        subscription_id: t.subscriptionId,
+        purpose: t.purpose,
+        created_at: t.now,
+        expires_at: t.expiresAt,
+      })),
+    )
+    .execute();
+}
+
+export interface StoredToken {
+  subscriptionId: number;
+  purpose: TokenPurpose;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+function toStoredToken(row: SubscriptionTokenRow): StoredToken {
+  return {
+    subscriptionId: row.subscription_id,
+    purpose: row.purpose,
+    expiresAt: toIso(row.expires_at),
+    usedAt: toIsoOrNull(row.used_at),
+  };
+}
+
+export async function findToken(db: Kysely<Database>, hash: string): Promise<StoredToken | null> {
+  const row = await db.selectFrom('subscription_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  return row ? toStoredToken(row) : null;
+}
+
+/** Spends a single-use token; false when it was spent (or revoked) already. */
+export async function spendToken(db: Kysely<Database>, hash: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('subscription_tokens')
+    .set({ used_at: now })
+    .where('token_hash', '=', hash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Deletes the confirmation tokens not yet spent: after an unsubscribe, no old link may confirm. */
+export async function revokeConfirmTokens(db: Kysely<Database>, subscriptionId: number): Promise<void> {
+  await db
+    .deleteFrom('subscription_tokens')
+    .where('subscription_id', '=', subscriptionId)
+    .where('purpose', '=', 'confirm')
+    .where('used_at', 'is', null)
+    .execute();
+}
+
+export async function recordConsent(db: Kysely<Database>, consent: NewConsent): Promise<void> {
+  await db.insertInto('consents').values(consent).execute();
+}
+
+export interface SubscriberCounts {
+  newsletterId: number;
+  pending: number;
+  active: number;
+  unsubscribed: number;
+}
+
+/** Sign-ups per newsletter and status, for editors: one row per newsletter that has any. */
+export async function countSubscribers(db: Kysely<Database>): Promise<SubscriberCounts[]> {
+  const rows = await db
+    .selectFrom('subscriptions')
+    .select(['newsletter_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy(['newsletter_id', 'status'])
+    .execute();
+  const byNewsletter = new Map<number, SubscriberCounts>();
+  for (const row of rows) {
+    const counts = byNewsletter.get(row.newsletter_id) ?? { newsletterId: row.newsletter_id, pending: 0, active: 0, unsubscribed: 0 };
+    counts[row.status] = Number(row.count);
+    byNewsletter.set(row.newsletter_id, counts);
+  }
+  return [...byNewsletter.values()];
 }

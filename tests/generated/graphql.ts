@@ -8,7 +8,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type SubscriptionStatus =
   /** Confirmed: the reader receives the newsletter. */
   | 'ACTIVE'
-  /** Signed up; the reader has not confirmed yet. */
+  /** Signed up; the owner of the address has not confirmed yet. */
   | 'PENDING'
   /** The reader has left the list. */
   | 'UNSUBSCRIBED';

@@ -1,12 +1,13 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import type { CompiledQuery } from 'kysely';
-import type { Config } from '../../src/config.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
 import { importDocuments } from '../../src/importer/import-documents.ts';
 import type { Logger } from '../../src/logger.ts';
 import { Metrics } from '../../src/metrics.ts';
 import type { CorpusSize } from '../../src/seed/corpus.ts';
 import { seedCorpus } from '../../src/seed/seed.ts';
+import type { RateLimiter } from '../../src/sign-ups/rate-limiter.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createMastheadYoga } from '../../src/yoga.ts';
@@ -30,6 +31,7 @@ export const silentLogger: Logger & { errors: unknown[][] } = {
 
 export interface TestApp {
   store: Store;
+  config: Config;
   metrics: Metrics;
   databaseUrl: string;
   fetch(path: string, init?: RequestInit): Promise<Response>;
@@ -48,6 +50,7 @@ export async function createTestApp(
     documents?: string[];
     config?: Partial<Config>;
     onStatement?: (query: CompiledQuery) => void;
+    rateLimiter?: RateLimiter;
   } = {},
 ): Promise<TestApp> {
   const throwaway = await createThrowawayStore();
@@ -59,18 +62,14 @@ export async function createTestApp(
     const report = await importDocuments(store, options.documents);
     if (report.failed.length > 0) throw new Error(`fixture import failed: ${JSON.stringify(report.failed)}`);
   }
-  const config: Config = {
-    port: 0,
-    host: '127.0.0.1',
-    store: throwaway.location,
-    demoContent: false,
-    maxPageSize: 100,
-    poolSize: 10,
-    statementTimeoutMs: 10_000,
-    connectTimeoutMs: 3000,
-    ...options.config,
-  };
-  const yoga = createMastheadYoga({ store, config, metrics, logger: silentLogger });
+  const config: Config = { ...loadConfig({}), store: throwaway.location, demoContent: false, ...options.config };
+  const yoga = createMastheadYoga({
+    store,
+    config,
+    metrics,
+    logger: silentLogger,
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+  });
   const fetch = (path: string, init?: RequestInit) =>
     Promise.resolve(yoga.fetch(new URL(path, 'http://masthead.test'), init ?? {}));
   const graphql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> => {
@@ -84,6 +83,7 @@ export async function createTestApp(
   };
   return {
     store,
+    config,
     metrics,
     databaseUrl: throwaway.databaseUrl,
     fetch,

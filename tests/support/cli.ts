@@ -34,6 +34,8 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = R
 export interface ServerProcess {
   url: string;
   stop(): Promise<number | null>;
+  /** Ends the process at once (SIGKILL), as a crash would. */
+  kill(): Promise<number | null>;
   output(): string;
 }
 
@@ -61,6 +63,10 @@ export function startServerProcess(env: Record<string, string>, _unused?: undefi
           output: () => output,
           stop: async () => {
             child.kill('SIGTERM');
+            return exited;
+          },
+          kill: async () => {
+            child.kill('SIGKILL');
             return exited;
           },
         });

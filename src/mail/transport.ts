@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { MailConfig } from '../config.ts';
+import type { MailMessage } from './messages.ts';
+
+export interface MailTransport {
+  /** Where mail goes, for the log: the SMTP host or the folder. */
+  readonly description: string;
+  send(message: MailMessage): Promise<{ messageId: string | null }>;
+  close(): void;
+}
+
+/** Whether a delivery failure is final: the SMTP server refused the message for good (5xx). */
+export function isPermanentFailure(error: unknown): boolean {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
+/** SMTP when `SMTP_URL` is set; otherwise each message is written to the mail folder as an .eml file. */
+export function createMailTransport(config: MailConfig): MailTransport {
+  if (config.smtpUrl !== null) {
+    const url = new URL(config.smtpUrl);
+    const transporter = nodemailer.createTransport({ url: config.smtpUrl, ...TIMEOUTS } as Parameters<typeof nodemailer.createTransport>[0]);
+    return {
+      description: `SMTP server ${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
+      async send(message) {
+        const info = await transporter.sendMail(message);
+        return { messageId: typeof info.messageId === 'string' ? info.messageId : null };
+      },
+      close: () => transporter.close(),
+    };
+  }
+  const streamer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    description: `the folder ${config.dir}`,
+    async send(message) {
+      const info = await streamer.sendMail(message);
+      await fs.mkdir(config.dir, { recursive: true });
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
+      // Written whole, then renamed: a reader of the folder never sees half a message.
+      const partial = path.join(config.dir, `.${name}.partial`);
+      await fs.writeFile(partial, info.message as Buffer);
+      await fs.rename(partial, path.join(config.dir, name));
+      return { messageId: typeof info.messageId === 'string' ? info.messageId : null };
+    },
+    close() {},
+  };
+}
