@@ -45,7 +45,7 @@ describe('masthead, the command', () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: masthead <command>/);
-    for (const command of ['serve', 'migrate', 'import', 'seed']) {
+    for (const command of ['serve', 'migrate', 'import', 'seed', 'newsletter']) {
       const result = await runCli([command, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`Usage: masthead ${command}`));
@@ -76,6 +76,22 @@ describe('masthead, the command', () => {
     [{ DATABASE_POOL_SIZE: '0' }, /^masthead: DATABASE_POOL_SIZE must be a whole number from 1 to 1000, got "0"/],
     [{ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }, /^masthead: DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/],
     [{ DATABASE_CONNECT_TIMEOUT_MS: '1' }, /^masthead: DATABASE_CONNECT_TIMEOUT_MS must be a whole number from 100/],
+    [{ PUBLIC_URL: 'news.example.org' }, /^masthead: PUBLIC_URL must be an http:\/\/ or https:\/\/ URL, got "news.example.org"/],
+    [{ PUBLIC_URL: 'ftp://news.example.org' }, /^masthead: PUBLIC_URL must be an http:\/\/ or https:\/\/ URL without query/],
+    [{ PUBLIC_URL: 'https://news.example.org/?utm=1' }, /^masthead: PUBLIC_URL must be .* without query/],
+    [{ SMTP_URL: 'mail.example.org:25' }, /^masthead: SMTP_URL must be a smtp:\/\/ or smtps:\/\/ URL/],
+    [{ SMTP_URL: 'http://user:secret@mail.example.org' }, /^masthead: SMTP_URL must be .*"http:\/\/user:\*\*\*@mail.example.org"/],
+    [{ MAIL_FROM: 'Masthead <not an address>' }, /^masthead: MAIL_FROM must be an address or "Name <address>"/],
+    [{ MAIL_FROM: 'a@b.org\r\nBcc: x@y.org' }, /^masthead: MAIL_FROM must be an address/],
+    [{ MAIL_MAX_ATTEMPTS: '0' }, /^masthead: MAIL_MAX_ATTEMPTS must be a whole number from 1 to 100/],
+    [{ MAIL_RETRY_BASE_MS: 'soon' }, /^masthead: MAIL_RETRY_BASE_MS must be a whole number/],
+    [{ CONFIRM_TOKEN_TTL_HOURS: '0' }, /^masthead: CONFIRM_TOKEN_TTL_HOURS must be a whole number from 1 to 8760/],
+    [{ UNSUBSCRIBE_TOKEN_TTL_DAYS: '99999' }, /^masthead: UNSUBSCRIBE_TOKEN_TTL_DAYS must be a whole number from 1 to 3650/],
+    [{ SUBSCRIBE_RATE_PER_CLIENT: '20 per minute' }, /^masthead: SUBSCRIBE_RATE_PER_CLIENT must look like 20\/10m/],
+    [{ SUBSCRIBE_RATE_PER_EMAIL: '5/0h' }, /^masthead: SUBSCRIBE_RATE_PER_EMAIL must look like 20\/10m/],
+    [{ REDIS_URL: 'localhost:6379' }, /^masthead: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ TRUST_PROXY_HOPS: 'yes' }, /^masthead: TRUST_PROXY_HOPS must be a whole number from 0 to 10/],
+    [{ CONSENT_VERSION: 'two words' }, /^masthead: CONSENT_VERSION must be 1 to 100 printable ASCII characters/],
   ])('refuses the bad setting %j in one line, exit 2, writing nothing', async (env, message) => {
     const dir = tempDir();
     const result = await runCli(['serve'], env as Record<string, string>, dir);
@@ -263,5 +279,56 @@ describe('masthead seed', () => {
     const result = await runCli(['seed', ...flags], { DATABASE_URL: store.databaseUrl });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^masthead seed: /);
+  });
+});
+
+describe('masthead newsletter', () => {
+  it('adds newsletters, refuses a taken slug, and lists them with their sign-ups by status', async () => {
+    const store = await throwaway();
+    const env = { DATABASE_URL: store.databaseUrl };
+    const added = await runCli(['newsletter', 'add', '--slug', 'the-long-read', '--name', 'The Long Read', '--description', 'Saturdays.'], env);
+    expect(added).toMatchObject({ code: 0, stdout: 'added newsletter the-long-read: The Long Read\n' });
+    const again = await runCli(['newsletter', 'add', '--slug', 'the-long-read', '--name', 'Another'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/the slug "the-long-read" exists already/);
+    await query(store.databaseUrl, async (db) => {
+      const newsletter = await db.selectFrom('newsletters').select('id').where('slug', '=', 'the-long-read').executeTakeFirstOrThrow();
+      await db
+        .insertInto('subscriptions')
+        .values(
+          (['pending', 'active', 'active', 'unsubscribed'] as const).map((status, i) => ({
+            public_id: `${i}`.padStart(32, '0'),
+            newsletter_id: newsletter.id,
+            email: `reader${i}@example.org`,
+            status,
+          })),
+        )
+        .execute();
+    });
+    const listed = await runCli(['newsletter', 'list'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')).toEqual([
+      'SLUG           NAME           PENDING  ACTIVE  UNSUBSCRIBED',
+      'the-long-read  The Long Read        1       2             1',
+      '',
+    ]);
+    const json = await runCli(['newsletter', 'list', '--json'], env);
+    expect(JSON.parse(json.stdout)).toEqual([{ slug: 'the-long-read', name: 'The Long Read', pending: 1, active: 2, unsubscribed: 1 }]);
+  });
+
+  it.each([
+    [['newsletter', 'add', '--name', 'No slug'], /--slug must be lower-case letters/],
+    [['newsletter', 'add', '--slug', 'Has Spaces', '--name', 'X'], /--slug must be lower-case letters/],
+    [['newsletter', 'add', '--slug', 'ok', '--name', ''], /--name must not be empty/],
+    [['newsletter', 'add', '--slug', 'ok', '--name', 'a\u0007b'], /--name must not contain control characters/],
+    [['newsletter', 'add', '--slug', 'ok', '--name', 'x'.repeat(201)], /--name must be at most 200 characters/],
+    [['newsletter', 'add', '--slug', 'ok', '--name', 'X', '--colour', 'red'], /--colour/],
+    [['newsletter', 'remove'], /unknown action "remove": use add or list/],
+  ])('refuses %j with status 2, writing nothing', async (args, message) => {
+    const dir = tempDir();
+    const result = await runCli(args, {}, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
   });
 });

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import type { Logger } from '../src/logger.ts';
+import { MemoryRateLimiter, RedisRateLimiter } from '../src/sign-ups/rate-limiter.ts';
+import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
+
+const REDIS_URL = process.env.MASTHEAD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const rule = { limit: 2, windowMs: 60_000 };
+
+describe('the in-memory rate limiter', () => {
+  it('allows a budget per key and window, then refuses until the window ends', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryRateLimiter(() => now);
+    expect((await limiter.consume('a', rule)).allowed).toBe(true);
+    expect((await limiter.consume('a', rule)).allowed).toBe(true);
+    expect(await limiter.consume('a', rule)).toEqual({ allowed: false, retryAfterMs: 60_000 });
+    expect((await limiter.consume('b', rule)).allowed).toBe(true);
+    now += 30_000;
+    expect(await limiter.consume('a', rule)).toEqual({ allowed: false, retryAfterMs: 30_000 });
+    now += 30_000;
+    expect((await limiter.consume('a', rule)).allowed).toBe(true);
+  });
+
+  it('lets everything through when the limit is 0 (switched off)', async () => {
+    const limiter = new MemoryRateLimiter();
+    for (let i = 0; i < 100; i++) expect((await limiter.consume('a', { limit: 0, windowMs: 1000 })).allowed).toBe(true);
+  });
+});
+
+describe('the Redis rate limiter (REDIS_URL)', () => {
+  // Keys unique to this run, so runs side by side (or leftovers) never share a budget.
+  const run = randomBytes(6).toString('hex');
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+    await redis.connect();
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`masthead:rate:*${run}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('shares one budget between instances', async () => {
+    const first = new RedisRateLimiter(REDIS_URL, silentLogger);
+    const second = new RedisRateLimiter(REDIS_URL, silentLogger);
+    try {
+      expect((await first.consume(`shared-${run}`, rule)).allowed).toBe(true);
+      expect((await second.consume(`shared-${run}`, rule)).allowed).toBe(true);
+      const refused = await first.consume(`shared-${run}`, rule);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterMs).toBeGreaterThan(50_000);
+      expect(await redis.pttl(`masthead:rate:shared-${run}`)).toBeGreaterThan(50_000);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('limits sign-ups across two servers that share Redis', async () => {
+    const signUp = { ...loadConfig({}).signUp, perEmail: rule };
+    const apps: TestApp[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        apps.push(
+          await createTestApp({
+            seed: { issues: 1, authors: 1, articles: 1 },
+            config: { signUp },
+            rateLimiter: new RedisRateLimiter(REDIS_URL, silentLogger),
+          }),
+        );
+      }
+      const email = `shared-${run}@example.org`;
+      const codes: string[][] = [];
+      for (const app of [apps[0], apps[1], apps[0], apps[1]]) {
+        const response = await app?.graphql<{ subscribe: { userErrors: Array<{ code: string }> } }>(
+          'mutation S($input: SubscribeInput!) { subscribe(input: $input) { userErrors { code } } }',
+          { input: { email, newsletter: 'breakfast-in-red' } },
+        );
+        codes.push(response?.data?.subscribe.userErrors.map((e) => e.code) ?? ['no answer']);
+      }
+      expect(codes).toEqual([[], [], ['RATE_LIMITED'], ['RATE_LIMITED']]);
+    } finally {
+      for (const app of apps) await app.close();
+    }
+  });
+
+  it('lets sign-ups through, and says so in the log, when Redis cannot be reached', async () => {
+    const warnings: unknown[][] = [];
+    const logger: Logger = { ...silentLogger, warn: (...args: unknown[]) => warnings.push(args) };
+    const limiter = new RedisRateLimiter('redis://127.0.0.1:1', logger);
+    try {
+      for (let i = 0; i < 3; i++) expect((await limiter.consume(`down-${run}`, rule)).allowed).toBe(true);
+      expect(String(warnings[0]?.[0])).toMatch(/Redis is unreachable; rate limits are not enforced/);
+    } finally {
+      await limiter.close();
+    }
+  });
+});
