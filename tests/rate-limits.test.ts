@@ -29,7 +29,27 @@ describe('the in-memory rate limiter', () => {
   });
 });
 
-describe('the Redis rate limiter (REDIS_URL)', () => {
+async function redisAnswers(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+const redisUp = await redisAnswers();
+if (!redisUp) {
+  // Under CI Redis must answer (.ci/run starts it); elsewhere these tests wait for it.
+  if (process.env.CI) throw new Error(`Redis does not answer at ${REDIS_URL}`);
+  console.warn(`Redis does not answer at ${REDIS_URL}: skipping the shared rate-limit tests`);
+}
+
+describe.runIf(redisUp)('the Redis rate limiter (REDIS_URL)', () => {
   // Keys unique to this run, so runs side by side (or leftovers) never share a budget.
   const run = randomBytes(6).toString('hex');
   let redis: Redis;

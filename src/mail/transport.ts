@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { MailConfig } from '../config.ts';
+import { ensureFolder } from '../folders.ts';
 import type { MailMessage } from './messages.ts';
 
 export interface MailTransport {
@@ -39,7 +40,7 @@ export function createMailTransport(config: MailConfig): MailTransport {
     description: `the folder ${config.dir}`,
     async send(message) {
       const info = await streamer.sendMail(message);
-      await fs.mkdir(config.dir, { recursive: true });
+      ensureFolder(config.dir);
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
       // Written whole, then renamed: a reader of the folder never sees half a message.
       const partial = path.join(config.dir, `.${name}.partial`);

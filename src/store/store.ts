@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -14,6 +13,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { StoreLocation } from '../config.ts';
+import { ensureFolder } from '../folders.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Database } from './database.ts';
 
@@ -56,16 +56,6 @@ class MastheadSqliteDialect extends SqliteDialect {
   override createAdapter(): DialectAdapter {
     return new CrossProcessSqliteAdapter();
   }
-}
-
-/**
- * Creates the missing folders above the store file one level at a time. (A recursive mkdir
- * under /proc never returns on Node 20; a level at a time fails at once, saying why.)
- */
-function ensureFolder(folder: string): void {
-  if (fs.existsSync(folder)) return;
-  ensureFolder(path.dirname(folder));
-  fs.mkdirSync(folder);
 }
 
 function openSqlite(file: string): SqliteDatabase.Database {
