@@ -29,6 +29,41 @@ export interface Config {
   redisUrl: string | null;
   /** Proxies in front of Masthead whose X-Forwarded-For entries are trusted. @default 0 */
   trustProxyHops: number;
+  limits: Limits;
+  http: HttpConfig;
+}
+
+/** What a single request may ask; each is refused before it runs. */
+export interface Limits {
+  /** @default 15 */
+  maxDepth: number;
+  /** Objects a query may return (see QueryAnalysis.cost). @default 10000 */
+  maxCost: number;
+  /** @default 30 */
+  maxAliases: number;
+  /** @default 20 */
+  maxDirectives: number;
+  /** @default 5000 */
+  maxTokens: number;
+  /** Operations in one batched request (a JSON array body). @default 10 */
+  maxBatch: number;
+  /** @default true */
+  introspection: boolean;
+  /** Cost points an API key may spend per window, unless the key has its own budget. @default 200000/1m */
+  costBudgetPerKey: RateLimit;
+}
+
+export interface HttpConfig {
+  /** The largest request body; larger is a 413. @default 1048576 */
+  maxBodyBytes: number;
+  /** A request must arrive whole within this time. @default 30000 */
+  requestTimeoutMs: number;
+  /** Origins allowed to call from browsers; empty: none (no CORS headers). @default [] */
+  corsOrigins: string[];
+  /** Requests per client address (all operations). @default 600/1m */
+  perClient: RateLimit;
+  /** Requests per API key. @default 6000/1m */
+  perKey: RateLimit;
 }
 
 export interface MailConfig {
@@ -44,6 +79,8 @@ export interface MailConfig {
   maxAttempts: number;
   /** How often the sender looks for messages due, besides being woken by a sign-up. @default 2000 */
   pollMs: number;
+  /** Whether this process delivers the outbox (off: web-only instances, another sends). @default true */
+  sender: boolean;
 }
 
 /** A budget of `limit` events per `windowMs`; a limit of 0 switches it off. */
@@ -156,6 +193,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     retryBaseMs: optionalInteger('MAIL_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     maxAttempts: optionalInteger('MAIL_MAX_ATTEMPTS', 8, 1, 100),
     pollMs: optionalInteger('MAIL_POLL_MS', 2000, 10, 3_600_000),
+    sender: parseSwitch('MAIL_SENDER', env.MAIL_SENDER, true),
   };
   if (mail.dir.includes('\0')) throw new ConfigError(`MAIL_DIR contains a NUL byte: ${JSON.stringify(env.MAIL_DIR)}`);
   const consentVersion = env.CONSENT_VERSION === undefined || env.CONSENT_VERSION === '' ? '1' : env.CONSENT_VERSION.trim();
@@ -171,6 +209,23 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
   const redisUrl = parseServiceUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']);
   const trustProxyHops = optionalInteger('TRUST_PROXY_HOPS', 0, 0, 10);
+  const limits: Limits = {
+    maxDepth: optionalInteger('MAX_DEPTH', 15, 1, 1000),
+    maxCost: optionalInteger('MAX_COST', 10_000, 1, 100_000_000),
+    maxAliases: optionalInteger('MAX_ALIASES', 30, 0, 100_000),
+    maxDirectives: optionalInteger('MAX_DIRECTIVES', 20, 0, 100_000),
+    maxTokens: optionalInteger('MAX_TOKENS', 5000, 100, 1_000_000),
+    maxBatch: optionalInteger('MAX_BATCH', 10, 1, 1000),
+    introspection: parseSwitch('INTROSPECTION', env.INTROSPECTION, true),
+    costBudgetPerKey: parseRateLimit('COST_BUDGET_PER_KEY', env.COST_BUDGET_PER_KEY, { limit: 200_000, windowMs: 60_000 }),
+  };
+  const http: HttpConfig = {
+    maxBodyBytes: optionalInteger('MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
+    requestTimeoutMs: optionalInteger('REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    corsOrigins: parseOrigins(env.CORS_ORIGINS),
+    perClient: parseRateLimit('RATE_LIMIT_PER_CLIENT', env.RATE_LIMIT_PER_CLIENT, { limit: 600, windowMs: 60_000 }),
+    perKey: parseRateLimit('RATE_LIMIT_PER_KEY', env.RATE_LIMIT_PER_KEY, { limit: 6000, windowMs: 60_000 }),
+  };
 
   return {
     port,
@@ -186,7 +241,35 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     signUp,
     redisUrl,
     trustProxyHops,
+    limits,
+    http,
   };
+}
+
+function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['1', 'on', 'true'].includes(value)) return true;
+  if (['0', 'off', 'false'].includes(value)) return false;
+  throw new ConfigError(`${name} must be on or off (or 1 or 0), got ${JSON.stringify(raw)}`);
+}
+
+function parseOrigins(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    if (value === '*') return value;
+    let url: URL | null = null;
+    try {
+      url = new URL(value);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value.replace(/\/$/, '')) {
+      throw new ConfigError(`CORS_ORIGINS must be * or a comma-separated list of origins like https://news.example.org, got ${JSON.stringify(raw)}`);
+    }
+    return url.origin;
+  });
 }
 
 export const DEFAULT_MAIL_DIR = './data/mail';

@@ -1,3 +1,4 @@
+import type { Viewer } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import { createLoaders, type Loaders } from './loaders/loaders.ts';
 import type { SignUpServices } from './sign-ups/sign-ups.ts';
@@ -16,12 +17,15 @@ export interface Context {
   loaders: Loaders;
   signUps: SignUpServices;
   client: Client;
+  viewer: Viewer;
   /** The request's clock: one instant for every visibility check in the request. */
   now: string;
 }
 
 /** Built once per request and never copied, so every resolver shares the same loader caches. */
-export function createContext(store: Store, config: Config, signUps: SignUpServices, client: Client): Context {
+export function createContext(store: Store, config: Config, signUps: SignUpServices, client: Client, viewer: Viewer): Context {
   const now = new Date().toISOString();
-  return { store, config, now, signUps, client, loaders: createLoaders(store, now) };
+  // Editors and admins preview: an article by id or slug, drafts and scheduled pieces included.
+  const preview = viewer.role !== 'anonymous';
+  return { store, config, now, signUps, client, viewer, loaders: createLoaders(store, now, { preview }) };
 }

@@ -37,6 +37,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const rateLimiter = createRateLimiter(config.redisUrl, logger);
   const yoga = createMastheadYoga({ store, config, metrics, logger, rateLimiter, onMessageQueued: () => sender.nudge() });
   const server: Server = createServer(yoga);
+  // A request must arrive whole in time: a client that trickles bytes gets a 408.
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.headersTimeout = Math.min(config.http.requestTimeoutMs, 60_000);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -46,10 +49,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const url = `http://${host}:${address.port}`;
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
   logger.info(
-    `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${config.publicUrl}`,
+    config.mail.sender
+      ? `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${config.publicUrl}`
+      : 'MAIL_SENDER is off: this instance queues mail and another delivers it',
   );
   if (config.redisUrl !== null) logger.info('sign-up rate limits are counted in Redis (REDIS_URL)');
-  sender.start();
+  if (config.mail.sender) sender.start();
   return {
     url,
     store,

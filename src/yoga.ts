@@ -4,10 +4,13 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { resolveViewer } from './auth/api-keys.ts';
 import { clientAddress } from './http/client-address.ts';
 import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
+import { useHttpGuards } from './http/http-guards.ts';
 import { useSubscriptionPages } from './http/subscription-pages.ts';
+import { DRY_RUN_HEADER, useQueryLimits } from './limits/query-limits.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { schema } from './schema/index.ts';
@@ -61,13 +64,31 @@ export function createMastheadYoga({
     graphiql: { title: 'Masthead', defaultQuery: DEFAULT_QUERY },
     // GraphiQL's assets inline from the package, not from a CDN: it works on a closed network.
     renderGraphiQL,
-    context: ({ request, req }) => {
+    context: async ({ request, req }) => {
       metrics.graphqlRequests.inc();
-      return createContext(store, config, signUps, {
-        address: clientAddress(req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops),
-        userAgent: request.headers.get('user-agent'),
-      });
+      const viewer = await resolveViewer(store, request.headers.get('authorization'));
+      return createContext(
+        store,
+        config,
+        signUps,
+        {
+          address: clientAddress(req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops),
+          userAgent: request.headers.get('user-agent'),
+        },
+        viewer,
+      );
     },
+    // Browsers may call from these origins only; none configured, no cross-origin calls.
+    cors:
+      config.http.corsOrigins.length === 0
+        ? false
+        : {
+            origin: config.http.corsOrigins.includes('*') ? '*' : config.http.corsOrigins,
+            methods: ['GET', 'POST'],
+            allowedHeaders: ['content-type', 'authorization', DRY_RUN_HEADER],
+            maxAge: 600,
+          },
+    batching: { limit: config.limits.maxBatch },
     maskedErrors: {
       maskError(error, message) {
         const cause = error instanceof GraphQLError && error.originalError ? error.originalError : error;
@@ -97,6 +118,12 @@ export function createMastheadYoga({
         return masked;
       },
     },
-    plugins: [useOperationalEndpoints(store, metrics), useSubscriptionPages(store, logger), useClientErrorStatus()],
+    plugins: [
+      useHttpGuards({ ...config.http, trustProxyHops: config.trustProxyHops, https: config.publicUrl.startsWith('https:') }, rateLimiter),
+      useOperationalEndpoints(store, metrics),
+      useSubscriptionPages(store, logger),
+      useQueryLimits(config.limits, config.maxPageSize, rateLimiter),
+      useClientErrorStatus(),
+    ],
   });
 }

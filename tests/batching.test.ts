@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
 import { createTestApp, type TestApp } from './support/app.ts';
 
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await createTestApp({ seed: { issues: 60, authors: 80, articles: 1500, seed: 11 } });
+  // One query below resolves 66 node ids through aliases: more than the default alias limit.
+  app = await createTestApp({
+    seed: { issues: 60, authors: 80, articles: 1500, seed: 11 },
+    config: { limits: { ...loadConfig({}).limits, maxAliases: 100 } },
+  });
 });
 afterAll(async () => {
   await app?.close();

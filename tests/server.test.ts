@@ -102,7 +102,7 @@ describe('the server as a user runs it', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ latestIssue { number } articles { totalCount } }' }),
     });
-    expect(await empty.json()).toEqual({ data: { latestIssue: null, articles: { totalCount: 0 } } });
+    expect(((await empty.json()) as { data: unknown }).data).toEqual({ latestIssue: null, articles: { totalCount: 0 } });
     expect(await second.stop()).toBe(0);
     await other.drop();
   });

@@ -10,7 +10,7 @@ import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
 // List-Unsubscribe header, against a real `masthead serve` on the store under test.
 
 /** A real SMTP server on a free port that keeps every message it receives. */
-async function startMailbox() {
+async function startMailbox(port = 0) {
   const received: ParsedMail[] = [];
   const waiters: Array<() => void> = [];
   const server = new SMTPServer({
@@ -27,10 +27,9 @@ async function startMailbox() {
         .catch(callback);
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    port,
+    port: (server.server.address() as { port: number }).port,
     received,
     /** The first message to `to` (waits up to 15 s for it). */
     async mailTo(to: string): Promise<ParsedMail> {
@@ -74,7 +73,7 @@ async function subscribe(server: ServerProcess, email: string) {
     }),
   });
   expect(response.status).toBe(200);
-  expect(await response.json()).toEqual({ data: { subscribe: { subscription: { status: 'PENDING' }, userErrors: [] } } });
+  expect(((await response.json()) as { data: unknown }).data).toEqual({ subscribe: { subscription: { status: 'PENDING' }, userErrors: [] } });
 }
 
 async function subscriberCounts(databaseUrl: string) {
@@ -144,12 +143,34 @@ describe('a reader signing up', () => {
     }
   });
 
-  it('still gets the e-mail when the server dies between the sign-up and the send', async () => {
-    const down = await startServerProcess({
+  it('retries while the SMTP server is down, and delivers once it is back', async () => {
+    const port = await closedPort();
+    const server = await startServerProcess({
       DATABASE_URL: store.databaseUrl,
-      SMTP_URL: `smtp://127.0.0.1:${await closedPort()}`,
-      MAIL_RETRY_BASE_MS: '100',
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+      MAIL_RETRY_BASE_MS: '200',
+      MAIL_POLL_MS: '100',
     });
+    try {
+      await subscribe(server, 'patient@example.org');
+      for (let waited = 0; !/attempt 1 failed, retrying/.test(server.output()) && waited < 10_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(server.output()).toMatch(/attempt 1 failed, retrying/);
+      const back = await startMailbox(port);
+      try {
+        expect((await back.mailTo('patient@example.org')).subject).toMatch(/Confirm your subscription/);
+      } finally {
+        await back.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('still gets the e-mail when the server dies between the sign-up and the send', async () => {
+    // This instance only queues (MAIL_SENDER=off), so it dies with the message unsent.
+    const down = await startServerProcess({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: 'off' });
     await subscribe(down, 'survivor@example.org');
     await down.kill();
 

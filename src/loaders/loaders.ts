@@ -53,14 +53,14 @@ function pageLoaders(load: (parentIds: readonly number[], window: PageWindow) =>
  * The per-request loaders: every lookup that a field makes per parent goes through one of these,
  * so a page costs the same number of statements whatever its size. Built once per request.
  */
-export function createLoaders(store: Store, now: string) {
+export function createLoaders(store: Store, now: string, { preview = false }: { preview?: boolean } = {}) {
   const { db } = store;
   const loaders = {
     articleById: new DataLoader<number, Article | null>(async (ids) =>
-      inKeyOrder(ids, await findArticlesByIds(db, ids, now), (a) => a.id),
+      inKeyOrder(ids, await findArticlesByIds(db, ids, now, preview), (a) => a.id),
     ),
     articleBySlug: new DataLoader<string, Article | null>(async (slugs) =>
-      inKeyOrder(slugs, await findArticlesBySlugs(db, slugs, now), (a) => a.slug),
+      inKeyOrder(slugs, await findArticlesBySlugs(db, slugs, now, preview), (a) => a.slug),
     ),
     issueById: new DataLoader<number, Issue | null>(async (ids) =>
       inKeyOrder(ids, await findIssuesByIds(db, ids, now), (i) => i.id),

@@ -17,7 +17,7 @@ import { isPermanentFailure, type MailTransport } from './transport.ts';
 
 const BATCH = 20;
 /** How long one attempt may hold a message before another sender may take it over. */
-const LEASE_MS = 5 * 60_000;
+const LEASE_MS = 2 * 60_000;
 const MAX_BACKOFF_MS = 3_600_000;
 
 /**

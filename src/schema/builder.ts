@@ -1,5 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context.ts';
 
@@ -29,8 +30,17 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
   Connection: { totalCount: () => Promise<number> };
+  AuthScopes: { editor: boolean; admin: boolean };
 }>({
-  plugins: [RelayPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin],
+  scopeAuth: {
+    // Roles come from the request's API key: admins hold every editor's scope too.
+    authScopes: (context) => ({ editor: context.viewer.role !== 'anonymous', admin: context.viewer.role === 'admin' }),
+    unauthorizedError: (_parent, _context, info) =>
+      new GraphQLError(`${info.parentType.name}.${info.fieldName} needs an editor's or admin's API key with that right.`, {
+        extensions: { code: 'FORBIDDEN' },
+      }),
+  },
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',

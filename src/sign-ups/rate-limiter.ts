@@ -9,9 +9,9 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
-/** Counts events per key in fixed windows. */
+/** Counts events per key in fixed windows; an event may weigh more than one (a query's cost). */
 export interface RateLimiter {
-  consume(key: string, rule: RateLimit): Promise<RateDecision>;
+  consume(key: string, rule: RateLimit, weight?: number): Promise<RateDecision>;
   close(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#clock = clock;
   }
 
-  async consume(key: string, rule: RateLimit): Promise<RateDecision> {
+  async consume(key: string, rule: RateLimit, weight = 1): Promise<RateDecision> {
     if (rule.limit === 0) return ALLOWED;
     const now = this.#clock();
     if (this.#windows.size > 10_000) this.#sweep(now);
@@ -35,7 +35,7 @@ export class MemoryRateLimiter implements RateLimiter {
       window = { count: 0, resetAt: now + rule.windowMs };
       this.#windows.set(key, window);
     }
-    window.count += 1;
+    window.count += weight;
     return window.count <= rule.limit ? ALLOWED : { allowed: false, retryAfterMs: window.resetAt - now };
   }
 
@@ -50,8 +50,8 @@ export class MemoryRateLimiter implements RateLimiter {
 
 // One round trip, atomic: count the event, start the window's clock on its first event.
 const CONSUME_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return { count, ttl }`;
@@ -76,10 +76,10 @@ export class RedisRateLimiter implements RateLimiter {
     this.#redis.on('error', (error: Error) => this.#complain(error));
   }
 
-  async consume(key: string, rule: RateLimit): Promise<RateDecision> {
+  async consume(key: string, rule: RateLimit, weight = 1): Promise<RateDecision> {
     if (rule.limit === 0) return ALLOWED;
     try {
-      const [count, ttl] = (await this.#redis.eval(CONSUME_SCRIPT, 1, `masthead:rate:${key}`, rule.windowMs)) as [number, number];
+      const [count, ttl] = (await this.#redis.eval(CONSUME_SCRIPT, 1, `masthead:rate:${key}`, rule.windowMs, weight)) as [number, number];
       return count <= rule.limit ? ALLOWED : { allowed: false, retryAfterMs: ttl };
     } catch (error) {
       this.#complain(error);

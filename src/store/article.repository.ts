@@ -72,13 +72,19 @@ const RUNNING_ORDER = byPublishedAt('asc');
 
 const publishedAtKey = (article: Article): KeysetValue[] => [article.publishedAt, article.id];
 
-export async function findArticlesByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Article[]> {
+/** Articles by id: public ones, or with `preview` any (drafts and scheduled pieces too). */
+export async function findArticlesByIds(
+  db: Kysely<Database>,
+  ids: readonly number[],
+  now: string,
+  preview = false,
+): Promise<Article[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('articles')
     .select(articleColumns)
     .where('articles.id', 'in', ids)
-    .where(isPublic(now))
+    .$if(!preview, (q) => q.where(isPublic(now)))
     .execute();
   return rows.map(toArticle);
 }
@@ -87,13 +93,14 @@ export async function findArticlesBySlugs(
   db: Kysely<Database>,
   slugs: readonly string[],
   now: string,
+  preview = false,
 ): Promise<Article[]> {
   if (slugs.length === 0) return [];
   const rows = await db
     .selectFrom('articles')
     .select(articleColumns)
     .where('articles.slug', 'in', slugs)
-    .where(isPublic(now))
+    .$if(!preview, (q) => q.where(isPublic(now)))
     .execute();
   return rows.map(toArticle);
 }

@@ -129,6 +129,22 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+export type Role = 'editor' | 'admin';
+
+/** An API key, kept as the SHA-256 of its secret. */
+export interface ApiKeyTable {
+  id: Generated<number>;
+  name: string;
+  role: Role;
+  key_hash: string;
+  /** The secret's first characters, to tell keys apart in a list. */
+  key_prefix: string;
+  /** Cost points this key may spend per minute; null: the default for keys. */
+  cost_budget: number | null;
+  created_at: DefaultedTimestamp;
+  revoked_at: Timestamp | null;
+}
+
 export interface Database {
   issues: IssueTable;
   authors: AuthorTable;
@@ -139,6 +155,7 @@ export interface Database {
   subscription_tokens: SubscriptionTokenTable;
   consents: ConsentTable;
   outbox: OutboxTable;
+  api_keys: ApiKeyTable;
   totals: TotalTable;
 }
 

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { Plugin } from 'graphql-yoga';
+import type { HttpConfig } from '../config.ts';
+import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
+import { bearerToken } from '../auth/api-keys.ts';
+import { clientAddress } from './client-address.ts';
+
+type ErrorResponse = (status: number, code: string, message: string, headers?: Record<string, string>) => Response;
+
+function errorResponder(fetchAPI: { Response: typeof Response }): ErrorResponse {
+  return (status, code, message, headers = {}) =>
+    new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    });
+}
+
+/** Reads a body that came without a length, up to `limit` bytes; null when it is longer. */
+async function readAtMost(request: Request, limit: number): Promise<Buffer | null> {
+  if (!request.body) return Buffer.alloc(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+/**
+ * What stands between the open internet and GraphQL: a body limit (413, whether the body says
+ * its length or not), rate limits per client address and per API key for every operation
+ * (429 with Retry-After), and security headers on every response.
+ */
+export function useHttpGuards(
+  config: HttpConfig & { trustProxyHops: number; https: boolean },
+  rateLimiter: RateLimiter,
+): Plugin<Record<string, never>, { req?: { socket: { remoteAddress?: string } } }> {
+  const tooLarge = `The request body is larger than ${config.maxBodyBytes} bytes.`;
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
+      if (url.pathname !== '/graphql') return;
+      const fail = errorResponder(fetchAPI);
+      const length = request.headers.get('content-length');
+      if (length !== null && Number(length) > config.maxBodyBytes) {
+        endResponse(fail(413, 'PAYLOAD_TOO_LARGE', tooLarge, { connection: 'close' }));
+        return;
+      }
+      const token = bearerToken(request.headers.get('authorization'));
+      const [key, rule] = token
+        ? [`key:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`, config.perKey]
+        : [`client:${clientAddress(serverContext.req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops) ?? 'unknown'}`, config.perClient];
+      const decision = await rateLimiter.consume(`requests:${key}`, rule);
+      if (!decision.allowed) {
+        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+        endResponse(fail(429, 'RATE_LIMITED', `Too many requests; try again in ${seconds} s.`, { 'retry-after': String(seconds) }));
+      }
+    },
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
+      if (!requestParser || request.headers.has('content-length') || !request.body) return;
+      setRequestParser(async (incoming) => {
+        const body = await readAtMost(incoming, config.maxBodyBytes);
+        if (body === null) return errorResponder(fetchAPI)(413, 'PAYLOAD_TOO_LARGE', tooLarge, { connection: 'close' });
+        return requestParser(new fetchAPI.Request(incoming.url, { method: incoming.method, headers: incoming.headers, body: body as unknown as BodyInit }));
+      });
+    },
+    onResponse({ response }) {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+        if (!response.headers.has(name)) response.headers.set(name, value);
+      }
+      if (config.https) response.headers.set('strict-transport-security', 'max-age=31536000');
+    },
+  };
+}

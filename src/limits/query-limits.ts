@@ -1,0 +1,116 @@
+import { GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule, parse } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Viewer } from '../auth/api-keys.ts';
+import type { Limits } from '../config.ts';
+import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
+import { analyzeQuery, type QueryAnalysis } from './query-analysis.ts';
+
+/** The request header that asks for a query's measures without running it. */
+export const DRY_RUN_HEADER = 'x-masthead-dry-run';
+
+export interface CostReport {
+  requested: number;
+  maximum: number;
+  depth: number;
+}
+
+function refusal(message: string, code: string, cost: CostReport): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, cost, http: { status: 400 } } });
+}
+
+/** What a query breaks of the limits, if anything: the first limit it exceeds. */
+function firstBreach(analysis: QueryAnalysis, limits: Limits, cost: CostReport): GraphQLError | null {
+  if (analysis.depth > limits.maxDepth) {
+    return refusal(`The query is ${analysis.depth} levels deep; the limit is ${limits.maxDepth}.`, 'QUERY_TOO_DEEP', cost);
+  }
+  if (analysis.aliases > limits.maxAliases) {
+    return refusal(`The query uses ${analysis.aliases} aliases; the limit is ${limits.maxAliases}.`, 'TOO_MANY_ALIASES', cost);
+  }
+  if (analysis.directives > limits.maxDirectives) {
+    return refusal(`The query uses ${analysis.directives} directives; the limit is ${limits.maxDirectives}.`, 'TOO_MANY_DIRECTIVES', cost);
+  }
+  if (analysis.cost > cost.maximum) {
+    return refusal(
+      `The query could return ${analysis.cost} objects; the limit is ${cost.maximum}. Ask for smaller pages (first) or fewer nested lists.`,
+      'QUERY_TOO_COSTLY',
+      cost,
+    );
+  }
+  return null;
+}
+
+/** Strips "Did you mean …?" from error messages: the schema is not to be guessed at field by field. */
+function withoutSuggestions(error: GraphQLError): GraphQLError {
+  const message = error.message.replace(/ ?Did you mean [^?]*\?/g, '');
+  if (message === error.message) return error;
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+}
+
+/**
+ * Refuses queries that ask too much before they run: tokens when parsing; depth, aliases,
+ * directives and cost (objects a query may return, connections multiplying by their page
+ * size) before executing, with HTTP 400 and a coded error. Every answer reports the query's
+ * cost in `extensions.cost`; with the dry-run header the query is measured and not run.
+ */
+export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter: RateLimiter): Plugin {
+  return {
+    onParse({ setParseFn }) {
+      setParseFn((source, options) => parse(source, { ...options, maxTokens: limits.maxTokens }));
+    },
+    onValidate({ addValidationRule }) {
+      if (!limits.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+    async onExecute({ args, setResultAndStopExecution }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      const analysis = analyzeQuery(args.schema, args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>, {
+        defaultSize: 20,
+        maxSize: maxPageSize,
+      });
+      const cost: CostReport = { requested: analysis.cost, maximum: limits.maxCost, depth: analysis.depth };
+      const breach = firstBreach(analysis, limits, cost);
+      if (breach) {
+        setResultAndStopExecution({ errors: [breach], extensions: { cost } });
+        return;
+      }
+      const { request, viewer } = args.contextValue as { request?: Request; viewer?: Viewer };
+      if (request?.headers.get(DRY_RUN_HEADER) === '1') {
+        setResultAndStopExecution({ extensions: { cost, dryRun: true } });
+        return;
+      }
+      if (viewer?.keyId != null) {
+        // An API key spends its query costs from a budget per window.
+        const rule = { ...limits.costBudgetPerKey, limit: viewer.costBudget ?? limits.costBudgetPerKey.limit };
+        const decision = await rateLimiter.consume(`cost:key:${viewer.keyId}`, rule, analysis.cost);
+        if (!decision.allowed) {
+          const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+          setResultAndStopExecution({
+            errors: [
+              new GraphQLError(`This API key has spent its cost budget of ${rule.limit} per window; try again in ${seconds} s.`, {
+                extensions: { code: 'COST_BUDGET_EXCEEDED', cost, http: { status: 429, headers: { 'retry-after': String(seconds) } } },
+              }),
+            ],
+            extensions: { cost },
+          });
+          return;
+        }
+      }
+      return {
+        onExecuteDone({ result, setResult }) {
+          if ('data' in result || 'errors' in result) setResult({ ...result, extensions: { ...result.extensions, cost } });
+        },
+      };
+    },
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
+      setResult({ ...result, errors: result.errors.map((error) => withoutSuggestions(error as GraphQLError)) });
+    },
+  };
+}
