@@ -78,16 +78,13 @@ export function createMastheadYoga({
         viewer,
       );
     },
-    // Browsers may call from these origins only; none configured, no cross-origin calls.
-    cors:
-      config.http.corsOrigins.length === 0
-        ? false
-        : {
-            origin: config.http.corsOrigins.includes('*') ? '*' : config.http.corsOrigins,
-            methods: ['GET', 'POST'],
-            allowedHeaders: ['content-type', 'authorization', DRY_RUN_HEADER],
-            maxAge: 600,
-          },
+    // Browsers may call from the configured origins only: others get no CORS headers at all.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      const allowed = config.http.corsOrigins;
+      if (origin === null || !(allowed.includes('*') || allowed.includes(origin))) return false;
+      return { origin, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', DRY_RUN_HEADER], maxAge: 600 };
+    },
     batching: { limit: config.limits.maxBatch },
     maskedErrors: {
       maskError(error, message) {

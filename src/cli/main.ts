@@ -21,6 +21,7 @@ Commands:
   import PATH...   Import article documents from files or folders (*.txt)
   seed             Fill an empty store with a synthetic corpus
   newsletter       Add newsletters, and list them with their subscriber counts
+  keys             Create, list and revoke API keys for editors and admins
 
 Run 'masthead <command> --help' for a command's options. Settings come from the
 environment: PORT, HOST, DATABASE_URL, DEMO_CONTENT, MAX_PAGE_SIZE, PUBLIC_URL,
@@ -58,6 +59,16 @@ Options:
 add    Adds a newsletter that readers can sign up to. The slug is what sign-ups
        name (lower-case letters, digits and single hyphens); a taken slug is refused.
 list   Lists every newsletter with its sign-ups: pending, active and unsubscribed.`,
+  keys: `Usage: masthead keys create --role editor|admin [--name NAME] [--cost-budget N]
+       masthead keys list [--json]
+       masthead keys revoke ID
+
+create   Makes an API key and prints its secret once: only its hash is stored. Send it
+         as "Authorization: Bearer <secret>". Editors preview drafts and scheduled
+         pieces and see subscriber counts; admins also read sign-ups with e-mails.
+         --cost-budget N: query cost points per minute (default COST_BUDGET_PER_KEY).
+list     Lists keys without their secrets: id, name, role, prefix, created, revoked.
+revoke   Revokes a key at once.`,
 };
 
 type Out = { out: (text: string) => void; err: (text: string) => void };
@@ -237,13 +248,80 @@ async function newsletter(args: string[], io: Out): Promise<number> {
       io.out(JSON.stringify(rows, null, 2));
       return EXIT_OK;
     }
-    const table = [['SLUG', 'NAME', 'PENDING', 'ACTIVE', 'UNSUBSCRIBED'], ...rows.map((r) => [r.slug, r.name, String(r.pending), String(r.active), String(r.unsubscribed)])];
-    const widths = table[0]?.map((_, column) => Math.max(...table.map((row) => row[column]?.length ?? 0))) ?? [];
-    for (const row of table) io.out(row.map((cell, column) => (column >= 2 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd());
+    printTable(io, [
+      ['SLUG', 'NAME', 'PENDING', 'ACTIVE', 'UNSUBSCRIBED'],
+      ...rows.map((r) => [r.slug, r.name, String(r.pending), String(r.active), String(r.unsubscribed)]),
+    ]);
     if (rows.length === 0) io.out('(no newsletters yet: add one with masthead newsletter add)');
     return EXIT_OK;
   }
   throw new UsageError(`unknown action ${JSON.stringify(action)}: use add or list`);
+}
+
+async function keys(args: string[], io: Out): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === undefined || action === '--help' || action === '-h') {
+    io.out(USAGE.keys ?? '');
+    return action === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const repository = () => import('../store/api-key.repository.ts');
+  if (action === 'create') {
+    const { values } = parseFlags(rest, { role: { type: 'string' }, name: { type: 'string' }, 'cost-budget': { type: 'string' } });
+    if (values.help) return (io.out(USAGE.keys ?? ''), EXIT_OK);
+    const role = values.role;
+    if (role !== 'editor' && role !== 'admin') throw new UsageError(`--role must be editor or admin, got ${JSON.stringify(role ?? '')}`);
+    const name = values.name === undefined ? `${role} key` : textFlag('name', values.name, 200);
+    const costBudget = values['cost-budget'] === undefined ? null : integerFlag('cost-budget', values['cost-budget'], 0, 1, 1_000_000_000);
+    const config = loadConfig();
+    const [{ newApiKey }, { insertApiKey }] = await Promise.all([import('../auth/api-keys.ts'), repository()]);
+    const key = newApiKey();
+    const id = await withStore(config, (store) => insertApiKey(store.db, { name, role, hash: key.hash, prefix: key.prefix, costBudget }));
+    io.err(`created ${role} key ${id} (${name}); its secret follows, shown this once:`);
+    io.out(key.secret);
+    return EXIT_OK;
+  }
+  if (action === 'list') {
+    const { values } = parseFlags(rest, { json: { type: 'boolean' } });
+    if (values.help) return (io.out(USAGE.keys ?? ''), EXIT_OK);
+    const config = loadConfig();
+    const { listApiKeys } = await repository();
+    const rows = await withStore(config, (store) => listApiKeys(store.db));
+    if (values.json) return (io.out(JSON.stringify(rows, null, 2)), EXIT_OK);
+    printTable(io, [
+      ['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'REVOKED'],
+      ...rows.map((k) => [String(k.id), k.name, k.role, `${k.prefix}…`, k.createdAt, k.revokedAt ?? '-']),
+    ]);
+    return EXIT_OK;
+  }
+  if (action === 'revoke') {
+    const { values, positionals } = parseFlags(rest, {}, true);
+    if (values.help) return (io.out(USAGE.keys ?? ''), EXIT_OK);
+    if (positionals.length !== 1) throw new UsageError('revoke needs one key id (see masthead keys list)');
+    const id = integerFlag('id', positionals[0], 0, 1, 2 ** 31 - 1);
+    const config = loadConfig();
+    const { revokeApiKey } = await repository();
+    const revoked = await withStore(config, (store) => revokeApiKey(store.db, id, new Date().toISOString()));
+    if (!revoked) {
+      io.err(`masthead keys: there is no live key ${id}`);
+      return EXIT_FAILURE;
+    }
+    io.out(`revoked key ${id}`);
+    return EXIT_OK;
+  }
+  throw new UsageError(`unknown action ${JSON.stringify(action)}: use create, list or revoke`);
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+function printTable(io: Out, table: string[][]): void {
+  const widths = table[0]?.map((_, column) => Math.max(...table.map((row) => row[column]?.length ?? 0))) ?? [];
+  for (const row of table) {
+    io.out(
+      row
+        .map((cell, column) => (/^\d+$/.test(cell) && column > 0 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    );
+  }
 }
 
 const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
@@ -252,6 +330,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   import: importCommand,
   seed,
   newsletter,
+  keys,
 };
 
 /** Runs a command line and returns its exit status: 0 done, 1 failed, 2 bad usage or settings. */

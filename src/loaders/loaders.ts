@@ -15,9 +15,10 @@ import {
   findIssuesByIds,
   findIssuesByNumbers,
 } from '../store/issue.repository.ts';
-import type { Article, Author, AuthorStats, Issue, Newsletter } from '../store/model.ts';
+import type { Article, Author, AuthorStats, Issue, Newsletter, Subscription } from '../store/model.ts';
 import { findNewslettersByIds } from '../store/newsletter.repository.ts';
 import type { Store } from '../store/store.ts';
+import { countSubscribers, findSubscriptionsByPublicIds, type SubscriberCounts } from '../store/subscription.repository.ts';
 
 /** Results in the order of `keys`, null where the store has no row for a key. */
 function inKeyOrder<K, V>(keys: readonly K[], rows: readonly V[], keyOf: (row: V) => K): (V | null)[] {
@@ -76,6 +77,13 @@ export function createLoaders(store: Store, now: string, { preview = false }: { 
     ),
     newsletterById: new DataLoader<number, Newsletter | null>(async (ids) =>
       inKeyOrder(ids, await findNewslettersByIds(db, ids), (n) => n.id),
+    ),
+    subscriberCounts: new DataLoader<number, SubscriberCounts>(async (ids) => {
+      const counts = inKeyOrder(ids, await countSubscribers(db, ids), (c) => c.newsletterId);
+      return counts.map((c, i) => c ?? { newsletterId: ids[i] ?? 0, pending: 0, active: 0, unsubscribed: 0 });
+    }),
+    subscriptionByPublicId: new DataLoader<string, Subscription | null>(async (ids) =>
+      inKeyOrder(ids, await findSubscriptionsByPublicIds(db, ids), (s) => s.publicId),
     ),
     bylines: new DataLoader<number, Author[]>(async (articleIds) => {
       const bylines = await findBylines(db, articleIds);

@@ -11,6 +11,15 @@ import { badUserInput } from './errors.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';
 import { ArticleRef, AuthorRef, IssueRef, localId, NewsletterRef } from './refs.ts';
 
+const ArticleStatus = builder.enumType('ArticleStatus', {
+  description: 'Where a piece stands in the publishing process.',
+  values: {
+    PUBLISHED: { description: 'Out: anyone may read it.' },
+    SCHEDULED: { description: 'Published with a time still to come (embargoed): editors only until then.' },
+    DRAFT: { description: 'Not published: editors only.' },
+  } as const,
+});
+
 builder.node(ArticleRef, {
   description: 'A published piece: its text, byline and the print issue it ran in.',
   id: { resolve: (article) => article.id },
@@ -42,6 +51,13 @@ builder.node(ArticleRef, {
       resolve: (article) => article.publishedAt,
     }),
     wordCount: t.exposeInt('wordCount', { description: 'How many words the body holds.' }),
+    status: t.field({
+      type: ArticleStatus,
+      authScopes: { editor: true },
+      description: 'Whether the piece is out, scheduled or a draft. Editors only: they also preview drafts and scheduled pieces by id or slug.',
+      resolve: (article, _args, context) =>
+        article.status === 'draft' ? 'DRAFT' : article.publishedAt > context.now ? 'SCHEDULED' : 'PUBLISHED',
+    }),
     promotedNewsletter: t.field({
       type: NewsletterRef,
       nullable: true,

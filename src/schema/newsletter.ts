@@ -1,6 +1,16 @@
 import { listNewsletters } from '../store/newsletter.repository.ts';
+import type { SubscriberCounts } from '../store/subscription.repository.ts';
 import { builder } from './builder.ts';
 import { NewsletterRef } from './refs.ts';
+
+const SubscriberCountsRef = builder.objectRef<SubscriberCounts>('SubscriberCounts').implement({
+  description: 'A newsletter\'s sign-ups by status.',
+  fields: (t) => ({
+    pending: t.exposeInt('pending', { description: 'Signed up, not confirmed yet.' }),
+    active: t.exposeInt('active', { description: 'Confirmed: receiving the newsletter.' }),
+    unsubscribed: t.exposeInt('unsubscribed', { description: 'Left the list.' }),
+  }),
+});
 
 builder.node(NewsletterRef, {
   description: 'An e-mail newsletter that readers can sign up to, e.g. a daily morning briefing.',
@@ -10,6 +20,12 @@ builder.node(NewsletterRef, {
     slug: t.exposeString('slug', { description: 'The name to sign up with: `subscribe(input: { newsletter })`.' }),
     name: t.exposeString('name', { description: 'The newsletter\'s name.' }),
     description: t.exposeString('description', { nullable: true, description: 'What it is and how often it comes.' }),
+    subscriberCounts: t.field({
+      type: SubscriberCountsRef,
+      authScopes: { editor: true },
+      description: 'How many sign-ups stand where. Editors only.',
+      resolve: (newsletter, _args, context) => context.loaders.subscriberCounts.load(newsletter.id),
+    }),
   }),
 });
 

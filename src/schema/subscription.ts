@@ -1,5 +1,8 @@
 import { confirmSignUp, signUp, type TokenResult, unsubscribe, type UserError } from '../sign-ups/sign-ups.ts';
 import type { Subscription } from '../store/model.ts';
+import { findNewsletterBySlug } from '../store/newsletter.repository.ts';
+import { countSubscriptions, listSubscriptions } from '../store/subscription.repository.ts';
+import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';
 import { builder } from './builder.ts';
 import { NewsletterRef, NewsletterSubscriptionRef } from './refs.ts';
 
@@ -17,10 +20,12 @@ const SubscriptionStatus = builder.enumType('SubscriptionStatus', {
 
 builder.node(NewsletterSubscriptionRef, {
   description:
-    'A reader\'s sign-up to a newsletter. Shown to whoever holds a token from its e-mails (confirm, unsubscribe), never to a public query.',
+    'A reader\'s sign-up to a newsletter. Shown to whoever holds a token from its e-mails (confirm, unsubscribe) and to admins, never to a public query.',
   id: { resolve: (subscription) => subscription.publicId },
-  // No public query reveals e-mails: until roles exist, no caller may read a sign-up by id.
-  loadMany: (ids) => ids.map(() => null),
+  // No public query reveals e-mails: only admins read a sign-up by id; to others it is null,
+  // as if there were none.
+  loadMany: (ids, context) =>
+    ids.map((id) => (context.viewer.role === 'admin' ? context.loaders.subscriptionByPublicId.load(id) : null)),
   fields: (t) => ({
     email: t.exposeString('email', { description: 'The address, trimmed, with its domain in lower case.' }),
     newsletter: t.field({
@@ -122,6 +127,43 @@ const SubscribeInput = builder.inputType('SubscribeInput', {
 
 const asPayload = (result: TokenResult): SubscriptionPayload =>
   'userErrors' in result ? { subscription: null, userErrors: result.userErrors } : { subscription: result.subscription, userErrors: [] };
+
+const NewsletterSubscriptionConnection = withTotalCount(
+  builder.connectionObject(
+    { type: NewsletterSubscriptionRef, name: 'NewsletterSubscriptionConnection', description: 'A page of sign-ups.' },
+    { name: 'NewsletterSubscriptionEdge', description: 'A sign-up and its cursor.' },
+  ),
+  'sign-ups',
+);
+
+const SIGNED_UP: CursorKind = { name: 'signed-up', parts: ['number'] };
+
+builder.queryFields((t) => ({
+  subscriptions: t.field({
+    type: NewsletterSubscriptionConnection,
+    authScopes: { admin: true },
+    description: 'A newsletter\'s sign-ups with their e-mails, oldest first. Admins only.',
+    args: {
+      newsletter: t.arg.string({ required: true, description: 'The newsletter\'s slug.' }),
+      status: t.arg({ type: SubscriptionStatus, description: 'Only sign-ups that stand here.' }),
+      ...connectionArgs,
+    },
+    resolve: async (_root, args, context) => {
+      const window = pageWindow(args, SIGNED_UP, context);
+      const newsletter = await findNewsletterBySlug(context.store.db, args.newsletter.slice(0, 200));
+      const filter = { newsletterId: newsletter?.id ?? 0, status: args.status ?? null };
+      const rows = newsletter
+        ? await listSubscriptions(context.store.db, filter, { limit: window.limit, afterId: (window.after?.[0] as number | undefined) ?? null })
+        : [];
+      return toConnection(
+        rows.map((node) => ({ node, key: [node.id] })),
+        window,
+        SIGNED_UP,
+        async () => (newsletter ? countSubscriptions(context.store.db, filter) : 0),
+      );
+    },
+  }),
+}));
 
 builder.mutationFields((t) => ({
   subscribe: t.field({

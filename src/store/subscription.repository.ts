@@ -180,11 +180,13 @@ export interface SubscriberCounts {
   unsubscribed: number;
 }
 
-/** Sign-ups per newsletter and status, for editors: one row per newsletter that has any. */
-export async function countSubscribers(db: Kysely<Database>): Promise<SubscriberCounts[]> {
+/** Sign-ups per newsletter and status, for editors: one row per newsletter that has any (of `newsletterIds`, if given). */
+export async function countSubscribers(db: Kysely<Database>, newsletterIds?: readonly number[]): Promise<SubscriberCounts[]> {
+  if (newsletterIds?.length === 0) return [];
   const rows = await db
     .selectFrom('subscriptions')
     .select(['newsletter_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+    .$if(newsletterIds !== undefined, (q) => q.where('newsletter_id', 'in', newsletterIds ?? []))
     .groupBy(['newsletter_id', 'status'])
     .execute();
   const byNewsletter = new Map<number, SubscriberCounts>();
@@ -194,4 +196,35 @@ export async function countSubscribers(db: Kysely<Database>): Promise<Subscriber
     byNewsletter.set(row.newsletter_id, counts);
   }
   return [...byNewsletter.values()];
+}
+
+/** A newsletter's sign-ups, oldest first, for admins: one page after the sign-up with id `afterId`. */
+export async function listSubscriptions(
+  db: Kysely<Database>,
+  filter: { newsletterId: number; status: SubscriptionStatus | null },
+  window: { limit: number; afterId: number | null },
+): Promise<Subscription[]> {
+  const rows = await db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('newsletter_id', '=', filter.newsletterId)
+    .$if(filter.status !== null, (q) => q.where('status', '=', filter.status ?? 'pending'))
+    .$if(window.afterId !== null, (q) => q.where('id', '>', window.afterId ?? 0))
+    .orderBy('id')
+    .limit(window.limit)
+    .execute();
+  return rows.map(toSubscription);
+}
+
+export async function countSubscriptions(
+  db: Kysely<Database>,
+  filter: { newsletterId: number; status: SubscriptionStatus | null },
+): Promise<number> {
+  const row = await db
+    .selectFrom('subscriptions')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('newsletter_id', '=', filter.newsletterId)
+    .$if(filter.status !== null, (q) => q.where('status', '=', filter.status ?? 'pending'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
