@@ -16,7 +16,7 @@ import {
   findIssuesByNumbers,
 } from '../store/issue.repository.ts';
 import type { Article, Author, AuthorStats, Issue, Newsletter } from '../store/model.ts';
-import { findNewslettersByIds } from '../store/newsletter.repository.ts';
+import { findNewslettersByIds, findNewslettersBySlugs } from '../store/newsletter.repository.ts';
 import type { Store } from '../store/store.ts';
 
 /** Results in the order of `keys`, null where the store has no row for a key. */
@@ -76,6 +76,9 @@ export function createLoaders(store: Store, now: string) {
     ),
     newsletterById: new DataLoader<number, Newsletter | null>(async (ids) =>
       inKeyOrder(ids, await findNewslettersByIds(db, ids), (n) => n.id),
+    ),
+    newsletterBySlug: new DataLoader<string, Newsletter | null>(async (slugs) =>
+      inKeyOrder(slugs, await findNewslettersBySlugs(db, slugs), (n) => n.slug),
     ),
     bylines: new DataLoader<number, Author[]>(async (articleIds) => {
       const bylines = await findBylines(db, articleIds);
