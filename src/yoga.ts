@@ -7,7 +7,7 @@ import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
-import { schema } from './schema/index.ts';
+import { subgraphSchema } from './schema/index.ts';
 import { storeFault } from './store/errors.ts';
 import type { Store } from './store/store.ts';
 
@@ -38,7 +38,7 @@ export function createMastheadYoga({
   logger,
 }: YogaDependencies): YogaServerInstance<Record<string, never>, Context> {
   return createYoga<Record<string, never>, Context>({
-    schema,
+    schema: subgraphSchema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: logger,

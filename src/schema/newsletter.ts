@@ -1,5 +1,6 @@
 import { listNewsletters } from '../store/newsletter.repository.ts';
 import { builder } from './builder.ts';
+import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { NewsletterRef } from './refs.ts';
 
 builder.node(NewsletterRef, {
@@ -11,6 +12,15 @@ builder.node(NewsletterRef, {
     name: t.exposeString('name', { description: 'The newsletter\'s name.' }),
     description: t.exposeString('description', { nullable: true, description: 'What it is and how often it comes.' }),
   }),
+});
+
+builder.asEntity(NewsletterRef, {
+  key: [ID_KEY, SLUG_KEY],
+  resolveReference: (representation, context) =>
+    resolveRepresentation('Newsletter', representation, (id) => context.loaders.newsletterById.load(id), {
+      field: 'slug',
+      load: (slug) => context.loaders.newsletterBySlug.load(slug),
+    }),
 });
 
 builder.queryFields((t) => ({
