@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
+import { listen } from './http/listen.ts';
 import type { Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { loadDemoContentIfEmpty } from './seed/demo.ts';
@@ -30,23 +29,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const yoga = createMastheadYoga({ store, config, metrics, logger });
-  const server: Server = createServer(yoga);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const listening = await listen(yoga, config.port, config.host);
+  const { url } = listening;
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
   return {
     url,
     store,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await listening.close();
       await store.close();
     },
   };

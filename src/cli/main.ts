@@ -1,6 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { DEMO_CORPUS } from '../seed/demo-corpus.ts';
 import type { Store } from '../store/store.ts';
+import { untilStopped } from './signals.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, parseFlags, UsageError } from './usage.ts';
 
 // Commands load what they use when they run: `--help` and a bad setting answer at once, and
@@ -74,14 +75,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   const [{ createLogger }, { startServer }] = await Promise.all([import('../logger.ts'), import('../server.ts')]);
   const logger = createLogger();
   const server = await startServer(config, logger);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info(`${signal}: shutting down`);
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await untilStopped(logger);
   await server.close();
   return EXIT_OK;
 }

@@ -1,0 +1,28 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Listening {
+  /** Where it listens, e.g. `http://127.0.0.1:4000`. */
+  url: string;
+  /** Stops listening and lets the requests in flight finish. */
+  close(): Promise<void>;
+}
+
+/** Listens on HOST:PORT (port 0 picks a free one; `url` says which). */
+export async function listen(handler: RequestListener, port: number, host: string): Promise<Listening> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
