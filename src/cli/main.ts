@@ -1,6 +1,7 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { DEMO_CORPUS } from '../seed/demo-corpus.ts';
 import type { Store } from '../store/store.ts';
+import { COMPOSE_USAGE, compose, GATEWAY_USAGE, gateway } from './gateway-commands.ts';
 import { untilStopped } from './signals.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, parseFlags, UsageError } from './usage.ts';
 
@@ -21,6 +22,8 @@ Commands:
   migrate          Bring the store's schema up to date
   import PATH...   Import article documents from files or folders (*.txt)
   seed             Fill an empty store with a synthetic corpus
+  gateway          Serve Masthead composed with other Federation subgraphs
+  compose          Print the supergraph SDL of Masthead and other subgraphs
 
 Run 'masthead <command> --help' for a command's options. Settings come from the
 environment: PORT, HOST, DATABASE_URL, DEMO_CONTENT, MAX_PAGE_SIZE (see the README).`,
@@ -49,6 +52,8 @@ Options:
   --authors N    authors (0 to 1000000)
   --articles N   articles (0 to 10000000)
   --seed N       random seed (default ${DEMO_CORPUS.seed})`,
+  gateway: GATEWAY_USAGE,
+  compose: COMPOSE_USAGE,
 };
 
 type Out = { out: (text: string) => void; err: (text: string) => void };
@@ -171,6 +176,8 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   migrate,
   import: importCommand,
   seed,
+  gateway,
+  compose,
 };
 
 /** Runs a command line and returns its exit status: 0 done, 1 failed, 2 bad usage or settings. */
