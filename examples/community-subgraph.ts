@@ -13,10 +13,10 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 const typeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
 
-  "A piece in Masthead; this subgraph adds what readers say about it."
-  type Article @key(fields: "id") {
-    "Masthead's id of the piece."
-    id: ID!
+  "A piece in Masthead, known here by its slug (as on its web page); this subgraph adds what readers say about it."
+  type Article @key(fields: "slug") {
+    "Masthead's slug of the piece."
+    slug: String!
     "Readers' comments on the piece, oldest first. Null when this subgraph does not answer."
     comments: [Comment!]
   }
@@ -51,20 +51,20 @@ const typeDefs = parse(`
   }
 
   type Mutation {
-    "Adds a comment to a piece, by Masthead's id of it."
-    addComment(articleId: ID!, body: String!): Comment!
+    "Adds a comment to a piece, by Masthead's slug of it."
+    addComment(articleSlug: String!, body: String!): Comment!
   }
 `);
 
-/** What the subgraph holds: comments by Masthead article id, members by the Masthead author ids they follow. */
+/** What the subgraph holds: comments by Masthead article slug, members by the Masthead author ids they follow. */
 export interface CommunityData {
-  comments: Array<{ articleId: string; body: string }>;
+  comments: Array<{ articleSlug: string; body: string }>;
   members: Array<{ name: string; follows: string[] }>;
 }
 
 interface Comment {
   id: string;
-  articleId: string;
+  articleSlug: string;
   body: string;
 }
 
@@ -83,18 +83,18 @@ export function createCommunitySubgraph(data: CommunityData = { comments: [], me
         members: () => members,
       },
       Mutation: {
-        addComment: (_root: unknown, { articleId, body }: { articleId: string; body: string }) => {
-          const comment = { id: String(comments.length + 1), articleId, body };
+        addComment: (_root: unknown, { articleSlug, body }: { articleSlug: string; body: string }) => {
+          const comment = { id: String(comments.length + 1), articleSlug, body };
           comments.push(comment);
           return comment;
         },
       },
       Article: {
-        __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
-        comments: (article: { id: string }) => comments.filter((comment) => comment.articleId === article.id),
+        __resolveReference: (reference: { slug: string }) => ({ slug: reference.slug }),
+        comments: (article: { slug: string }) => comments.filter((comment) => comment.articleSlug === article.slug),
       },
       Comment: {
-        article: (comment: Comment) => ({ __typename: 'Article', id: comment.articleId }),
+        article: (comment: Comment) => ({ __typename: 'Article', slug: comment.articleSlug }),
       },
       Member: {
         follows: (member: { follows: string[] }) => member.follows.map((id) => ({ __typename: 'Author', id })),
