@@ -141,6 +141,18 @@ describe('composition at start', () => {
     expect(result.stdout).not.toMatch(/type NewsletterSubscription[^{]*key:/);
   });
 
+  it('composes beside another Relay-style subgraph with its own PageInfo', async () => {
+    const relay = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@shareable"])
+      type PageInfo @shareable { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+      type Review { body: String! }
+      type ReviewConnection { pageInfo: PageInfo! reviews: [Review!]! }
+      type Query { reviews: ReviewConnection! }`;
+    const result = await runCli(['compose', '--config', configFile([{ name: 'masthead', sdl: MASTHEAD_SDL }, { name: 'reviews', sdl: relay }])]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/type PageInfo\s+@join__type\(graph: MASTHEAD\)\s+@join__type\(graph: REVIEWS\)/);
+  });
+
   it('lists every composition error on its own line and exits 2', async () => {
     const clash = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
       type Article @key(fields: "id") { id: ID! headline: Int }

@@ -38,7 +38,11 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
     decodeGlobalID,
     nodeTypeOptions: { description: 'An object with an opaque global id; `Query.node` resolves every one of them.' },
-    pageInfoTypeOptions: { description: 'Where a page sits in its connection, and the cursors to ask for the next one.' },
+    // Shareable: other Relay-style subgraphs define the same PageInfo, and composition wants that said.
+    pageInfoTypeOptions: {
+      description: 'Where a page sits in its connection, and the cursors to ask for the next one.',
+      shareable: true,
+    },
     nodeQueryOptions: {
       description: 'Any object by its global id; null when there is none that you may read.',
       args: { id: { description: 'A global id from any `id` field.' } },

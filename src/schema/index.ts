@@ -16,5 +16,5 @@ export const schema = lexicographicSortSchema(builder.toSchema());
  * any Federation 2 router can compose Masthead. Its SDL is printed in schema/subgraph.graphql.
  */
 export const subgraphSchema = refuseNonEntities(
-  builder.toSubGraphSchema({ linkUrl: FEDERATION_SPEC, federationDirectives: ['@key'] }),
+  builder.toSubGraphSchema({ linkUrl: FEDERATION_SPEC, federationDirectives: ['@key', '@shareable'] }),
 );
