@@ -8,7 +8,8 @@ import { type RecordingServer, startRecordingServer } from './support/recording-
 // articles by slug, members who follow Masthead's authors by id), composed and served by a real
 // `masthead gateway` process, queried across both in both directions.
 
-const TIMEOUT_MS = 1000;
+// Generous, so that a busy machine does not time out the answers that should arrive.
+const TIMEOUT_MS = 2000;
 
 let app: TestApp;
 let masthead: RecordingServer;

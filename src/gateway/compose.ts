@@ -52,8 +52,10 @@ async function subgraphSdl(subgraph: Subgraph): Promise<DocumentNode> {
  * cannot be had, CompositionError when they do not compose.
  */
 export async function composeSupergraph(subgraphs: readonly Subgraph[]): Promise<string> {
-  const typeDefs = await Promise.all(subgraphs.map(subgraphSdl));
-  const result = composeServices(subgraphs.map((subgraph, index) => ({ name: subgraph.name, url: subgraph.url, typeDefs: typeDefs[index] as DocumentNode })));
+  const services = await Promise.all(
+    subgraphs.map(async (subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: await subgraphSdl(subgraph) })),
+  );
+  const result = composeServices(services);
   if (result.errors) {
     throw new CompositionError(
       result.errors.map((error) => {
