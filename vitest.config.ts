@@ -20,7 +20,7 @@ async function postgresAnswers(): Promise<boolean> {
 }
 
 // The suite runs once per store. Tests that touch no store run in the SQLite pass only.
-const STORE_FREE = ['tests/documents.test.ts', 'tests/schema.test.ts'];
+const STORE_FREE = ['tests/documents.test.ts', 'tests/schema.test.ts', 'tests/gateway-cli.test.ts'];
 
 export default defineConfig(async () => {
   const withPostgres = process.env.CI === 'true' || (await postgresAnswers());

@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
+import { listen } from './http/listen.ts';
 import type { Logger } from './logger.ts';
 import { OutboxSender } from './mail/outbox-sender.ts';
 import { createMailTransport } from './mail/transport.ts';
@@ -36,17 +35,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const sender = new OutboxSender(store, transport, config, logger);
   const rateLimiter = createRateLimiter(config.redisUrl, logger);
   const yoga = createMastheadYoga({ store, config, metrics, logger, rateLimiter, onMessageQueued: () => sender.nudge() });
-  const server: Server = createServer(yoga);
-  // A request must arrive whole in time: a client that trickles bytes gets a 408.
-  server.requestTimeout = config.http.requestTimeoutMs;
-  server.headersTimeout = Math.min(config.http.requestTimeoutMs, 60_000);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const listening = await listen(yoga, config.port, config.host, { requestTimeoutMs: config.http.requestTimeoutMs });
+  const { url } = listening;
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
   logger.info(
     config.mail.sender
@@ -59,10 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     url,
     store,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await listening.close();
       await sender.stop();
       await rateLimiter.close();
       await store.close();

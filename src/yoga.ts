@@ -13,7 +13,7 @@ import { useSubscriptionPages } from './http/subscription-pages.ts';
 import { DRY_RUN_HEADER, useQueryLimits } from './limits/query-limits.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
-import { schema } from './schema/index.ts';
+import { subgraphSchema } from './schema/index.ts';
 import { MemoryRateLimiter, type RateLimiter } from './sign-ups/rate-limiter.ts';
 import { storeFault } from './store/errors.ts';
 import type { Store } from './store/store.ts';
@@ -57,7 +57,7 @@ export function createMastheadYoga({
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
   return createYoga<ServerContext, Context>({
-    schema,
+    schema: subgraphSchema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: logger,

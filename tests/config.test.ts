@@ -43,6 +43,7 @@ describe('the sign-up and mail settings', () => {
       retryBaseMs: 500,
       maxAttempts: 3,
       pollMs: 250,
+      sender: true,
     });
     expect(config.signUp).toEqual({
       confirmTokenTtlMs: 24 * 3_600_000,

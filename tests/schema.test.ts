@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { printSubgraphSchema } from '@apollo/subgraph';
 import { generate } from '@graphql-codegen/cli';
 import {
   buildSchema,
@@ -13,7 +14,7 @@ import {
   printSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../src/schema/index.ts';
+import { schema, subgraphSchema } from '../src/schema/index.ts';
 import codegenConfig from '../codegen.ts';
 import { ROOT } from './support/cli.ts';
 
@@ -22,6 +23,16 @@ const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 describe('the schema', () => {
   it('is printed in schema/schema.graphql (run npm run schema:print after changing it)', () => {
     expect(read('schema/schema.graphql')).toBe(`${printSchema(schema)}\n`);
+  });
+
+  it('is printed for Federation, with its entity keys, in schema/subgraph.graphql (npm run schema:print)', () => {
+    expect(read('schema/subgraph.graphql')).toBe(`${printSubgraphSchema(subgraphSchema)}\n`);
+  });
+
+  it('is served whole on /graphql, with the Federation fields beside it', () => {
+    expect(findBreakingChanges(schema, subgraphSchema)).toEqual([]);
+    expect(Object.keys(subgraphSchema.getQueryType()?.getFields() ?? {})).toEqual(expect.arrayContaining(['_entities', '_service']));
+    expect(Object.keys(schema.getQueryType()?.getFields() ?? {})).not.toContain('_entities');
   });
 
   it('keeps every promise of the public contract', () => {

@@ -1,6 +1,8 @@
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { DEMO_CORPUS } from '../seed/demo-corpus.ts';
 import type { Store } from '../store/store.ts';
+import { COMPOSE_USAGE, compose, GATEWAY_USAGE, gateway } from './gateway-commands.ts';
+import { untilStopped } from './signals.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, parseFlags, UsageError } from './usage.ts';
 
 // Commands load what they use when they run: `--help` and a bad setting answer at once, and
@@ -22,6 +24,8 @@ Commands:
   seed             Fill an empty store with a synthetic corpus
   newsletter       Add newsletters, and list them with their subscriber counts
   keys             Create, list and revoke API keys for editors and admins
+  gateway          Serve Masthead composed with other Federation subgraphs
+  compose          Print the supergraph SDL of Masthead and other subgraphs
 
 Run 'masthead <command> --help' for a command's options. Settings come from the
 environment: PORT, HOST, DATABASE_URL, DEMO_CONTENT, MAX_PAGE_SIZE, PUBLIC_URL,
@@ -69,6 +73,8 @@ create   Makes an API key and prints its secret once: only its hash is stored. S
          --cost-budget N: query cost points per minute (default COST_BUDGET_PER_KEY).
 list     Lists keys without their secrets: id, name, role, prefix, created, revoked.
 revoke   Revokes a key at once.`,
+  gateway: GATEWAY_USAGE,
+  compose: COMPOSE_USAGE,
 };
 
 type Out = { out: (text: string) => void; err: (text: string) => void };
@@ -95,14 +101,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   const [{ createLogger }, { startServer }] = await Promise.all([import('../logger.ts'), import('../server.ts')]);
   const logger = createLogger();
   const server = await startServer(config, logger);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info(`${signal}: shutting down`);
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await untilStopped(logger);
   await server.close();
   return EXIT_OK;
 }
@@ -331,6 +330,8 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   seed,
   newsletter,
   keys,
+  gateway,
+  compose,
 };
 
 /** Runs a command line and returns its exit status: 0 done, 1 failed, 2 bad usage or settings. */

@@ -1,4 +1,4 @@
-import type { Plugin } from 'graphql-yoga';
+import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 
@@ -20,39 +20,46 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-/** The operational endpoints beside /graphql: /healthz, /readyz and /metrics. */
-export function useOperationalEndpoints(store: Store, metrics: Metrics): Plugin {
+/** An answer of an operational endpoint: JSON, never cached. */
+export function jsonResponse(fetchAPI: FetchAPI, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new fetchAPI.Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+/** Endpoints beside /graphql that answer GET (and HEAD) only, each path from its handler. */
+export function useGetEndpoints(handlers: Record<string, (fetchAPI: FetchAPI) => Promise<Response> | Response>): Plugin {
   return {
     async onRequest({ url, request, endResponse, fetchAPI }) {
-      const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-        new fetchAPI.Response(JSON.stringify(body), {
-          status,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-        });
-      const path = url.pathname;
-      if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return;
+      const handler = Object.hasOwn(handlers, url.pathname) ? handlers[url.pathname] : undefined;
+      if (!handler) return;
       if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(json(405, { error: `${path} answers GET only` }, { allow: 'GET, HEAD' }));
+        endResponse(jsonResponse(fetchAPI, 405, { error: `${url.pathname} answers GET only` }, { allow: 'GET, HEAD' }));
         return;
       }
-      if (path === '/healthz') {
-        endResponse(json(200, { status: 'ok' }));
-      } else if (path === '/readyz') {
-        try {
-          await withTimeout(store.ping(), READY_TIMEOUT_MS);
-          endResponse(json(200, { status: 'ready', store: store.dialect }));
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          endResponse(json(503, { status: 'unavailable', store: store.dialect, reason }));
-        }
-      } else {
-        endResponse(
-          new fetchAPI.Response(metrics.render(), {
-            status: 200,
-            headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },
-          }),
-        );
-      }
+      endResponse(await handler(fetchAPI));
     },
   };
+}
+
+/** Masthead's operational endpoints beside /graphql: /healthz, /readyz and /metrics. */
+export function useOperationalEndpoints(store: Store, metrics: Metrics): Plugin {
+  return useGetEndpoints({
+    '/healthz': (fetchAPI) => jsonResponse(fetchAPI, 200, { status: 'ok' }),
+    '/readyz': async (fetchAPI) => {
+      try {
+        await withTimeout(store.ping(), READY_TIMEOUT_MS);
+        return jsonResponse(fetchAPI, 200, { status: 'ready', store: store.dialect });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return jsonResponse(fetchAPI, 503, { status: 'unavailable', store: store.dialect, reason });
+      }
+    },
+    '/metrics': (fetchAPI) =>
+      new fetchAPI.Response(metrics.render(), {
+        status: 200,
+        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },
+      }),
+  });
 }

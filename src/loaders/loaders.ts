@@ -16,7 +16,7 @@ import {
   findIssuesByNumbers,
 } from '../store/issue.repository.ts';
 import type { Article, Author, AuthorStats, Issue, Newsletter, Subscription } from '../store/model.ts';
-import { findNewslettersByIds } from '../store/newsletter.repository.ts';
+import { findNewslettersByIds, findNewslettersBySlugs } from '../store/newsletter.repository.ts';
 import type { Store } from '../store/store.ts';
 import { countSubscribers, findSubscriptionsByPublicIds, type SubscriberCounts } from '../store/subscription.repository.ts';
 
@@ -77,6 +77,9 @@ export function createLoaders(store: Store, now: string, { preview = false }: { 
     ),
     newsletterById: new DataLoader<number, Newsletter | null>(async (ids) =>
       inKeyOrder(ids, await findNewslettersByIds(db, ids), (n) => n.id),
+    ),
+    newsletterBySlug: new DataLoader<string, Newsletter | null>(async (slugs) =>
+      inKeyOrder(slugs, await findNewslettersBySlugs(db, slugs), (n) => n.slug),
     ),
     subscriberCounts: new DataLoader<number, SubscriberCounts>(async (ids) => {
       const counts = inKeyOrder(ids, await countSubscribers(db, ids), (c) => c.newsletterId);

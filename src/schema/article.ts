@@ -7,6 +7,7 @@ import {
   searchTerms,
 } from '../store/article.repository.ts';
 import { builder, decodeGlobalID } from './builder.ts';
+import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { badUserInput } from './errors.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';
 import { ArticleRef, AuthorRef, IssueRef, localId, NewsletterRef } from './refs.ts';
@@ -66,6 +67,15 @@ builder.node(ArticleRef, {
         article.promotedNewsletterId === null ? null : context.loaders.newsletterById.load(article.promotedNewsletterId),
     }),
   }),
+});
+
+builder.asEntity(ArticleRef, {
+  key: [ID_KEY, SLUG_KEY],
+  resolveReference: (representation, context) =>
+    resolveRepresentation('Article', representation, (id) => context.loaders.articleById.load(id), {
+      field: 'slug',
+      load: (slug) => context.loaders.articleBySlug.load(slug),
+    }),
 });
 
 export const ArticleConnection = withTotalCount(

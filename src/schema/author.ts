@@ -1,6 +1,7 @@
 import { type AuthorOrder, countAuthors, listAuthors } from '../store/author.repository.ts';
 import { ArticleConnection, NEWEST_FIRST } from './article.ts';
 import { builder, decodeGlobalID } from './builder.ts';
+import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { badUserInput } from './errors.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';
 import { AuthorRef, localId } from './refs.ts';
@@ -42,6 +43,15 @@ builder.node(AuthorRef, {
       resolve: async (author, _args, context) => (await context.loaders.authorStats.load(author.id)).lastPublishedAt,
     }),
   }),
+});
+
+builder.asEntity(AuthorRef, {
+  key: [ID_KEY, SLUG_KEY],
+  resolveReference: (representation, context) =>
+    resolveRepresentation('Author', representation, (id) => context.loaders.authorById.load(id), {
+      field: 'slug',
+      load: (slug) => context.loaders.authorBySlug.load(slug),
+    }),
 });
 
 const AuthorConnection = withTotalCount(

@@ -1,4 +1,6 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
@@ -32,7 +34,7 @@ export const builder = new SchemaBuilder<{
   Connection: { totalCount: () => Promise<number> };
   AuthScopes: { editor: boolean; admin: boolean };
 }>({
-  plugins: [ScopeAuthPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, DirectivesPlugin, RelayPlugin, FederationPlugin],
   scopeAuth: {
     // Roles come from the request's API key: admins hold every editor's scope too.
     authScopes: (context) => ({ editor: context.viewer.role !== 'anonymous', admin: context.viewer.role === 'admin' }),
@@ -48,7 +50,11 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
     decodeGlobalID,
     nodeTypeOptions: { description: 'An object with an opaque global id; `Query.node` resolves every one of them.' },
-    pageInfoTypeOptions: { description: 'Where a page sits in its connection, and the cursors to ask for the next one.' },
+    // Shareable: other Relay-style subgraphs define the same PageInfo, and composition wants that said.
+    pageInfoTypeOptions: {
+      description: 'Where a page sits in its connection, and the cursors to ask for the next one.',
+      shareable: true,
+    },
     nodeQueryOptions: {
       description: 'Any object by its global id; null when there is none that you may read.',
       args: { id: { description: 'A global id from any `id` field.' } },

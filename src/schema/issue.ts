@@ -1,6 +1,7 @@
 import { countIssues, findLatestIssue, listIssues } from '../store/issue.repository.ts';
 import { ArticleConnection, OLDEST_FIRST } from './article.ts';
 import { builder } from './builder.ts';
+import { ID_KEY, NUMBER_KEY, resolveRepresentation } from './federation.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';
 import { AuthorRef, IssueRef } from './refs.ts';
 
@@ -36,6 +37,15 @@ builder.node(IssueRef, {
       resolve: (issue, _args, context) => context.loaders.issueContributors.load(issue.id),
     }),
   }),
+});
+
+builder.asEntity(IssueRef, {
+  key: [ID_KEY, NUMBER_KEY],
+  resolveReference: (representation, context) =>
+    resolveRepresentation('Issue', representation, (id) => context.loaders.issueById.load(id), {
+      field: 'number',
+      load: (number) => context.loaders.issueByNumber.load(number),
+    }),
 });
 
 const IssueConnection = withTotalCount(

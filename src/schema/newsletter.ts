@@ -1,6 +1,7 @@
 import { listNewsletters } from '../store/newsletter.repository.ts';
 import type { SubscriberCounts } from '../store/subscription.repository.ts';
 import { builder } from './builder.ts';
+import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { NewsletterRef } from './refs.ts';
 
 const SubscriberCountsRef = builder.objectRef<SubscriberCounts>('SubscriberCounts').implement({
@@ -27,6 +28,15 @@ builder.node(NewsletterRef, {
       resolve: (newsletter, _args, context) => context.loaders.subscriberCounts.load(newsletter.id),
     }),
   }),
+});
+
+builder.asEntity(NewsletterRef, {
+  key: [ID_KEY, SLUG_KEY],
+  resolveReference: (representation, context) =>
+    resolveRepresentation('Newsletter', representation, (id) => context.loaders.newsletterById.load(id), {
+      field: 'slug',
+      load: (slug) => context.loaders.newsletterBySlug.load(slug),
+    }),
 });
 
 builder.queryFields((t) => ({

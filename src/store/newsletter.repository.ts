@@ -13,6 +13,11 @@ export async function findNewslettersByIds(db: Kysely<Database>, ids: readonly n
   return db.selectFrom('newsletters').select(newsletterColumns).where('newsletters.id', 'in', ids).execute();
 }
 
+export async function findNewslettersBySlugs(db: Kysely<Database>, slugs: readonly string[]): Promise<Newsletter[]> {
+  if (slugs.length === 0) return [];
+  return db.selectFrom('newsletters').select(newsletterColumns).where('newsletters.slug', 'in', slugs).execute();
+}
+
 export async function findNewsletterBySlug(db: Kysely<Database>, slug: string): Promise<Newsletter | null> {
   const row = await db
     .selectFrom('newsletters')

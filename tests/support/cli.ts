@@ -41,8 +41,13 @@ export interface ServerProcess {
 
 /** Starts `masthead serve` on a free port and waits until it listens. */
 export function startServerProcess(env: Record<string, string>, _unused?: undefined, cwd = ROOT): Promise<ServerProcess> {
+  return startListeningProcess(['serve'], env, cwd);
+}
+
+/** Starts a `masthead` command that serves (serve, gateway) on a free port and waits until it listens. */
+export function startListeningProcess(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve'], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +56,7 @@ export function startServerProcess(env: Record<string, string>, _unused?: undefi
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start within 30 s:\n${output}`));
+      reject(new Error(`masthead ${args[0]} did not start within 30 s:\n${output}`));
     }, 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -76,7 +81,7 @@ export function startServerProcess(env: Record<string, string>, _unused?: undefi
     child.stderr.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${output}`));
+      reject(new Error(`masthead ${args[0]} exited with ${code} before listening:\n${output}`));
     });
   });
 }

@@ -1,0 +1,38 @@
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Listening {
+  /** Where it listens, e.g. `http://127.0.0.1:4000`. */
+  url: string;
+  /** Stops listening and lets the requests in flight finish. */
+  close(): Promise<void>;
+}
+
+/** Listens on HOST:PORT (port 0 picks a free one; `url` says which). */
+export async function listen(
+  handler: RequestListener,
+  port: number,
+  host: string,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<Listening> {
+  const server = createServer(handler);
+  if (options.requestTimeoutMs !== undefined) {
+    // A request must arrive whole in time: a client that trickles bytes gets a 408.
+    server.requestTimeout = options.requestTimeoutMs;
+    server.headersTimeout = Math.min(options.requestTimeoutMs, 60_000);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
