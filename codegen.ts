@@ -8,7 +8,8 @@ const config: CodegenConfig = {
   generates: {
     'tests/generated/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json: the manifest of trusted documents (TRUSTED_DOCUMENTS), by SHA-256.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: {
         scalars: { DateTime: 'string', Date: 'string' },
         useTypeImports: true,

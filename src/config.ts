@@ -64,6 +64,10 @@ export interface HttpConfig {
   perClient: RateLimit;
   /** Requests per API key. @default 6000/1m */
   perKey: RateLimit;
+  /** A manifest of trusted documents; when set, anonymous callers may run only those. @default null */
+  trustedDocuments: string | null;
+  /** `max-age` for anonymous GET queries that succeed; 0 sends no-store. @default 30 */
+  cacheMaxAgeSeconds: number;
 }
 
 export interface MailConfig {
@@ -225,6 +229,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     perClient: parseRateLimit('RATE_LIMIT_PER_CLIENT', env.RATE_LIMIT_PER_CLIENT, { limit: 600, windowMs: 60_000 }),
     perKey: parseRateLimit('RATE_LIMIT_PER_KEY', env.RATE_LIMIT_PER_KEY, { limit: 6000, windowMs: 60_000 }),
+    trustedDocuments: env.TRUSTED_DOCUMENTS === undefined || env.TRUSTED_DOCUMENTS === '' ? null : path.resolve(cwd, env.TRUSTED_DOCUMENTS),
+    cacheMaxAgeSeconds: optionalInteger('CACHE_MAX_AGE_SECONDS', 30, 0, 86_400),
   };
 
   return {

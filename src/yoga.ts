@@ -9,6 +9,7 @@ import { clientAddress } from './http/client-address.ts';
 import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
 import { useHttpGuards } from './http/http-guards.ts';
+import { loadManifest, usePersistedDocuments } from './http/persisted-documents.ts';
 import { useSubscriptionPages } from './http/subscription-pages.ts';
 import { DRY_RUN_HEADER, useQueryLimits } from './limits/query-limits.ts';
 import type { Logger } from './logger.ts';
@@ -56,6 +57,7 @@ export function createMastheadYoga({
   onMessageQueued = () => {},
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
+  const manifest = config.http.trustedDocuments === null ? null : loadManifest(config.http.trustedDocuments);
   return createYoga<ServerContext, Context>({
     schema: subgraphSchema,
     graphqlEndpoint: '/graphql',
@@ -86,6 +88,8 @@ export function createMastheadYoga({
       return { origin, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', DRY_RUN_HEADER], maxAge: 600 };
     },
     batching: { limit: config.limits.maxBatch },
+    // Persisted documents are named by `documentId` (the GraphQL-over-HTTP proposal).
+    extraParamNames: ['documentId'],
     maskedErrors: {
       maskError(error, message) {
         const cause = error instanceof GraphQLError && error.originalError ? error.originalError : error;
@@ -119,6 +123,7 @@ export function createMastheadYoga({
       useHttpGuards({ ...config.http, trustProxyHops: config.trustProxyHops, https: config.publicUrl.startsWith('https:') }, rateLimiter),
       useOperationalEndpoints(store, metrics),
       useSubscriptionPages(store, logger),
+      usePersistedDocuments(manifest),
       useQueryLimits(config.limits, config.maxPageSize, rateLimiter),
       useClientErrorStatus(),
     ],

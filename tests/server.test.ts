@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,38 @@ describe('the server as a user runs it', () => {
     expect(((await empty.json()) as { data: unknown }).data).toEqual({ latestIssue: null, articles: { totalCount: 0 } });
     expect(await second.stop()).toBe(0);
     await other.drop();
+  });
+
+  it('on SIGTERM finishes the requests in flight, refuses new ones, then exits 0', async () => {
+    const other = await createThrowawayStore();
+    onTestFinished(() => other.drop());
+    const third = await startServerProcess({ DATABASE_URL: other.databaseUrl, DEMO_CONTENT: '0' });
+    const url = new URL(third.url);
+    const body = JSON.stringify({ query: '{ articles { totalCount } }' });
+    // A request in flight: its headers and half its body are sent before the signal.
+    const inFlight = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = httpRequest(
+        { host: url.hostname, port: url.port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        },
+      );
+      request.on('error', reject);
+      request.write(body.slice(0, 10));
+      setTimeout(() => request.end(body.slice(10)), 800);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const exited = third.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(fetch(`${third.url}/healthz`)).rejects.toThrow();
+    const finished = await inFlight;
+    expect(finished.status).toBe(200);
+    expect(JSON.parse(finished.text).data).toEqual({ articles: { totalCount: 0 } });
+    expect(await exited).toBe(0);
   });
 });
 

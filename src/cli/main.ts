@@ -98,7 +98,13 @@ async function serve(args: string[], io: Out): Promise<number> {
   const { values } = parseFlags(args, {});
   if (values.help) return (io.out(USAGE.serve ?? ''), EXIT_OK);
   const config = loadConfig();
-  const [{ createLogger }, { startServer }] = await Promise.all([import('../logger.ts'), import('../server.ts')]);
+  const [{ createLogger }, { startServer }, { loadManifest }] = await Promise.all([
+    import('../logger.ts'),
+    import('../server.ts'),
+    import('../http/persisted-documents.ts'),
+  ]);
+  // A manifest that cannot be used is a bad setting: refused before the store is touched.
+  if (config.http.trustedDocuments !== null) loadManifest(config.http.trustedDocuments);
   const logger = createLogger();
   const server = await startServer(config, logger);
   await untilStopped(logger);

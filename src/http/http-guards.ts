@@ -78,7 +78,14 @@ export function useHttpGuards(
         return requestParser(new fetchAPI.Request(incoming.url, { method: incoming.method, headers: incoming.headers, body: body as unknown as BodyInit }));
       });
     },
-    onResponse({ response }) {
+    onResponse({ request, response }) {
+      // Anonymous GET queries that succeed may be cached by browsers and CDNs for a while;
+      // anything else is per caller.
+      if (request.method === 'GET' && new URL(request.url).pathname === '/graphql' && (response.headers.get('content-type') ?? '').includes('json')) {
+        const shared = response.status === 200 && !request.headers.has('authorization') && config.cacheMaxAgeSeconds > 0;
+        response.headers.set('cache-control', shared ? `public, max-age=${config.cacheMaxAgeSeconds}` : 'private, no-store');
+        response.headers.append('vary', 'authorization');
+      }
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
         if (!response.headers.has(name)) response.headers.set(name, value);
       }
