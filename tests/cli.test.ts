@@ -92,6 +92,15 @@ describe('masthead, the command', () => {
     [{ REDIS_URL: 'localhost:6379' }, /^masthead: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ TRUST_PROXY_HOPS: 'yes' }, /^masthead: TRUST_PROXY_HOPS must be a whole number from 0 to 10/],
     [{ CONSENT_VERSION: 'two words' }, /^masthead: CONSENT_VERSION must be 1 to 100 printable ASCII characters/],
+    [{ MAX_DEPTH: '0' }, /^masthead: MAX_DEPTH must be a whole number from 1/],
+    [{ MAX_COST: 'cheap' }, /^masthead: MAX_COST must be a whole number/],
+    [{ MAX_BODY_BYTES: '10' }, /^masthead: MAX_BODY_BYTES must be a whole number from 1024/],
+    [{ INTROSPECTION: 'maybe' }, /^masthead: INTROSPECTION must be on or off/],
+    [{ MAIL_SENDER: 'sometimes' }, /^masthead: MAIL_SENDER must be on or off/],
+    [{ CORS_ORIGINS: 'news.example.org' }, /^masthead: CORS_ORIGINS must be \* or a comma-separated list of origins/],
+    [{ CORS_ORIGINS: 'https://news.example.org/path' }, /^masthead: CORS_ORIGINS must be/],
+    [{ RATE_LIMIT_PER_CLIENT: 'lots' }, /^masthead: RATE_LIMIT_PER_CLIENT must look like 20\/10m/],
+    [{ COST_BUDGET_PER_KEY: '1/1y' }, /^masthead: COST_BUDGET_PER_KEY must look like/],
   ])('refuses the bad setting %j in one line, exit 2, writing nothing', async (env, message) => {
     const dir = tempDir();
     const result = await runCli(['serve'], env as Record<string, string>, dir);

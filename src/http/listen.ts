@@ -15,7 +15,11 @@ export async function listen(
   host: string,
   options: { requestTimeoutMs?: number } = {},
 ): Promise<Listening> {
-  const server = createServer(handler);
+  const server = createServer(
+    // Node looks for overdue requests at this interval (30 s by default): often enough for the timeout.
+    options.requestTimeoutMs === undefined ? {} : { connectionsCheckingInterval: Math.min(30_000, Math.max(250, options.requestTimeoutMs / 4)) },
+    handler,
+  );
   if (options.requestTimeoutMs !== undefined) {
     // A request must arrive whole in time: a client that trickles bytes gets a 408.
     server.requestTimeout = options.requestTimeoutMs;
