@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { HttpConfig } from '../config.ts';
 import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
@@ -71,11 +72,26 @@ export function useHttpGuards(
       }
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
-      if (!requestParser || request.headers.has('content-length') || !request.body) return;
+      if (!requestParser) return;
+      const fail = errorResponder(fetchAPI);
+      // A body that does not say its length is read here, up to the limit.
+      const unsized = !request.headers.has('content-length') && request.body !== null;
       setRequestParser(async (incoming) => {
-        const body = await readAtMost(incoming, config.maxBodyBytes);
-        if (body === null) return errorResponder(fetchAPI)(413, 'PAYLOAD_TOO_LARGE', tooLarge, { connection: 'close' });
-        return requestParser(new fetchAPI.Request(incoming.url, { method: incoming.method, headers: incoming.headers, body: body as unknown as BodyInit }));
+        let target = incoming;
+        if (unsized) {
+          const body = await readAtMost(incoming, config.maxBodyBytes);
+          if (body === null) return fail(413, 'PAYLOAD_TOO_LARGE', tooLarge, { connection: 'close' });
+          target = new fetchAPI.Request(incoming.url, { method: incoming.method, headers: incoming.headers, body: body as unknown as BodyInit });
+        }
+        try {
+          return await requestParser(target);
+        } catch (error) {
+          // Yoga's own refusals are GraphQL errors with a status; anything else thrown while
+          // reading the request (variables or extensions that are not JSON, in a URL or a form)
+          // is still the client's mistake.
+          if (error instanceof GraphQLError) throw error;
+          return fail(400, 'BAD_REQUEST', `The request could not be read: ${(error instanceof Error ? error.message : String(error)).slice(0, 200)}`);
+        }
       });
     },
     onResponse({ request, response }) {

@@ -62,7 +62,18 @@ function withoutSuggestions(error: GraphQLError): GraphQLError {
 export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter: RateLimiter): Plugin {
   return {
     onParse({ setParseFn }) {
-      setParseFn((source, options) => parse(source, { ...options, maxTokens: limits.maxTokens }));
+      setParseFn((source, options) => {
+        try {
+          return parse(source, { ...options, maxTokens: limits.maxTokens });
+        } catch (error) {
+          // The parser recurses once per level of nesting: thousands of levels exhaust the stack
+          // before the token limit is reached.
+          if (error instanceof RangeError) {
+            throw new GraphQLError('The document nests too deeply to be read.', { extensions: { code: 'QUERY_TOO_DEEP', http: { status: 400 } } });
+          }
+          throw error;
+        }
+      });
     },
     onValidate({ addValidationRule }) {
       if (!limits.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);

@@ -26,6 +26,17 @@ function inKeyOrder<K, V>(keys: readonly K[], rows: readonly V[], keyOf: (row: V
   return keys.map((key) => byKey.get(key) ?? null);
 }
 
+const MAX_INT = 2_147_483_647;
+
+/**
+ * The keys the store can hold: ids and numbers within its integer range, text without NUL
+ * (PostgreSQL refuses both in a statement). Any other key can name nothing, so it is left out
+ * of the statement and answers null.
+ */
+function storable<K extends number | string>(keys: readonly K[]): K[] {
+  return keys.filter((key) => (typeof key === 'number' ? Number.isSafeInteger(key) && Math.abs(key) <= MAX_INT : !key.includes('\u0000')));
+}
+
 const EMPTY_STATS: AuthorStats = { articleCount: 0, firstPublishedAt: null, lastPublishedAt: null };
 
 type PageLoader = DataLoader<number, Keyed<Article>[]>;
@@ -58,35 +69,35 @@ export function createLoaders(store: Store, now: string, { preview = false }: { 
   const { db } = store;
   const loaders = {
     articleById: new DataLoader<number, Article | null>(async (ids) =>
-      inKeyOrder(ids, await findArticlesByIds(db, ids, now, preview), (a) => a.id),
+      inKeyOrder(ids, await findArticlesByIds(db, storable(ids), now, preview), (a) => a.id),
     ),
     articleBySlug: new DataLoader<string, Article | null>(async (slugs) =>
-      inKeyOrder(slugs, await findArticlesBySlugs(db, slugs, now, preview), (a) => a.slug),
+      inKeyOrder(slugs, await findArticlesBySlugs(db, storable(slugs), now, preview), (a) => a.slug),
     ),
     issueById: new DataLoader<number, Issue | null>(async (ids) =>
-      inKeyOrder(ids, await findIssuesByIds(db, ids, now), (i) => i.id),
+      inKeyOrder(ids, await findIssuesByIds(db, storable(ids), now), (i) => i.id),
     ),
     issueByNumber: new DataLoader<number, Issue | null>(async (numbers) =>
-      inKeyOrder(numbers, await findIssuesByNumbers(db, numbers, now), (i) => i.number),
+      inKeyOrder(numbers, await findIssuesByNumbers(db, storable(numbers), now), (i) => i.number),
     ),
     authorById: new DataLoader<number, Author | null>(async (ids) =>
-      inKeyOrder(ids, await findAuthorsByIds(db, ids, now), (a) => a.id),
+      inKeyOrder(ids, await findAuthorsByIds(db, storable(ids), now), (a) => a.id),
     ),
     authorBySlug: new DataLoader<string, Author | null>(async (slugs) =>
-      inKeyOrder(slugs, await findAuthorsBySlugs(db, slugs, now), (a) => a.slug),
+      inKeyOrder(slugs, await findAuthorsBySlugs(db, storable(slugs), now), (a) => a.slug),
     ),
     newsletterById: new DataLoader<number, Newsletter | null>(async (ids) =>
-      inKeyOrder(ids, await findNewslettersByIds(db, ids), (n) => n.id),
+      inKeyOrder(ids, await findNewslettersByIds(db, storable(ids)), (n) => n.id),
     ),
     newsletterBySlug: new DataLoader<string, Newsletter | null>(async (slugs) =>
-      inKeyOrder(slugs, await findNewslettersBySlugs(db, slugs), (n) => n.slug),
+      inKeyOrder(slugs, await findNewslettersBySlugs(db, storable(slugs)), (n) => n.slug),
     ),
     subscriberCounts: new DataLoader<number, SubscriberCounts>(async (ids) => {
       const counts = inKeyOrder(ids, await countSubscribers(db, ids), (c) => c.newsletterId);
       return counts.map((c, i) => c ?? { newsletterId: ids[i] ?? 0, pending: 0, active: 0, unsubscribed: 0 });
     }),
     subscriptionByPublicId: new DataLoader<string, Subscription | null>(async (ids) =>
-      inKeyOrder(ids, await findSubscriptionsByPublicIds(db, ids), (s) => s.publicId),
+      inKeyOrder(ids, await findSubscriptionsByPublicIds(db, storable(ids)), (s) => s.publicId),
     ),
     bylines: new DataLoader<number, Author[]>(async (articleIds) => {
       const bylines = await findBylines(db, articleIds);

@@ -87,9 +87,9 @@ export const ArticleConnection = withTotalCount(
   'articles',
 );
 
-export const NEWEST_FIRST: CursorKind = { name: 'published-desc', parts: ['string', 'number'] };
-export const OLDEST_FIRST: CursorKind = { name: 'published-asc', parts: ['string', 'number'] };
-const BEST_MATCH: CursorKind = { name: 'search', parts: ['number', 'number'] };
+export const NEWEST_FIRST: CursorKind = { name: 'published-desc', parts: ['time', 'id'] };
+export const OLDEST_FIRST: CursorKind = { name: 'published-asc', parts: ['time', 'id'] };
+const BEST_MATCH: CursorKind = { name: 'search', parts: ['rank', 'id'] };
 
 const ArticleOrder = builder.enumType('ArticleOrder', {
   description: 'How a list of articles is ordered.',

@@ -72,9 +72,9 @@ const AuthorOrderEnum = builder.enumType('AuthorOrder', {
 });
 
 const AUTHOR_CURSORS: Record<AuthorOrder, CursorKind> = {
-  NAME_ASC: { name: 'author-name-asc', parts: ['string', 'number'] },
-  ARTICLE_COUNT_DESC: { name: 'author-count-desc', parts: ['number', 'number'] },
-  LAST_PUBLISHED_DESC: { name: 'author-last-desc', parts: ['string', 'number'] },
+  NAME_ASC: { name: 'author-name-asc', parts: ['text', 'id'] },
+  ARTICLE_COUNT_DESC: { name: 'author-count-desc', parts: ['count', 'id'] },
+  LAST_PUBLISHED_DESC: { name: 'author-last-desc', parts: ['time', 'id'] },
 };
 
 builder.queryFields((t) => ({

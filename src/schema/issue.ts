@@ -56,7 +56,7 @@ const IssueConnection = withTotalCount(
   'issues',
 );
 
-const HIGHEST_NUMBER_FIRST: CursorKind = { name: 'issue-number-desc', parts: ['number'] };
+const HIGHEST_NUMBER_FIRST: CursorKind = { name: 'issue-number-desc', parts: ['count'] };
 
 builder.queryFields((t) => ({
   issue: t.field({

@@ -26,7 +26,31 @@ export interface ConnectionArgs {
  */
 export interface CursorKind {
   name: string;
-  parts: ReadonlyArray<'string' | 'number'>;
+  parts: ReadonlyArray<CursorPart>;
+}
+
+/**
+ * What each value of a cursor must be. A cursor comes back from clients, so it is checked as
+ * strictly as any input: a forged one is a BAD_USER_INPUT, never a value the store chokes on.
+ */
+export type CursorPart = 'id' | 'count' | 'rank' | 'time' | 'text';
+
+const MAX_INT = 2_147_483_647;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isCursorPart(value: unknown, part: CursorPart): boolean {
+  switch (part) {
+    case 'id':
+      return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_INT;
+    case 'count':
+      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_INT;
+    case 'rank':
+      return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 1e9;
+    case 'time':
+      return typeof value === 'string' && ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
+    case 'text':
+      return typeof value === 'string' && value.length <= 1000 && !value.includes('\u0000');
+  }
 }
 
 export function encodeCursor(kind: CursorKind, key: readonly KeysetValue[]): string {
@@ -45,9 +69,10 @@ export function decodeCursor(cursor: string, kind: CursorKind): KeysetValue[] {
   }
   if (!Array.isArray(decoded) || decoded.length !== kind.parts.length + 1 || decoded[0] !== kind.name) throw invalid();
   const values = decoded.slice(1) as unknown[];
-  const ok = values.every((value, index) =>
-    kind.parts[index] === 'number' ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string',
-  );
+  const ok = values.every((value, index) => {
+    const part = kind.parts[index];
+    return part !== undefined && isCursorPart(value, part);
+  });
   if (!ok) throw invalid();
   return values as KeysetValue[];
 }

@@ -136,7 +136,7 @@ const NewsletterSubscriptionConnection = withTotalCount(
   'sign-ups',
 );
 
-const SIGNED_UP: CursorKind = { name: 'signed-up', parts: ['number'] };
+const SIGNED_UP: CursorKind = { name: 'signed-up', parts: ['id'] };
 
 builder.queryFields((t) => ({
   subscriptions: t.field({

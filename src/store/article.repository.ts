@@ -117,7 +117,8 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
   let query: SelectQueryBuilder<Database, 'articles', {}>;
   let table: 'articles' | 'bylines';
   if (filter.authorSlug != null) {
-    const authorSlug = filter.authorSlug;
+    // A slug with NUL in it names no author (PostgreSQL refuses NUL in text): an empty list.
+    const authorSlug = filter.authorSlug.includes('\u0000') ? '' : filter.authorSlug;
     // Typed as a query over articles: the bylines columns it also reads go through sql.ref.
     query = db
       .selectFrom('bylines')

@@ -19,6 +19,8 @@ export async function findNewslettersBySlugs(db: Kysely<Database>, slugs: readon
 }
 
 export async function findNewsletterBySlug(db: Kysely<Database>, slug: string): Promise<Newsletter | null> {
+  // NUL names nothing, and PostgreSQL refuses it in text.
+  if (slug.includes('\u0000')) return null;
   const row = await db
     .selectFrom('newsletters')
     .select(newsletterColumns)
