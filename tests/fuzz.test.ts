@@ -1,0 +1,178 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import {
+  buildClientSchema,
+  getIntrospectionQuery,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+  type OperationDefinitionNode,
+  parse,
+  print,
+} from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { createTestApp, type TestApp } from './support/app.ts';
+import { answerOf, expectGraphQLAnswer } from './support/answers.ts';
+import { documents, FUZZ_SEED, fuzzRuns, InputValues, type KnownBug, type KnownValues, variablesFor } from './support/arbitraries.ts';
+import { testDialect } from './support/store.ts';
+
+// Property-based tests through the Yoga instance (no socket: malformed requests go over a real
+// connection in fuzz-http.test.ts). They run on both stores, since what a hostile value does to a statement is
+// the store's business. The seed is fixed: a failure names its counterexample, and runs again.
+
+const NO_LIMITS = { limit: 0, windowMs: 60_000 };
+
+/**
+ * Inputs that PostgreSQL turns into internal errors today, pinned by the tests under "known bugs"
+ * below; the generators leave them out on that store so that the properties keep looking for
+ * new ones. Once a bug is fixed, its test here fails (it.fails): delete its entry.
+ */
+const KNOWN_BUGS: readonly KnownBug[] = testDialect === 'postgres' ? ['nul-in-text', 'out-of-range-keys'] : [];
+
+let app: TestApp;
+let schema: GraphQLSchema;
+let known: KnownValues;
+
+const post = (body: string, headers: Record<string, string> = {}) =>
+  app.fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body,
+  });
+
+/** Ids, slugs, cursors and numbers that the store holds, learned through the graph. */
+async function learnKnownValues(): Promise<KnownValues> {
+  interface Edges<T> {
+    edges: Array<{ cursor: string; node: T }>;
+  }
+  const { data } = await app.graphql<{
+    articles: Edges<{ id: string; slug: string; publishedAt: string }>;
+    oldest: Edges<unknown>;
+    authors: Edges<{ id: string; slug: string }>;
+    issues: Edges<{ id: string; number: number }>;
+    search: Edges<unknown>;
+    newsletters: Array<{ id: string; slug: string }>;
+  }>(`{
+    articles(first: 5) { edges { cursor node { id slug publishedAt } } }
+    oldest: articles(first: 2, orderBy: PUBLISHED_AT_ASC) { edges { cursor } }
+    authors(first: 5) { edges { cursor node { id slug } } }
+    issues(first: 5) { edges { cursor node { id number } } }
+    search(query: "the a of", first: 2) { edges { cursor } }
+    newsletters { id slug }
+  }`);
+  if (!data) throw new Error('could not read the store under test');
+  const all = [data.articles, data.oldest, data.authors, data.issues, data.search];
+  return {
+    ids: [
+      ...data.articles.edges.map((edge) => edge.node.id),
+      ...data.authors.edges.map((edge) => edge.node.id),
+      ...data.issues.edges.map((edge) => edge.node.id),
+      ...data.newsletters.map((newsletter) => newsletter.id),
+    ],
+    slugs: [...data.articles.edges.map((edge) => edge.node.slug), ...data.authors.edges.map((edge) => edge.node.slug)],
+    cursors: all.flatMap((connection) => connection.edges.map((edge) => edge.cursor)),
+    issueNumbers: data.issues.edges.map((edge) => edge.node.number),
+    newsletters: data.newsletters.map((newsletter) => newsletter.slug),
+    dateTimes: data.articles.edges.map((edge) => edge.node.publishedAt),
+  };
+}
+
+/** The canonical operations of tests/operations, as the README shows them. */
+function canonicalOperations(): OperationDefinitionNode[] {
+  const folder = path.join(import.meta.dirname, 'operations');
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.graphql'))
+    .flatMap((file) => parse(readFileSync(path.join(folder, file), 'utf8')).definitions)
+    .filter((definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition');
+}
+
+beforeAll(async () => {
+  app = await createTestApp({
+    seed: { issues: 8, authors: 12, articles: 90, seed: 5 },
+    // Sign-ups without limits, so that generated mutations reach the store rather than the limiter.
+    config: { signUp: { ...loadConfig({}).signUp, perClient: NO_LIMITS, perEmail: NO_LIMITS } },
+  });
+  const introspection = await app.graphql<IntrospectionQuery>(getIntrospectionQuery());
+  if (!introspection.data) throw new Error(`introspection failed: ${JSON.stringify(introspection.errors)}`);
+  schema = buildClientSchema(introspection.data);
+  known = await learnKnownValues();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('operations generated from the schema', () => {
+  it('never get a 5xx, an internal error or a stack trace, whatever fields, arguments and fragments they hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(documents(schema, known, KNOWN_BUGS), async (query) => {
+        expectGraphQLAnswer(await answerOf(await post(JSON.stringify({ query }))));
+      }),
+      { seed: FUZZ_SEED, numRuns: fuzzRuns(400) },
+    );
+  });
+});
+
+describe('the canonical operations with random variables', () => {
+  const values = () => new InputValues(known, { avoid: KNOWN_BUGS });
+
+  it.each(canonicalOperations().map((operation) => [operation.name?.value ?? 'anonymous', operation] as const))(
+    '%s answers any variables with data or a 4xx, never a 5xx or an internal error',
+    async (_name, operation) => {
+      const query = print(operation);
+      await fc.assert(
+        fc.asyncProperty(variablesFor(operation, schema, values()), async (variables) => {
+          expectGraphQLAnswer(await answerOf(await post(JSON.stringify({ query, variables }))));
+        }),
+        { seed: FUZZ_SEED, numRuns: fuzzRuns(150) },
+      );
+    },
+  );
+});
+
+// What the properties above found on PostgreSQL, which refuses NUL characters in text and checks
+// integer and timestamp ranges where SQLite compares anything with anything. The SQLite pass runs
+// these as plain tests; on PostgreSQL each is expected to fail until src/ is fixed.
+const failsOnPostgres = testDialect === 'postgres' ? it.fails : it;
+
+describe('known bugs, found by the properties above', () => {
+  const run = async (query: string) => {
+    const answer = await answerOf(await post(JSON.stringify({ query })));
+    expectGraphQLAnswer(answer);
+    return JSON.parse(answer.text) as { data?: Record<string, unknown>; errors?: Array<{ extensions?: { code?: string } }> };
+  };
+  const cursor = (...parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+  const globalId = (text: string) => Buffer.from(text).toString('base64');
+
+  failsOnPostgres('a slug or newsletter with a NUL character in it names nothing, rather than failing inside', async () => {
+    expect(await run('{ article(slug: "red\\u0000") { id } author(slug: "\\u0000") { id } articles(filter: { authorSlug: "a\\u0000" }) { totalCount } }')).toEqual({
+      data: { article: null, author: null, articles: { totalCount: 0 } },
+    });
+    const signUp = await run('mutation { subscribe(input: { email: "reader@example.org", newsletter: "x\\u0000" }) { userErrors { code } } }');
+    expect(signUp.data).toEqual({ subscribe: { userErrors: [{ code: 'NEWSLETTER_NOT_FOUND' }] } });
+  });
+
+  failsOnPostgres('an id past the integer range names nothing, rather than failing inside', async () => {
+    const article = globalId('Article:9999999999999999');
+    const author = globalId('Author:2147483648');
+    expect(await run(`{ node(id: "${article}") { id } article(id: "${article}") { id } author(id: "${author}") { id } }`)).toEqual({
+      data: { node: null, article: null, author: null },
+    });
+  });
+
+  failsOnPostgres('a made-up cursor of the right order gives a page or BAD_USER_INPUT, never an internal error', async () => {
+    const forged = [
+      `articles(after: "${cursor('published-desc', 'not a time', 1)}")`,
+      `articles(after: "${cursor('published-asc', '+275760-09-13T00:00:00.000Z', 1)}")`,
+      `articles(after: "${cursor('published-desc', '2007-07-17T18:46:00.000Z', 1.5)}")`,
+      `articles(after: "${cursor('published-desc', '2007-07-17T18:46:00.000Z', 1e308)}")`,
+      `issues(after: "${cursor('issue-number-desc', 2 ** 31)}")`,
+      `authors(after: "${cursor('author-name-asc', 'a\u0000', 1)}")`,
+      `search(query: "red", after: "${cursor('search', 1, 1e10)}")`,
+    ];
+    for (const field of forged) {
+      const body = await run(`{ page: ${field} { totalCount edges { cursor } } }`);
+      for (const error of body.errors ?? []) expect(error.extensions?.code, field).toBe('BAD_USER_INPUT');
+    }
+  });
+});
