@@ -23,8 +23,16 @@ beforeAll(async () => {
   if (testDialect !== 'sqlite') return;
   store = await createThrowawayStore();
   mailDir = mkdtempSync(path.join(tmpdir(), 'masthead-fuzz-mail-'));
-  // One trusted proxy hop, so that X-Forwarded-For is parsed rather than ignored.
-  server = await startServerProcess({ DATABASE_URL: store.databaseUrl, DEMO_CONTENT: '1', MAIL_DIR: mailDir, TRUST_PROXY_HOPS: '1' });
+  server = await startServerProcess({
+    DATABASE_URL: store.databaseUrl,
+    DEMO_CONTENT: '1',
+    MAIL_DIR: mailDir,
+    // One trusted proxy hop, so that X-Forwarded-For is parsed rather than ignored.
+    TRUST_PROXY_HOPS: '1',
+    // Every request comes from one address: past the request limit, all would be 429s. (A server
+    // without request limits ignores the setting.)
+    RATE_LIMIT_PER_CLIENT: 'off',
+  });
   port = Number(new URL(server.url).port);
 });
 afterAll(async () => {
