@@ -79,7 +79,13 @@ export function useHttpGuards(
       setRequestParser(async (incoming) => {
         let target = incoming;
         if (unsized) {
-          const body = await readAtMost(incoming, config.maxBodyBytes);
+          let body: Buffer | null;
+          try {
+            body = await readAtMost(incoming, config.maxBodyBytes);
+          } catch {
+            // The client hung up mid-body: nobody is left to answer, and it is no fault of ours.
+            return fail(400, 'BAD_REQUEST', 'The request body ended before it was complete.');
+          }
           if (body === null) return fail(413, 'PAYLOAD_TOO_LARGE', tooLarge, { connection: 'close' });
           target = new fetchAPI.Request(incoming.url, { method: incoming.method, headers: incoming.headers, body: body as unknown as BodyInit });
         }

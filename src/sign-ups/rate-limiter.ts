@@ -17,10 +17,14 @@ export interface RateLimiter {
 
 const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
 
+/** Live windows kept in memory at most: beyond, the oldest are forgotten (their clients start afresh). */
+const MAX_WINDOWS = 100_000;
+
 /** Counters in this process: enough for one instance. */
 export class MemoryRateLimiter implements RateLimiter {
   readonly #windows = new Map<string, { count: number; resetAt: number }>();
   readonly #clock: () => number;
+  #lastSweep = 0;
 
   constructor(clock: () => number = Date.now) {
     this.#clock = clock;
@@ -29,7 +33,8 @@ export class MemoryRateLimiter implements RateLimiter {
   async consume(key: string, rule: RateLimit, weight = 1): Promise<RateDecision> {
     if (rule.limit === 0) return ALLOWED;
     const now = this.#clock();
-    if (this.#windows.size > 10_000) this.#sweep(now);
+    // Ended windows are dropped at most once a second; past MAX_WINDOWS live ones, the oldest go.
+    if (now - this.#lastSweep >= 1000) this.#sweep(now);
     let window = this.#windows.get(key);
     if (!window || window.resetAt <= now) {
       window = { count: 0, resetAt: now + rule.windowMs };
@@ -40,7 +45,12 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   #sweep(now: number): void {
+    this.#lastSweep = now;
     for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
+    for (const key of this.#windows.keys()) {
+      if (this.#windows.size <= MAX_WINDOWS) break;
+      this.#windows.delete(key);
+    }
   }
 
   async close(): Promise<void> {
