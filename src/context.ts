@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { createLoaders, type Loaders } from './loaders/loaders.ts';
+import { createLoaders, type LoaderOptions, type Loaders } from './loaders/loaders.ts';
 import type { SignUpServices } from './sign-ups/sign-ups.ts';
 import type { Store } from './store/store.ts';
 
@@ -21,7 +21,13 @@ export interface Context {
 }
 
 /** Built once per request and never copied, so every resolver shares the same loader caches. */
-export function createContext(store: Store, config: Config, signUps: SignUpServices, client: Client): Context {
+export function createContext(
+  store: Store,
+  config: Config,
+  signUps: SignUpServices,
+  client: Client,
+  loaderOptions?: LoaderOptions,
+): Context {
   const now = new Date().toISOString();
-  return { store, config, now, signUps, client, loaders: createLoaders(store, now) };
+  return { store, config, now, signUps, client, loaders: createLoaders(store, now, loaderOptions) };
 }

@@ -8,6 +8,7 @@ import { clientAddress } from './http/client-address.ts';
 import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
 import { useSubscriptionPages } from './http/subscription-pages.ts';
+import type { LoaderOptions } from './loaders/loaders.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { schema } from './schema/index.ts';
@@ -24,6 +25,8 @@ export interface YogaDependencies {
   rateLimiter?: RateLimiter;
   /** Called when a committed change queued a message: wakes the mail sender. @default no-op */
   onMessageQueued?: () => void;
+  /** How the per-request loaders batch (the benchmark's naive peer switches batching off). @default batching on */
+  loaderOptions?: LoaderOptions;
 }
 
 /** What the Node listener hands Yoga with each request; absent under `yoga.fetch`. */
@@ -51,6 +54,7 @@ export function createMastheadYoga({
   logger,
   rateLimiter = new MemoryRateLimiter(),
   onMessageQueued = () => {},
+  loaderOptions,
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
   return createYoga<ServerContext, Context>({
@@ -66,7 +70,7 @@ export function createMastheadYoga({
       return createContext(store, config, signUps, {
         address: clientAddress(req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops),
         userAgent: request.headers.get('user-agent'),
-      });
+      }, loaderOptions);
     },
     maskedErrors: {
       maskError(error, message) {
