@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { useCompiledExecution } from './compiled-execution.ts';
@@ -65,7 +64,8 @@ export function createMastheadYoga({
     logging: logger,
     graphiql: { title: 'Masthead', defaultQuery: DEFAULT_QUERY },
     // GraphiQL's assets inline from the package, not from a CDN: it works on a closed network.
-    renderGraphiQL,
+    // Loaded when a browser first asks for it: the bundle is some 60 MB of resident memory.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     context: ({ request, req }) => {
       metrics.graphqlRequests.inc();
       return createContext(store, config, signUps, {
