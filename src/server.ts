@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
+import { createResponseStore } from './http/response-cache.ts';
 import type { Logger } from './logger.ts';
 import { OutboxSender } from './mail/outbox-sender.ts';
 import { createMailTransport } from './mail/transport.ts';
@@ -35,7 +36,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const transport = createMailTransport(config.mail);
   const sender = new OutboxSender(store, transport, config, logger);
   const rateLimiter = createRateLimiter(config.redisUrl, logger);
-  const yoga = createMastheadYoga({ store, config, metrics, logger, rateLimiter, onMessageQueued: () => sender.nudge() });
+  const responseCache = createResponseStore(config.redisUrl, logger);
+  const yoga = createMastheadYoga({
+    store,
+    config,
+    metrics,
+    logger,
+    rateLimiter,
+    responseCache,
+    onMessageQueued: () => sender.nudge(),
+  });
   const server: Server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -48,7 +58,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   logger.info(
     `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${config.publicUrl}`,
   );
-  if (config.redisUrl !== null) logger.info('sign-up rate limits are counted in Redis (REDIS_URL)');
+  if (config.redisUrl !== null) logger.info('sign-up rate limits and cached responses are kept in Redis (REDIS_URL)');
   sender.start();
   return {
     url,
@@ -60,6 +70,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       });
       await sender.stop();
       await rateLimiter.close();
+      await responseCache.close();
       await store.close();
     },
   };

@@ -7,6 +7,7 @@ import { type Context, createContext } from './context.ts';
 import { clientAddress } from './http/client-address.ts';
 import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
+import { type ResponseStore, useResponseCache } from './http/response-cache.ts';
 import { useSubscriptionPages } from './http/subscription-pages.ts';
 import type { LoaderOptions } from './loaders/loaders.ts';
 import type { Logger } from './logger.ts';
@@ -27,6 +28,8 @@ export interface YogaDependencies {
   onMessageQueued?: () => void;
   /** How the per-request loaders batch (the benchmark's naive peer switches batching off). @default batching on */
   loaderOptions?: LoaderOptions;
+  /** Where whole answers to queries are kept (see useResponseCache). @default none: every request is computed */
+  responseCache?: ResponseStore;
 }
 
 /** What the Node listener hands Yoga with each request; absent under `yoga.fetch`. */
@@ -55,6 +58,7 @@ export function createMastheadYoga({
   rateLimiter = new MemoryRateLimiter(),
   onMessageQueued = () => {},
   loaderOptions,
+  responseCache,
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
   return createYoga<ServerContext, Context>({
@@ -106,6 +110,7 @@ export function createMastheadYoga({
       useOperationalEndpoints(store, metrics),
       useSubscriptionPages(store, logger),
       useClientErrorStatus(),
+      ...(responseCache ? [useResponseCache(store, responseCache)] : []),
       // Measured by npm run bench to pay on every workload.
       useCompiledExecution(),
     ],
