@@ -5,8 +5,8 @@ import { loadConfig } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
 import { MemoryRateLimiter, RedisRateLimiter } from '../src/sign-ups/rate-limiter.ts';
 import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
+import { REDIS_URL, redisAnswers } from './support/redis.ts';
 
-const REDIS_URL = process.env.MASTHEAD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const rule = { limit: 2, windowMs: 60_000 };
 
 describe('the in-memory rate limiter', () => {
@@ -29,18 +29,6 @@ describe('the in-memory rate limiter', () => {
   });
 });
 
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 const redisUp = await redisAnswers();
 if (!redisUp) {

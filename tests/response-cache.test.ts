@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStoreLocation } from '../src/config.ts';
 import { MemoryResponseStore, RedisResponseStore } from '../src/http/response-cache.ts';
@@ -8,9 +7,9 @@ import { importDocuments } from '../src/importer/import-documents.ts';
 import { Metrics } from '../src/metrics.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
+import { REDIS_URL, redisAnswers } from './support/redis.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/documents');
-const REDIS_URL = process.env.MASTHEAD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Counts what the cache is asked to keep. */
 class CountingStore extends MemoryResponseStore {
@@ -133,18 +132,6 @@ describe('the response cache', () => {
   });
 });
 
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 const redisUp = await redisAnswers();
 if (!redisUp && process.env.CI) throw new Error(`Redis does not answer at ${REDIS_URL}`);

@@ -4,21 +4,16 @@
 // ceiling, Mercurius and Apollo all read through this, so they differ only above it.
 import { randomBytes } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
+import type { Selectable } from 'kysely';
 import pg from 'pg';
+import type { ArticleTable } from '../../src/store/database.ts';
+import { toIso, toIsoOrNull } from '../../src/store/model.ts';
 
-export interface ArticleRow {
-  id: number;
-  slug: string;
-  headline: string;
-  standfirst: string | null;
-  body: string;
-  word_count: number;
-  issue_id: number | null;
+/** An article as Masthead's page statements select it, its time as an ISO string, with the parent it was paged for. */
+export type ArticleRow = Omit<Selectable<ArticleTable>, 'created_at' | 'updated_at' | 'published_at'> & {
   published_at: string;
-  status: string;
-  promoted_newsletter_id: number | null;
   parent_id: number;
-}
+};
 export interface IssueRow {
   id: number;
   number: number;
@@ -62,8 +57,6 @@ interface Driver {
   close(): Promise<void>;
 }
 
-const toIso = (value: unknown): string => (value instanceof Date ? value : new Date(String(value))).toISOString();
-const toIsoOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : toIso(value));
 const marks = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
 function sqliteDriver(file: string): Driver {
@@ -161,7 +154,7 @@ const PUBLIC_ISSUE = `exists (select 1 as one from articles where articles.issue
 function groupPages(rows: Row[], direction: 1 | -1): Map<number, ArticleRow[]> {
   const pages = new Map<number, ArticleRow[]>();
   for (const row of rows) {
-    const article = { ...row, published_at: toIso(row.published_at), parent_id: Number(row.parent_id) } as ArticleRow;
+    const article = { ...row, published_at: toIso(row.published_at as Date | string), parent_id: Number(row.parent_id) } as ArticleRow;
     const page = pages.get(article.parent_id) ?? [];
     page.push(article);
     pages.set(article.parent_id, page);
@@ -267,8 +260,8 @@ export class PeerStore {
         Number(row.author_id),
         {
           articleCount: Number(row.article_count),
-          firstPublishedAt: toIsoOrNull(row.first_published_at),
-          lastPublishedAt: toIsoOrNull(row.last_published_at),
+          firstPublishedAt: toIsoOrNull(row.first_published_at as Date | string | null),
+          lastPublishedAt: toIsoOrNull(row.last_published_at as Date | string | null),
         },
       ]),
     );
