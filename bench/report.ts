@@ -14,6 +14,8 @@ export interface Machine {
   loadAfter: number[];
   store: string;
   storeVersion: string;
+  /** The commit measured. */
+  commit: string;
 }
 
 export interface Round {
@@ -141,7 +143,7 @@ export function renderReport(report: Report): string {
   const lines = [
     '# Benchmark results',
     '',
-    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ${m.storeVersion}; ${m.date}.`,
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ${m.storeVersion}; ${m.date}; commit ${m.commit}.`,
     `Load average (1/5/15 min) before: ${m.loadBefore.map((v) => v.toFixed(2)).join(' / ')}; after: ${m.loadAfter.map((v) => v.toFixed(2)).join(' / ')}` +
       ' (the run itself keeps about one core busy; more than that is other work on the machine).',
     '',

@@ -1,6 +1,6 @@
 // The benchmark (`npm run bench`): Masthead against the peers and the ceiling, on one seeded
 // store, in interleaved rounds. See the README's "Benchmark" section for the knobs.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -76,7 +76,19 @@ function machine(): Machine {
     loadAfter: [],
     store: settings.store,
     storeVersion: '',
+    commit: gitCommit(),
   };
+}
+
+/** The commit measured, marked when the working tree differs from it. */
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT }).toString().trim() !== '';
+    return dirty ? `${commit} with uncommitted changes` : commit;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function freePort(): Promise<number> {
