@@ -1,9 +1,9 @@
 // Scale benchmark: seeds a large archive into each store and measures the canonical queries
 // through the real Yoga instance, side by side, in one run.
 //
-//   npm run bench                                 # 100,000 articles (a few minutes)
-//   BENCH_ARTICLES=1000000 npm run bench          # the 1M archive of the production issue
-//   BENCH_STORES=sqlite npm run bench             # one store only
+//   npm run bench:scale                           # 100,000 articles (a few minutes)
+//   BENCH_ARTICLES=1000000 npm run bench:scale    # the 1M archive of the production issue
+//   BENCH_STORES=sqlite npm run bench:scale       # one store only
 //
 // PostgreSQL is reached at MASTHEAD_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 // the benchmark creates and drops its own database, as the tests do. Results go to stdout as a markdown table.

@@ -1,6 +1,6 @@
 import type { Viewer } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
-import { createLoaders, type Loaders } from './loaders/loaders.ts';
+import { createLoaders, type LoaderOptions, type Loaders } from './loaders/loaders.ts';
 import type { SignUpServices } from './sign-ups/sign-ups.ts';
 import type { Store } from './store/store.ts';
 
@@ -23,9 +23,16 @@ export interface Context {
 }
 
 /** Built once per request and never copied, so every resolver shares the same loader caches. */
-export function createContext(store: Store, config: Config, signUps: SignUpServices, client: Client, viewer: Viewer): Context {
+export function createContext(
+  store: Store,
+  config: Config,
+  signUps: SignUpServices,
+  client: Client,
+  viewer: Viewer,
+  loaderOptions: LoaderOptions = {},
+): Context {
   const now = new Date().toISOString();
   // Editors and admins preview: an article by id or slug, drafts and scheduled pieces included.
   const preview = viewer.role !== 'anonymous';
-  return { store, config, now, signUps, client, viewer, loaders: createLoaders(store, now, { preview }) };
+  return { store, config, now, signUps, client, viewer, loaders: createLoaders(store, now, { ...loaderOptions, preview }) };
 }

@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { createResponseStore } from './http/response-cache.ts';
 import { listen } from './http/listen.ts';
 import type { Logger } from './logger.ts';
 import { OutboxSender } from './mail/outbox-sender.ts';
@@ -34,7 +35,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const transport = createMailTransport(config.mail);
   const sender = new OutboxSender(store, transport, config, logger);
   const rateLimiter = createRateLimiter(config.redisUrl, logger);
-  const yoga = createMastheadYoga({ store, config, metrics, logger, rateLimiter, onMessageQueued: () => sender.nudge() });
+  const responseCache = createResponseStore(config.redisUrl, logger);
+  const yoga = createMastheadYoga({
+    store,
+    config,
+    metrics,
+    logger,
+    rateLimiter,
+    responseCache,
+    onMessageQueued: () => sender.nudge(),
+  });
   const listening = await listen(yoga, config.port, config.host, { requestTimeoutMs: config.http.requestTimeoutMs });
   const { url } = listening;
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
@@ -43,7 +53,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ? `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${config.publicUrl}`
       : 'MAIL_SENDER is off: this instance queues mail and another delivers it',
   );
-  if (config.redisUrl !== null) logger.info('sign-up rate limits are counted in Redis (REDIS_URL)');
+  if (config.redisUrl !== null) logger.info('sign-up rate limits and cached responses are kept in Redis (REDIS_URL)');
   if (config.mail.sender) sender.start();
   return {
     url,
@@ -52,6 +62,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await listening.close();
       await sender.stop();
       await rateLimiter.close();
+      await responseCache.close();
       await store.close();
     },
   };

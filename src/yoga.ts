@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.ts';
@@ -10,8 +9,10 @@ import { useClientErrorStatus } from './http/client-error-status.ts';
 import { useOperationalEndpoints } from './http/endpoints.ts';
 import { useHttpGuards } from './http/http-guards.ts';
 import { loadManifest, usePersistedDocuments } from './http/persisted-documents.ts';
+import { type ResponseStore, useResponseCache } from './http/response-cache.ts';
 import { useSubscriptionPages } from './http/subscription-pages.ts';
 import { DRY_RUN_HEADER, useQueryLimits } from './limits/query-limits.ts';
+import type { LoaderOptions } from './loaders/loaders.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { subgraphSchema } from './schema/index.ts';
@@ -28,6 +29,10 @@ export interface YogaDependencies {
   rateLimiter?: RateLimiter;
   /** Called when a committed change queued a message: wakes the mail sender. @default no-op */
   onMessageQueued?: () => void;
+  /** How the per-request loaders batch (the benchmark's naive peer switches batching off). @default batching on */
+  loaderOptions?: LoaderOptions;
+  /** Where whole answers to queries are kept (see useResponseCache). @default none: every request is computed */
+  responseCache?: ResponseStore;
 }
 
 /** What the Node listener hands Yoga with each request; absent under `yoga.fetch`. */
@@ -55,6 +60,8 @@ export function createMastheadYoga({
   logger,
   rateLimiter = new MemoryRateLimiter(),
   onMessageQueued = () => {},
+  loaderOptions,
+  responseCache,
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
   const manifest = config.http.trustedDocuments === null ? null : loadManifest(config.http.trustedDocuments);
@@ -65,7 +72,8 @@ export function createMastheadYoga({
     logging: logger,
     graphiql: { title: 'Masthead', defaultQuery: DEFAULT_QUERY },
     // GraphiQL's assets inline from the package, not from a CDN: it works on a closed network.
-    renderGraphiQL,
+    // Loaded when a browser first asks for it: the bundle is some 60 MB of resident memory.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     context: async ({ request, req }) => {
       metrics.graphqlRequests.inc();
       const viewer = await resolveViewer(store, request.headers.get('authorization'));
@@ -78,6 +86,7 @@ export function createMastheadYoga({
           userAgent: request.headers.get('user-agent'),
         },
         viewer,
+        loaderOptions,
       );
     },
     // Browsers may call from the configured origins only: others get no CORS headers at all.
@@ -126,6 +135,7 @@ export function createMastheadYoga({
       usePersistedDocuments(manifest),
       useQueryLimits(config.limits, config.maxPageSize, rateLimiter),
       useClientErrorStatus(),
+      ...(responseCache ? [useResponseCache(store, responseCache)] : []),
     ],
   });
 }

@@ -66,8 +66,13 @@ describe('the server as a user runs it', () => {
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await metrics.text()).toMatch(/# TYPE masthead_store_queries_total counter/);
     const before = await storeQueriesTotal();
-    await post(JSON.stringify({ query: '{ articles(first: 3) { edges { node { headline authors { name } } } } }' }));
-    expect(await storeQueriesTotal()).toBe(before + 2);
+    const query = JSON.stringify({ query: '{ articles(first: 3) { edges { node { headline authors { name } } } } }' });
+    await post(query);
+    // The response cache reads the store's content version, then the page and its bylines.
+    expect(await storeQueriesTotal()).toBe(before + 3);
+    await post(query);
+    // The same query again, nothing written since: the cached answer, after the version.
+    expect(await storeQueriesTotal()).toBe(before + 4);
   });
 
   it.each([

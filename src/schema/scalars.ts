@@ -1,5 +1,6 @@
 import { badUserInput } from './errors.ts';
 import { builder } from './builder.ts';
+import { toIso } from '../store/model.ts';
 
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -42,7 +43,7 @@ export function parseDate(value: unknown): string {
 
 builder.scalarType('DateTime', {
   description: 'A point in time: ISO 8601 in UTC, e.g. "2007-07-17T18:46:00.000Z". Input may carry any offset.',
-  serialize: (value) => new Date(value).toISOString(),
+  serialize: (value) => toIso(value),
   parseValue: parseDateTime,
 });
 

@@ -80,7 +80,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.#redis = new Redis(url, {
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
-      commandTimeout: 1000,
+      commandTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 200, 5000),
     });
     this.#redis.on('error', (error: Error) => this.#complain(error));

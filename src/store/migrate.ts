@@ -3,6 +3,7 @@ import * as initial from './migrations/2026-11-25T00-initial.ts';
 import * as scale from './migrations/2026-11-25T01-scale.ts';
 import * as signUps from './migrations/2026-11-25T02-sign-ups.ts';
 import * as apiKeys from './migrations/2026-11-25T03-api-keys.ts';
+import * as contentVersion from './migrations/2026-11-25T04-content-version.ts';
 import type { Store } from './store.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -11,6 +12,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-11-25T01-scale': scale,
   '2026-11-25T02-sign-ups': signUps,
   '2026-11-25T03-api-keys': apiKeys,
+  '2026-11-25T04-content-version': contentVersion,
 };
 
 function isBusy(error: unknown): boolean {

@@ -16,6 +16,7 @@ import type { StoreLocation } from '../config.ts';
 import { ensureFolder } from '../folders.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Database } from './database.ts';
+import { withPreparedStatements } from './prepared-statements.ts';
 
 export type Dialect = StoreLocation['dialect'];
 
@@ -101,7 +102,7 @@ export function openStore(
   };
   const dialect =
     location.dialect === 'sqlite'
-      ? new MastheadSqliteDialect({ database: openSqlite(location.file) })
+      ? new MastheadSqliteDialect({ database: withPreparedStatements(openSqlite(location.file)) })
       : new PostgresDialect({ pool: openPool(location.url, options) });
   const db = new Kysely<Database>({ dialect, log });
   return {

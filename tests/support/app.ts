@@ -7,6 +7,7 @@ import type { Logger } from '../../src/logger.ts';
 import { Metrics } from '../../src/metrics.ts';
 import type { CorpusSize } from '../../src/seed/corpus.ts';
 import { seedCorpus } from '../../src/seed/seed.ts';
+import type { ResponseStore } from '../../src/http/response-cache.ts';
 import type { RateLimiter } from '../../src/sign-ups/rate-limiter.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
@@ -51,6 +52,7 @@ export async function createTestApp(
     config?: Partial<Config>;
     onStatement?: (query: CompiledQuery) => void;
     rateLimiter?: RateLimiter;
+    responseCache?: ResponseStore;
   } = {},
 ): Promise<TestApp> {
   const throwaway = await createThrowawayStore();
@@ -69,6 +71,7 @@ export async function createTestApp(
     metrics,
     logger: silentLogger,
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    ...(options.responseCache ? { responseCache: options.responseCache } : {}),
   });
   const fetch = (path: string, init?: RequestInit) =>
     Promise.resolve(yoga.fetch(new URL(path, 'http://masthead.test'), init ?? {}));

@@ -1,0 +1,362 @@
+// The benchmark (`npm run bench`): Masthead against the peers and the ceiling, on one seeded
+// store, in interleaved rounds. See the README's "Benchmark" section for the knobs.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { Metrics } from '../src/metrics.ts';
+import { openStore, type Store } from '../src/store/store.ts';
+import { createThrowawayStore, type TestDialect } from '../tests/support/store.ts';
+import { cpuMs, fixedRate, peakRss, saturate, type Target } from './load.ts';
+import { type Machine, type Report, renderReport, type ServerResult, type WorkloadResult } from './report.ts';
+import { canPin, pinSelf, type RunningServer, SERVERS, type ServerName, startServer } from './servers.ts';
+import { CACHED_QUERY, requestBody, type Subjects, type Workload, WORKLOADS } from './workloads.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+function setting(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}; got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const settings = {
+  articles: setting('BENCH_ARTICLES', 100_000, 1000),
+  rounds: setting('BENCH_ROUNDS', 5),
+  seconds: setting('BENCH_SECONDS', 3),
+  warmupSeconds: setting('BENCH_WARMUP_SECONDS', 2),
+  connections: setting('BENCH_CONNECTIONS', 32),
+  store: (process.env.BENCH_STORE ?? 'sqlite') as TestDialect,
+  output: process.env.BENCH_OUTPUT ?? path.join(ROOT, 'bench'),
+};
+if (settings.store !== 'sqlite' && settings.store !== 'postgres') throw new Error('BENCH_STORE must be sqlite or postgres');
+const only = (name: string) => (process.env[name] ? new Set(process.env[name]!.split(',')) : null);
+const onlyWorkloads = only('BENCH_WORKLOADS');
+const onlyServers = only('BENCH_SERVERS');
+
+const PEERS: ServerName[] = ['masthead', 'ceiling', 'naive', 'mercurius', 'apollo'];
+
+interface Plan {
+  workload: Workload;
+  /** The first is the one compared against the rest, and whose saturation sets the fixed rate. */
+  servers: ServerName[];
+  latency: boolean;
+}
+
+const plans: Plan[] = [
+  ...WORKLOADS.map((workload) => ({ workload, servers: PEERS, latency: true })),
+  { workload: CACHED_QUERY, servers: ['masthead-cached', 'constant'] as ServerName[], latency: false },
+]
+  .filter((plan) => !onlyWorkloads || onlyWorkloads.has(plan.workload.name))
+  .map((plan) => ({ ...plan, servers: plan.servers.filter((name, index) => index === 0 || !onlyServers || onlyServers.has(name)) }));
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+const median = (values: readonly number[]) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+function machine(): Machine {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  return {
+    cores: os.availableParallelism(),
+    cpu,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    date: new Date().toISOString(),
+    loadBefore: os.loadavg(),
+    loadAfter: [],
+    store: settings.store,
+    storeVersion: '',
+    commit: gitCommit(),
+  };
+}
+
+/** The commit measured, marked when the working tree differs from it. */
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT }).toString().trim() !== '';
+    return dirty ? `${commit} with uncommitted changes` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/masthead.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`masthead ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+async function pickSubjects(store: Store): Promise<Subjects> {
+  const { db } = store;
+  const issue = await db
+    .selectFrom('issues')
+    .select('number')
+    .orderBy('number')
+    .offset(Math.floor(Math.max(100, Math.round(settings.articles / 333)) / 2))
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  const author = await db.selectFrom('authors').select('slug').orderBy('article_count', 'desc').orderBy('id').limit(1).executeTakeFirstOrThrow();
+  const newsletter = await db.selectFrom('newsletters').select('slug').orderBy('id').limit(1).executeTakeFirstOrThrow();
+  return { issueNumber: issue.number, authorSlug: author.slug, newsletterSlug: newsletter.slug };
+}
+
+/** A body in one canonical spelling, so that two servers' answers compare as text. */
+const canonical = (text: string) => JSON.stringify(JSON.parse(text));
+
+async function post(server: RunningServer, body: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(`http://${server.host}:${server.port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const host = machine();
+  log(`benchmark: ${settings.articles.toLocaleString('en')} articles on ${settings.store}, ${settings.rounds} rounds of ${settings.seconds} s`);
+
+  const throwaway = await createThrowawayStore(settings.store);
+  const runDir = mkdtempSync(path.join(os.tmpdir(), 'masthead-bench-'));
+  const servers = new Map<ServerName, RunningServer>();
+  const readerStore = openStore(throwaway.location, new Metrics());
+  try {
+    const size = {
+      articles: settings.articles,
+      authors: Math.max(60, Math.round(settings.articles / 50)),
+      issues: Math.max(100, Math.round(settings.articles / 333)),
+    };
+    log(`seeding with masthead seed: ${JSON.stringify(size)}`);
+    const seedStarted = performance.now();
+    await runCli(
+      ['seed', '--articles', String(size.articles), '--authors', String(size.authors), '--issues', String(size.issues), '--seed', '1'],
+      { DATABASE_URL: throwaway.databaseUrl },
+    );
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    if (settings.store === 'postgres') {
+      const client = new pg.Client({ connectionString: throwaway.databaseUrl });
+      await client.connect();
+      await client.query('vacuum analyze');
+      host.storeVersion = (await client.query('show server_version')).rows[0].server_version as string;
+      await client.end();
+    } else {
+      const { rows } = await sql<{ version: string }>`select sqlite_version() as version`.execute(readerStore.db);
+      host.storeVersion = rows[0]?.version ?? '';
+    }
+    const subjects = await pickSubjects(readerStore);
+    log(`subjects: ${JSON.stringify(subjects)}`);
+    const newsletterName = (
+      await readerStore.db.selectFrom('newsletters').select('name').where('slug', '=', subjects.newsletterSlug).executeTakeFirstOrThrow()
+    ).name;
+
+    const pinned = canPin();
+    if (pinned) pinSelf(0);
+    else log('taskset or a second core is missing: the servers and the load generator share the cores');
+
+    const env = {
+      DATABASE_URL: throwaway.databaseUrl,
+      DEMO_CONTENT: '0',
+      // Sign-up rate limits would refuse the benchmark's own load: off for every run of (c).
+      SUBSCRIBE_RATE_PER_CLIENT: 'off',
+      SUBSCRIBE_RATE_PER_EMAIL: 'off',
+      CONSTANT_BODY_FILE: path.join(runDir, 'constant-body.json'),
+    };
+    const needed = [...new Set(plans.flatMap((plan) => plan.servers))];
+    const results: WorkloadResult[] = [];
+
+    for (const plan of plans) {
+      const { workload } = plan;
+      log(`== ${workload.title}`);
+      for (const name of plan.servers) {
+        if (servers.has(name)) continue;
+        if (name === 'constant') {
+          // The constant server answers with the cached query's body, as Masthead computes it.
+          const lead = servers.get('masthead') ?? servers.get(plan.servers[0]!);
+          if (!lead) throw new Error('the constant server needs a Masthead to take its body from');
+          const { text } = await post(lead, requestBody(workload, subjects, 'constant', 0));
+          writeFileSync(env.CONSTANT_BODY_FILE, text);
+        }
+        servers.set(name, await startServer(SERVERS[name], { port: await freePort(), env, core: pinned ? 1 : null, logDir: runDir }));
+        log(`started ${name}`);
+      }
+      const running = plan.servers.map((name) => servers.get(name)!);
+      const target = (server: RunningServer, tag: string): Target => ({
+        host: server.host,
+        port: server.port,
+        unique: workload.unique,
+        body: (n) => requestBody(workload, subjects, tag, n),
+      });
+
+      // The reference answer: the lead server's (for sign-ups, the one answer a valid sign-up gets).
+      const expected =
+        workload.query.startsWith('mutation')
+          ? canonical(JSON.stringify({ data: { subscribe: { subscription: { status: 'PENDING', newsletter: { name: newsletterName } }, userErrors: [] } } }))
+          : canonical((await post(running[0]!, requestBody(workload, subjects, 'reference', 0))).text);
+      if (expected.includes('"errors"') || !expected.includes('"edges":[{')) {
+        if (!workload.query.startsWith('mutation')) throw new Error(`the reference answer for ${workload.name} is empty or failed: ${expected.slice(0, 300)}`);
+      }
+
+      const perServer = new Map<ServerName, ServerResult>(
+        running.map((server) => [
+          server.spec.name,
+          {
+            server: server.spec.name,
+            title: server.spec.title,
+            rounds: [],
+            bodyMismatches: [],
+            peakRssMb: 0,
+            statementsPerRequest: Number.NaN,
+          },
+        ]),
+      );
+
+      const verify = async (server: RunningServer, tag: string) => {
+        const result = perServer.get(server.spec.name)!;
+        const { status, text } = await post(server, requestBody(workload, subjects, tag, 0));
+        let same = false;
+        try {
+          same = status === 200 && canonical(text) === expected;
+        } catch {
+          same = false;
+        }
+        if (!same) {
+          result.bodyMismatches.push(`${tag}: HTTP ${status} ${text.slice(0, 300)}`);
+          log(`!! ${server.spec.name} answered differently (${tag}): ${text.slice(0, 200)}`);
+        }
+        if (workload.name === 'subscribe-new') {
+          // The writes, not only the answer: one sign-up, one consent record, one message queued.
+          const email = (workload.variables(subjects, tag, 0) as { email: string }).email;
+          const subscription = await readerStore.db.selectFrom('subscriptions').select('id').where('email', '=', email).executeTakeFirst();
+          const count = async (table: 'consents' | 'outbox') =>
+            Number(
+              (await readerStore.db
+                .selectFrom(table)
+                .select((eb) => eb.fn.countAll<number>().as('n'))
+                .where('subscription_id', '=', subscription?.id ?? -1)
+                .executeTakeFirstOrThrow()).n,
+            );
+          const writes = subscription ? [await count('consents'), await count('outbox')] : [0, 0];
+          if (!subscription || writes[0] !== 1 || writes[1] !== 1) {
+            result.bodyMismatches.push(`${tag}: writes for a new address were ${JSON.stringify({ subscription: !!subscription, consents: writes[0], outbox: writes[1] })}`);
+            log(`!! ${server.spec.name} did not write one sign-up, consent and message (${tag})`);
+          }
+        }
+      };
+
+      for (const server of running) {
+        await verify(server, `${server.spec.name}-warmup`);
+        await saturate(target(server, `${server.spec.name}-warmup`), settings.warmupSeconds, settings.connections);
+      }
+
+      for (let round = 1; round <= settings.rounds; round++) {
+        const saturation = new Map<ServerName, number>();
+        for (const server of running) {
+          const tag = `${server.spec.name}-r${round}`;
+          await verify(server, `${tag}-verify`);
+          const cpuBefore = cpuMs(server.pid);
+          const { result, peakMb } = await peakRss(server.pid, () => saturate(target(server, tag), settings.seconds, settings.connections));
+          const cpu = cpuMs(server.pid) - cpuBefore;
+          const entry = perServer.get(server.spec.name)!;
+          entry.peakRssMb = Math.max(entry.peakRssMb, peakMb);
+          entry.rounds.push({
+            round,
+            perSecond: result.perSecond,
+            failures: result.failures,
+            cpuMsPerRequest: result.requests > 0 ? cpu / result.requests : Number.NaN,
+          });
+          saturation.set(server.spec.name, result.perSecond);
+          log(`r${round} ${workload.name} ${server.spec.name}: ${result.perSecond.toFixed(0)}/s${result.failures ? `, ${result.failures} failed` : ''}`);
+        }
+        if (!plan.latency) continue;
+        const rate = Math.max(1, Math.round((saturation.get(running[0]!.spec.name) ?? 0) / 2));
+        for (const server of running) {
+          const { result, peakMb } = await peakRss(server.pid, () =>
+            fixedRate(target(server, `${server.spec.name}-r${round}-fixed`), rate, settings.seconds, 256),
+          );
+          const entry = perServer.get(server.spec.name)!;
+          entry.peakRssMb = Math.max(entry.peakRssMb, peakMb);
+          Object.assign(entry.rounds.at(-1)!, { fixed: result });
+          log(`r${round} ${workload.name} ${server.spec.name} at ${rate}/s: p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`);
+        }
+      }
+
+      // Statements per request, apart from the load: the server's own count over sequential requests.
+      for (const server of running) {
+        const before = await server.statements();
+        const probes = 10;
+        for (let n = 0; n < probes; n++) await post(server, requestBody(workload, subjects, `${server.spec.name}-probe`, n));
+        perServer.get(server.spec.name)!.statementsPerRequest = ((await server.statements()) - before) / probes;
+      }
+
+      const lead = perServer.get(running[0]!.spec.name)!;
+      for (const result of perServer.values()) {
+        result.medianPerSecond = median(result.rounds.map((r) => r.perSecond));
+        result.leadRatio = median(result.rounds.map((r, i) => (lead.rounds[i]?.perSecond ?? Number.NaN) / r.perSecond));
+        result.medianCpuMsPerRequest = median(result.rounds.map((r) => r.cpuMsPerRequest));
+        if (plan.latency) {
+          result.medianP50 = median(result.rounds.map((r) => r.fixed?.p50 ?? Number.NaN));
+          result.medianP99 = median(result.rounds.map((r) => r.fixed?.p99 ?? Number.NaN));
+          result.fixedRate = median(result.rounds.map((r) => r.fixed?.rate ?? Number.NaN));
+          result.medianAchieved = median(result.rounds.map((r) => r.fixed?.achieved ?? Number.NaN));
+        }
+      }
+      results.push({ workload: workload.name, title: workload.title, lead: running[0]!.spec.name, servers: [...perServer.values()] });
+    }
+
+    host.loadAfter = os.loadavg();
+    const report: Report = {
+      machine: host,
+      settings: { ...settings, pinned, serversStarted: needed },
+      corpus: { ...size, seedSeconds },
+      subjects,
+      minutes: (performance.now() - started) / 60_000,
+      results,
+    };
+    writeFileSync(path.join(settings.output, 'RESULTS.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const markdown = renderReport(report);
+    writeFileSync(path.join(settings.output, 'RESULTS.md'), markdown);
+    process.stdout.write(markdown);
+    log(`done in ${report.minutes.toFixed(1)} min; wrote ${path.join(settings.output, 'RESULTS.md')} and RESULTS.json`);
+    if (results.some((r) => r.servers.some((s) => s.bodyMismatches.length > 0))) {
+      log('!! some answers differed from the reference: see the report');
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const server of servers.values()) await server.stop();
+    await readerStore.close();
+    await throwaway.drop();
+  }
+}
+
+await main();
+// The pg pool of the reader store and autocannon's timers may hold the loop open.
+process.exit(process.exitCode ?? 0);
