@@ -395,19 +395,25 @@ describe('the outbox', () => {
   });
 
   it('retries a failed delivery with backoff, then delivers', async () => {
+    sender = senderFor(app, { retryBaseMs: 200 });
     await subscribe('flaky@example.org');
     transport.failures.push(new Error('connection refused'), new Error('connection refused'));
+    const outbox = async () => {
+      const stored = await row('flaky@example.org');
+      return app.store.db.selectFrom('outbox').selectAll().where('subscription_id', '=', stored?.id ?? 0).executeTakeFirstOrThrow();
+    };
+    const firstTry = Date.now();
     expect(await sender.deliverDue()).toBe(0);
-    const stored = await row('flaky@example.org');
-    const waiting = await app.store.db.selectFrom('outbox').selectAll().where('subscription_id', '=', stored?.id ?? 0).executeTakeFirstOrThrow();
+    const waiting = await outbox();
     expect(waiting).toMatchObject({ status: 'pending', attempts: 1, last_error: 'connection refused' });
-    expect(await sender.deliverDue()).toBe(0); // not due yet
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    await sender.deliverDue();
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(await sender.deliverDue()).toBe(1);
-    const sent = await app.store.db.selectFrom('outbox').selectAll().where('id', '=', waiting.id).executeTakeFirstOrThrow();
-    expect(sent).toMatchObject({ status: 'sent', attempts: 3 });
+    // The next attempt waits the base delay, give or take a fifth (jitter).
+    expect(new Date(waiting.next_attempt_at).getTime() - firstTry).toBeGreaterThanOrEqual(160);
+    let delivered = 0;
+    for (let waited = 0; delivered === 0 && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      delivered += await sender.deliverDue();
+    }
+    expect(await outbox()).toMatchObject({ status: 'sent', attempts: 3 });
   });
 
   it('gives a message up after MAIL_MAX_ATTEMPTS, and at once when the SMTP server refuses it for good', async () => {
