@@ -69,8 +69,9 @@ describe.runIf(redisUp)('the Redis rate limiter (REDIS_URL)', () => {
   });
 
   it('limits sign-ups across two servers that share Redis', async () => {
-    const signUp = { ...loadConfig({}).signUp, perEmail: rule };
-    // Only the sign-up budget is under test: the per-request limits stay out of Redis.
+    // Only the per-address budget is under test, its key unique to this run: the per-client budgets
+    // (in-process requests all come from client "unknown") would be shared with every other run.
+    const signUp = { ...loadConfig({}).signUp, perEmail: rule, perClient: { limit: 0, windowMs: 60_000 } };
     const http = { ...loadConfig({}).http, perClient: { limit: 0, windowMs: 60_000 } };
     const apps: TestApp[] = [];
     try {
