@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../digest.ts';
 import { GraphQLError } from 'graphql';
 import type { Role } from '../store/database.ts';
 import { findActiveApiKey } from '../store/api-key.repository.ts';
@@ -23,7 +24,7 @@ export function newApiKey(): { secret: string; hash: string; prefix: string } {
 }
 
 export function hashApiKey(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return sha256Hex(secret);
 }
 
 /** The token of an `Authorization: Bearer …` header, if there is one. */

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { HttpConfig } from '../config.ts';
 import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
-import { bearerToken } from '../auth/api-keys.ts';
+import { bearerToken, hashApiKey } from '../auth/api-keys.ts';
 import { clientAddress } from './client-address.ts';
 
 type ErrorResponse = (status: number, code: string, message: string, headers?: Record<string, string>) => Response;
@@ -63,7 +62,7 @@ export function useHttpGuards(
       }
       const token = bearerToken(request.headers.get('authorization'));
       const [key, rule] = token
-        ? [`key:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`, config.perKey]
+        ? [`key:${hashApiKey(token).slice(0, 32)}`, config.perKey]
         : [`client:${clientAddress(serverContext.req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops) ?? 'unknown'}`, config.perClient];
       const decision = await rateLimiter.consume(`requests:${key}`, rule);
       if (!decision.allowed) {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ConfigError } from '../config.ts';
+import { sha256Hex } from '../digest.ts';
 
 /** Trusted documents by hash (hex SHA-256 of the document text), as codegen's client preset writes them. */
 export type Manifest = ReadonlyMap<string, string>;
@@ -24,14 +24,10 @@ export function loadManifest(file: string): Manifest {
   for (const [key, document] of Object.entries(parsed)) {
     const hash = HASH.exec(key)?.[1];
     if (!hash || typeof document !== 'string') throw new ConfigError(`TRUSTED_DOCUMENTS has an entry that is not "sha256:HASH": "document": ${JSON.stringify(key.slice(0, 80))}`);
-    if (sha256(document) !== hash) throw new ConfigError(`TRUSTED_DOCUMENTS entry ${key.slice(0, 80)} does not match its document's hash`);
+    if (sha256Hex(document) !== hash) throw new ConfigError(`TRUSTED_DOCUMENTS entry ${key.slice(0, 80)} does not match its document's hash`);
     manifest.set(hash, document);
   }
   return manifest;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function refuse(message: string, code: string, status = 400): GraphQLError {
@@ -96,7 +92,7 @@ export function usePersistedDocuments(manifest: Manifest | null, cacheSize = 100
       }
       if (hash === undefined) return;
       if (typeof persisted.query === 'string') {
-        if (sha256(persisted.query) !== hash) throw refuse('The query does not match extensions.persistedQuery.sha256Hash.', 'PERSISTED_QUERY_HASH_MISMATCH');
+        if (sha256Hex(persisted.query) !== hash) throw refuse('The query does not match extensions.persistedQuery.sha256Hash.', 'PERSISTED_QUERY_HASH_MISMATCH');
         registered.set(hash, persisted.query);
         return;
       }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../digest.ts';
 import { Redis } from 'ioredis';
 import type { RateLimit } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -116,5 +116,5 @@ export function createRateLimiter(redisUrl: string | null, logger: Logger): Rate
 
 /** A key that names an e-mail address without storing it (counters may live in a shared Redis). */
 export function emailKey(email: string): string {
-  return `email:${createHash('sha256').update(email).digest('hex').slice(0, 32)}`;
+  return `email:${sha256Hex(email).slice(0, 32)}`;
 }

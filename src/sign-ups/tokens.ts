@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../digest.ts';
 
 // A token is 32 random bytes, base64url: 43 characters. Only its SHA-256 hash is stored, so a
 // copy of the database confirms and unsubscribes no one.
@@ -8,7 +9,7 @@ export function newToken(): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }
 
 export function isWellFormedToken(token: string): boolean {
