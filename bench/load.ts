@@ -21,6 +21,7 @@ export interface Target {
 }
 
 export interface Saturation {
+  /** Answered with a 2xx: only those count as served. */
   requests: number;
   seconds: number;
   perSecond: number;
@@ -41,7 +42,7 @@ export async function saturate(target: Target, seconds: number, connections: num
       ? { requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: target.body(n++) }) }] }
       : { body: target.body(0) }),
   });
-  const requests = result.requests.total;
+  const requests = result['2xx'];
   return { requests, seconds: result.duration, perSecond: requests / result.duration, failures: result.non2xx + result.errors + result.timeouts };
 }
 

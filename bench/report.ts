@@ -151,7 +151,7 @@ export function renderReport(report: Report): string {
     `Method: ${s.rounds} interleaved rounds (every server in turn, each round) after a ${s.warmupSeconds} s warm-up each; saturation is autocannon, ${s.connections} connections, 1 request in flight on each, ${s.seconds} s; latency is an open-loop generator at a fixed rate for ${s.seconds} s, timed from when each request was due. ` +
       `${s.pinned ? 'Servers pinned to core 1, the runner and load generator to core 0 (taskset).' : 'Not pinned (no taskset or one core).'} ` +
       'Ratios are medians of per-round ratios. Every server\'s answer is compared with the reference once per round (for sign-ups, also the rows written). ' +
-      'Sign-up rate limits are off for every server (SUBSCRIBE_RATE_PER_CLIENT=off, SUBSCRIBE_RATE_PER_EMAIL=off); Masthead runs without its mail sender, which drains the outbox outside any request. ' +
+      'Rate limits are off for every server (RATE_LIMIT_PER_CLIENT=off, SUBSCRIBE_RATE_PER_CLIENT=off, SUBSCRIBE_RATE_PER_EMAIL=off): the load comes from one client. Answers are compared by their data and errors (`extensions` is each server\'s own report). Only 2xx answers count as served. Masthead runs without its mail sender, which drains the outbox outside any request. ' +
       `Statements per request are each server's own count over 10 sequential requests. Took ${report.minutes.toFixed(1)} min.`,
     '',
     '## Targets',
