@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { useCompiledExecution } from './compiled-execution.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { resolveViewer } from './auth/api-keys.ts';
@@ -135,6 +136,7 @@ export function createMastheadYoga({
       usePersistedDocuments(manifest),
       useQueryLimits(config.limits, config.maxPageSize, rateLimiter),
       useClientErrorStatus(),
+      useCompiledExecution(),
       ...(responseCache ? [useResponseCache(store, responseCache)] : []),
     ],
   });

@@ -99,14 +99,27 @@ export function toConnection<T>(
   kind: CursorKind,
   totalCount: () => Promise<number>,
 ) {
-  const edges = rows.slice(0, window.first).map((row) => ({ cursor: encodeCursor(kind, row.key), node: row.node }));
+  // Cursors are made when a client asks for them: most pages are read without.
+  const edges = rows.slice(0, window.first).map((row) => {
+    let cursor: string | undefined;
+    return {
+      node: row.node,
+      get cursor() {
+        return (cursor ??= encodeCursor(kind, row.key));
+      },
+    };
+  });
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > window.first,
       hasPreviousPage: window.after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
     totalCount,
   };
