@@ -68,6 +68,7 @@ export function createFront({ yoga, store, config, metrics, rateLimiter, answers
       ...(req.method === 'GET' ? { vary: 'authorization' } : {}),
       ...SECURITY_HEADERS,
       ...(https ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+      'content-length': String(Buffer.byteLength(body)),
     };
     res.writeHead(429, headers).end(body);
   };
