@@ -11,6 +11,12 @@ import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type Fron
 /** Yoga as the node:http listener calls it: `yoga(req, res, serverContext)`. */
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, serverContext?: Record<string, unknown>) => unknown;
 
+/**
+ * The largest body the fast path reads and keys answers by (larger goes to Yoga unread): a key
+ * holds the body, and a thousand kept answers to megabyte queries would be a gigabyte.
+ */
+const MAX_KEYED_BODY_BYTES = 64 * 1024;
+
 /** The dry-run header (src/limits/query-limits.ts): such a request asks for its cost, not its answer. */
 const DRY_RUN_HEADER = 'x-masthead-dry-run';
 
@@ -30,7 +36,7 @@ export interface FrontOptions {
  * The response cache's fast path, on the node:http listener in front of Yoga. A request that may
  * share an answer with others (a GraphQL POST of JSON or a GET with a query string, without
  * credentials, without a dry run, without an Origin, which CORS answers, and of a stated length
- * within MAX_BODY_BYTES) is read whole and looked up by the content version, what it asks (the
+ * within MAX_BODY_BYTES and 64 KiB) is read whole and looked up by the content version, what it asks (the
  * raw body or query string) and the headers that choose the answer's form. A hit is written as
  * Yoga sent it the first time, after the per-client rate limit: no URL or JSON parsing, no
  * context, no store statement. A miss goes to Yoga with the body it was read with, and the
@@ -39,7 +45,7 @@ export interface FrontOptions {
 export function createFront({ yoga, store, config, metrics, rateLimiter, answers }: FrontOptions): RequestListener {
   const handle = yoga as NodeHandler;
   if (answers === null) return (req, res) => void handle(req, res);
-  const maxBodyBytes = config.http.maxBodyBytes;
+  const maxBodyBytes = Math.min(config.http.maxBodyBytes, MAX_KEYED_BODY_BYTES);
   const perClient = config.http.perClient;
   const trustProxyHops = config.trustProxyHops;
   const https = config.publicUrl.startsWith('https:');
