@@ -17,16 +17,16 @@ export interface ServerSpec {
 }
 
 export const SERVERS: Record<ServerName, ServerSpec> = {
-  masthead: { name: 'masthead', title: 'Masthead (response cache off)', entry: 'bench/peers/masthead.ts' },
+  masthead: { name: 'masthead', title: 'Masthead (response cache off)', entry: 'bench/peers/masthead.ts', env: { RESPONSE_CACHE: 'off' } },
   ceiling: { name: 'ceiling', title: 'ceiling: node:http, same SQL, hand-built JSON', entry: 'bench/peers/ceiling.ts' },
-  naive: { name: 'naive', title: 'naive: Masthead with loaders unbatched (N+1)', entry: 'bench/peers/naive.ts' },
+  naive: { name: 'naive', title: 'naive: Masthead with loaders unbatched (N+1)', entry: 'bench/peers/naive.ts', env: { RESPONSE_CACHE: 'off' } },
   mercurius: { name: 'mercurius', title: 'Mercurius + graphql-jit + its loaders', entry: 'bench/peers/mercurius.ts' },
   apollo: { name: 'apollo', title: 'Apollo Server + DataLoader', entry: 'bench/peers/apollo.ts' },
   'masthead-cached': {
     name: 'masthead-cached',
     title: 'Masthead, response cache on',
     entry: 'bench/peers/masthead.ts',
-    env: { RESPONSE_CACHE: 'memory' },
+    env: { RESPONSE_CACHE: 'on' },
   },
   constant: { name: 'constant', title: 'node:http returning a constant JSON body', entry: 'bench/peers/constant.ts' },
 };

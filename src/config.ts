@@ -31,6 +31,8 @@ export interface Config {
   trustProxyHops: number;
   limits: Limits;
   http: HttpConfig;
+  /** Keep whole answers to public queries (see src/http/response-cache.ts and src/http/front.ts). @default true */
+  responseCache: boolean;
 }
 
 /** What a single request may ask; each is refused before it runs. */
@@ -249,6 +251,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trustProxyHops,
     limits,
     http,
+    responseCache: parseSwitch('RESPONSE_CACHE', env.RESPONSE_CACHE, true),
   };
 }
 

@@ -1,12 +1,14 @@
+import type { RequestListener } from 'node:http';
 import type { Config } from './config.ts';
-import { createResponseStore } from './http/response-cache.ts';
+import { createFront } from './http/front.ts';
+import { createAnswerStore, createResponseStore, type ResponseStore } from './http/response-cache.ts';
 import { listen } from './http/listen.ts';
 import type { Logger } from './logger.ts';
 import { OutboxSender } from './mail/outbox-sender.ts';
 import { createMailTransport } from './mail/transport.ts';
 import { Metrics } from './metrics.ts';
 import { loadDemoContentIfEmpty } from './seed/demo.ts';
-import { createRateLimiter } from './sign-ups/rate-limiter.ts';
+import { createRateLimiter, type RateLimiter } from './sign-ups/rate-limiter.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { openStore, type Store } from './store/store.ts';
 import { createMastheadYoga } from './yoga.ts';
@@ -35,17 +37,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const transport = createMailTransport(config.mail);
   const sender = new OutboxSender(store, transport, config, logger);
   const rateLimiter = createRateLimiter(config.redisUrl, logger);
-  const responseCache = createResponseStore(config.redisUrl, logger);
+  const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger) : null;
   const yoga = createMastheadYoga({
     store,
     config,
     metrics,
     logger,
     rateLimiter,
-    responseCache,
+    ...(responseCache ? { responseCache } : {}),
     onMessageQueued: () => sender.nudge(),
   });
-  const listening = await listen(yoga, config.port, config.host, { requestTimeoutMs: config.http.requestTimeoutMs });
+  const listening = await listen(serveFront(yoga, { store, config, metrics, rateLimiter, responseCache }), config.port, config.host, {
+    requestTimeoutMs: config.http.requestTimeoutMs,
+  });
   const { url } = listening;
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
   logger.info(
@@ -53,7 +57,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ? `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${config.publicUrl}`
       : 'MAIL_SENDER is off: this instance queues mail and another delivers it',
   );
-  if (config.redisUrl !== null) logger.info('sign-up rate limits and cached responses are kept in Redis (REDIS_URL)');
+  if (config.redisUrl !== null) {
+    logger.info(`sign-up rate limits${responseCache ? ' and cached responses' : ''} are kept in Redis (REDIS_URL)`);
+  }
+  if (!responseCache) logger.info('RESPONSE_CACHE is off: every request is computed');
   if (config.mail.sender) sender.start();
   return {
     url,
@@ -62,8 +69,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await listening.close();
       await sender.stop();
       await rateLimiter.close();
-      await responseCache.close();
+      await responseCache?.close();
       await store.close();
     },
   };
+}
+
+/**
+ * The node:http listener as `masthead serve` runs it (the benchmark's Masthead peer too): the
+ * response cache's fast path in front of Yoga when the cache is on, else Yoga alone.
+ */
+export function serveFront(
+  yoga: RequestListener,
+  deps: { store: Store; config: Config; metrics: Metrics; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
+): RequestListener {
+  if (deps.responseCache === null) return yoga;
+  return createFront({ yoga, ...deps, answers: createAnswerStore(deps.responseCache) });
 }

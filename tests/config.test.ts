@@ -61,3 +61,12 @@ describe('the sign-up and mail settings', () => {
     expect(loadConfig({ HOST: '::1' }).publicUrl).toBe('http://[::1]:4000');
   });
 });
+
+describe('the response cache setting', () => {
+  it('is on unless RESPONSE_CACHE says off, and names itself when it is neither', () => {
+    expect(loadConfig({}).responseCache).toBe(true);
+    expect(loadConfig({ RESPONSE_CACHE: 'on' }).responseCache).toBe(true);
+    expect(loadConfig({ RESPONSE_CACHE: 'off' }).responseCache).toBe(false);
+    expect(() => loadConfig({ RESPONSE_CACHE: 'memory' })).toThrow(/^RESPONSE_CACHE must be on or off/);
+  });
+});

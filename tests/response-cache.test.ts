@@ -7,7 +7,15 @@ import { importDocuments } from '../src/importer/import-documents.ts';
 import { Metrics } from '../src/metrics.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
+import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
+import { rawRequest } from './support/raw-http.ts';
 import { REDIS_URL, redisAnswers } from './support/redis.ts';
+import { seedCorpus } from '../src/seed/seed.ts';
+import { migrateToLatest } from '../src/store/migrate.ts';
+import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
+
+/** Statements a cache hit sends: none on SQLite (PRAGMA data_version), the version read on PostgreSQL. */
+const HIT_STATEMENTS = testDialect === 'postgres' ? 1 : 0;
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/documents');
 
@@ -52,7 +60,7 @@ describe('the response cache', () => {
     const first = await answer(NEWEST);
     const again = await answer(NEWEST);
     expect(first.statements).toBeGreaterThan(2);
-    expect(again.statements).toBe(1);
+    expect(again.statements).toBe(HIT_STATEMENTS);
     expect(again.body).toEqual(first.body);
   });
 
@@ -75,7 +83,7 @@ describe('the response cache', () => {
   it('shows a piece that an import in another process adds, where a cached answer said there was none', async () => {
     const query = '{ author(slug: "sam-okoro") { name articles(first: 5) { edges { node { headline } } } } }';
     expect((await answer(query)).body).toEqual({ author: null });
-    expect((await answer(query)).statements).toBe(1);
+    expect((await answer(query)).statements).toBe(HIT_STATEMENTS);
     const report = await importDocuments(other, [path.join(FIXTURES, 'good/web-only.txt')]);
     expect(report.created).toBe(1);
     expect((await answer(query)).body).toEqual({
@@ -92,7 +100,7 @@ describe('the response cache', () => {
     const query = '{ articles(first: 1) { edges { node { slug } } } }';
     const early = (await answer(query)).body as { articles: { edges: { node: { slug: string } }[] } };
     expect(early.articles.edges[0]?.node.slug).not.toBe(piece!.slug);
-    expect((await answer(query)).statements).toBe(1);
+    expect((await answer(query)).statements).toBe(HIT_STATEMENTS);
     await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 50));
     const later = (await answer(query)).body as typeof early;
     expect(later.articles.edges[0]?.node.slug).toBe(piece!.slug);
@@ -129,6 +137,183 @@ describe('the response cache', () => {
     await small.set('d', 'D', 1);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await small.get('d')).toBeNull();
+  });
+});
+
+
+describe('the response cache in front of Yoga, as `masthead serve` runs it', () => {
+  let throwaway: ThrowawayStore;
+  let writer: Store;
+  let server: ServerProcess;
+  /** Each test its own client address (TRUST_PROXY_HOPS=1), so their rate limits stay apart. */
+  let clients = 0;
+  const client = () => `198.51.100.${++clients}`;
+
+  beforeAll(async () => {
+    throwaway = await createThrowawayStore();
+    writer = openStore(throwaway.location, new Metrics());
+    await migrateToLatest(writer);
+    await seedCorpus(writer, { issues: 6, authors: 8, articles: 60, seed: 11 });
+    server = await startServerProcess({
+      DATABASE_URL: throwaway.databaseUrl,
+      DEMO_CONTENT: '0',
+      // The sender polls the outbox: statements of its own, between a test's two counts.
+      MAIL_SENDER: 'off',
+      TRUST_PROXY_HOPS: '1',
+      RATE_LIMIT_PER_CLIENT: '12/1m',
+      MAX_BODY_BYTES: '2048',
+      CORS_ORIGINS: 'https://reader.example.org',
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await writer?.close();
+    await throwaway?.drop();
+  });
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    rawRequest(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  async function storeQueriesTotal(): Promise<number> {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(/^masthead_store_queries_total (\d+)$/m.exec(text)?.[1]);
+  }
+
+  /** The headers that say something about the answer (not when, nor how the connection is kept). */
+  const answerHeaders = (headers: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(headers).filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name)));
+
+  it('answers a repeated query with the same bytes and headers, and no store statement', async () => {
+    const at = client();
+    const body = JSON.stringify({ query: '{ articles(first: 3) { edges { node { slug headline authors { name } } } } }' });
+    const miss = await post(body, { 'x-forwarded-for': at });
+    expect(miss?.status).toBe(200);
+    const before = await storeQueriesTotal();
+    const hit = await post(body, { 'x-forwarded-for': at });
+    expect(await storeQueriesTotal()).toBe(before + HIT_STATEMENTS);
+    expect(hit?.text).toBe(miss?.text);
+    expect(answerHeaders(hit!.headers)).toEqual(answerHeaders(miss!.headers));
+    expect(hit?.headers['x-content-type-options']).toBe('nosniff');
+    expect(JSON.parse(hit!.text)).toMatchObject({ extensions: { cost: expect.any(Object) } });
+
+    // A GET with a query string likewise, with its own headers (cache-control for browsers and CDNs).
+    const url = `${server.url}/graphql?query=${encodeURIComponent('{ issues(first: 2) { edges { node { number } } } }')}`;
+    const get = () => rawRequest(url, { headers: { accept: 'application/json', 'x-forwarded-for': at } });
+    const first = await get();
+    const second = await get();
+    expect(second?.text).toBe(first?.text);
+    expect(answerHeaders(second!.headers)).toEqual(answerHeaders(first!.headers));
+    expect(second?.headers['cache-control']).toMatch(/^public, max-age=/);
+  });
+
+  it('computes afresh after a write through another connection, never the answer from before it', async () => {
+    const at = client();
+    const body = JSON.stringify({ query: '{ articles(first: 1) { edges { node { slug headline } } } }' });
+    const before = JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text) as { data: { articles: { edges: { node: { slug: string } }[] } } };
+    await post(body, { 'x-forwarded-for': at });
+    const slug = before.data.articles.edges[0]!.node.slug;
+    await writer.db.updateTable('articles').set({ headline: 'Rewritten at the desk' }).where('slug', '=', slug).execute();
+    const after = JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text) as typeof before;
+    expect(after.data.articles.edges[0]!.node).toEqual({ slug, headline: 'Rewritten at the desk' });
+  });
+
+  it('computes afresh after `masthead import` in another process', async () => {
+    const at = client();
+    const body = JSON.stringify({ query: '{ author(slug: "sam-okoro") { name } }' });
+    expect(JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text)).toMatchObject({ data: { author: null } });
+    expect(JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text)).toMatchObject({ data: { author: null } });
+    const imported = await runCli(['import', path.join(FIXTURES, 'good/web-only.txt')], { DATABASE_URL: throwaway.databaseUrl });
+    expect(imported.code).toBe(0);
+    expect(JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text)).toMatchObject({ data: { author: { name: 'Sam Okoro' } } });
+  });
+
+  it('shows a scheduled piece when its time comes, though nothing was written since', async () => {
+    const at = client();
+    const soon = new Date(Date.now() + 1500).toISOString();
+    const [piece] = await writer.db.selectFrom('articles').select(['id', 'slug']).orderBy('published_at').limit(1).execute();
+    await writer.db.updateTable('articles').set({ status: 'published', published_at: soon }).where('id', '=', piece!.id).execute();
+    await writer.db.updateTable('bylines').set({ status: 'published', published_at: soon }).where('article_id', '=', piece!.id).execute();
+    const body = JSON.stringify({ query: '{ articles(first: 1) { edges { node { slug } } } }' });
+    const newest = async () => (JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text) as { data: { articles: { edges: { node: { slug: string } }[] } } }).data.articles.edges[0]?.node.slug;
+    expect(await newest()).not.toBe(piece!.slug);
+    expect(await newest()).not.toBe(piece!.slug);
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 50));
+    expect(await newest()).toBe(piece!.slug);
+  });
+
+  it('leaves requests with credentials, a dry run or an Origin to Yoga', async () => {
+    const at = client();
+    const body = JSON.stringify({ query: '{ latestIssue { number } }' });
+    await post(body, { 'x-forwarded-for': at });
+    const cached = await post(body, { 'x-forwarded-for': at });
+    expect(cached?.status).toBe(200);
+    const signedIn = await post(body, { 'x-forwarded-for': at, authorization: 'Bearer mh_not_a_key' });
+    expect(signedIn?.status).toBe(401);
+    const dryRun = await post(body, { 'x-forwarded-for': at, 'x-masthead-dry-run': '1' });
+    expect(JSON.parse(dryRun!.text)).toMatchObject({ extensions: { dryRun: true } });
+    expect(JSON.parse(dryRun!.text).data).toBeUndefined();
+    const browser = await post(body, { 'x-forwarded-for': at, origin: 'https://reader.example.org' });
+    expect(browser?.headers['access-control-allow-origin']).toBe('https://reader.example.org');
+    expect(browser?.text).toBe(cached?.text);
+  });
+
+  it('keeps the per-client rate limit on cached answers: 429 with Retry-After, as Yoga sends it', async () => {
+    const at = client();
+    const body = JSON.stringify({ query: '{ newsletters { slug } }' });
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof post>> = null;
+    for (let i = 0; i < 15; i++) {
+      const response = await post(body, { 'x-forwarded-for': at });
+      statuses.push(response!.status);
+      if (response!.status === 429) refused ??= response;
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(12);
+    expect(statuses.slice(12)).toEqual([429, 429, 429]);
+    // Yoga's own refusal, for a request the front does not answer (another body: a miss).
+    const fromYoga = await post(JSON.stringify({ query: '{ newsletters { name } }' }), { 'x-forwarded-for': at });
+    expect(fromYoga?.status).toBe(429);
+    expect(refused?.text).toBe(fromYoga?.text);
+    expect(answerHeaders(refused!.headers)).toEqual(answerHeaders(fromYoga!.headers));
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a body that is not JSON', '{"query": ', 400],
+    ['a JSON body without a query', '{"variables": {}}', 400],
+    ['a query that does not parse', '{"query": "{ latestIssue { "}', 400],
+    ['a body over MAX_BODY_BYTES', JSON.stringify({ query: `{ latestIssue { number } } # ${'x'.repeat(3000)}` }), 413],
+  ])('answers %s with Yoga\'s 4xx, each time', async (_name, body, status) => {
+    const at = client();
+    for (let i = 0; i < 2; i++) {
+      const response = await post(body, { 'x-forwarded-for': at });
+      expect(response?.status).toBe(status);
+      expect((JSON.parse(response!.text) as { errors: unknown[] }).errors).toHaveLength(1);
+    }
+  });
+
+  it('computes every request with RESPONSE_CACHE=off', async () => {
+    const off = await startServerProcess({ DATABASE_URL: throwaway.databaseUrl, DEMO_CONTENT: '0', MAIL_SENDER: 'off', RESPONSE_CACHE: 'off' });
+    try {
+      const total = async () => Number(/^masthead_store_queries_total (\d+)$/m.exec(await (await fetch(`${off.url}/metrics`)).text())?.[1]);
+      const body = JSON.stringify({ query: '{ articles(first: 2) { edges { node { slug authors { name } } } } }' });
+      const counts: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = await total();
+        const response = await rawRequest(`${off.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        expect(response?.status).toBe(200);
+        counts.push((await total()) - before);
+      }
+      expect(counts).toEqual([2, 2, 2]);
+    } finally {
+      await off.stop();
+    }
+  });
+
+  it('refuses a RESPONSE_CACHE that is neither on nor off in one line, exit 2', async () => {
+    const result = await runCli(['serve'], { DATABASE_URL: throwaway.databaseUrl, RESPONSE_CACHE: 'memory' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^masthead: RESPONSE_CACHE must be on or off/);
   });
 });
 

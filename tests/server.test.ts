@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestApp, silentLogger } from './support/app.ts';
 import { type ServerProcess, startServerProcess } from './support/cli.ts';
-import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
+import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
 
 let server: ServerProcess;
 let store: ThrowawayStore;
@@ -68,11 +68,13 @@ describe('the server as a user runs it', () => {
     const before = await storeQueriesTotal();
     const query = JSON.stringify({ query: '{ articles(first: 3) { edges { node { headline authors { name } } } } }' });
     await post(query);
-    // The response cache reads the store's content version, then the page and its bylines.
-    expect(await storeQueriesTotal()).toBe(before + 3);
+    // The page and its bylines; on PostgreSQL the response cache reads the store's content
+    // version first (on SQLite it asks PRAGMA data_version, no statement, nothing was committed).
+    const version = testDialect === 'postgres' ? 1 : 0;
+    expect(await storeQueriesTotal()).toBe(before + version + 2);
     await post(query);
     // The same query again, nothing written since: the cached answer, after the version.
-    expect(await storeQueriesTotal()).toBe(before + 4);
+    expect(await storeQueriesTotal()).toBe(before + version + 2 + version);
   });
 
   it.each([

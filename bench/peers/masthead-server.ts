@@ -1,13 +1,16 @@
-// Masthead as `masthead serve` runs it (the same Yoga instance on node:http, the same settings
-// from the environment) less the mail sender: it drains the outbox in the background, is no
-// part of any request, and would drain the peers' sign-ups too. The response cache is off, so
-// that every request is computed, unless RESPONSE_CACHE=memory (the runner's cached workload).
+// Masthead as `masthead serve` runs it (the same Yoga instance behind the same node:http front,
+// the same settings from the environment, RESPONSE_CACHE included) less the mail sender: it
+// drains the outbox in the background, is no part of any request, and would drain the peers'
+// sign-ups too. The runner starts the `masthead` peer with RESPONSE_CACHE=off, so that every
+// request is computed, and `masthead-cached` with RESPONSE_CACHE=on.
 import { createServer } from 'node:http';
 import { loadConfig } from '../../src/config.ts';
 import type { LoaderOptions } from '../../src/loaders/loaders.ts';
-import { MemoryResponseStore } from '../../src/http/response-cache.ts';
+import { createResponseStore } from '../../src/http/response-cache.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Metrics } from '../../src/metrics.ts';
+import { serveFront } from '../../src/server.ts';
+import { createRateLimiter } from '../../src/sign-ups/rate-limiter.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { openStore } from '../../src/store/store.ts';
 import { createMastheadYoga } from '../../src/yoga.ts';
@@ -15,17 +18,21 @@ import { createMastheadYoga } from '../../src/yoga.ts';
 export async function serveMasthead(loaderOptions?: LoaderOptions): Promise<void> {
   const config = loadConfig();
   const metrics = new Metrics();
+  const logger = createLogger('warn');
   const store = openStore(config.store, metrics, config);
   await migrateToLatest(store);
+  const rateLimiter = createRateLimiter(config.redisUrl, logger);
+  const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger) : null;
   const yoga = createMastheadYoga({
     store,
     config,
     metrics,
-    logger: createLogger('warn'),
+    logger,
+    rateLimiter,
     ...(loaderOptions ? { loaderOptions } : {}),
-    ...(process.env.RESPONSE_CACHE === 'memory' ? { responseCache: new MemoryResponseStore() } : {}),
+    ...(responseCache ? { responseCache } : {}),
   });
-  const server = createServer(yoga);
+  const server = createServer(serveFront(yoga, { store, config, metrics, rateLimiter, responseCache }));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   process.once('SIGTERM', () => {
     server.close();

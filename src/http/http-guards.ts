@@ -34,7 +34,7 @@ async function readAtMost(request: Request, limit: number): Promise<Buffer | nul
   return Buffer.concat(chunks);
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
+export const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',

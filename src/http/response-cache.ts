@@ -4,7 +4,7 @@ import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { Context } from '../context.ts';
 import type { Logger } from '../logger.ts';
-import { readContentState } from '../store/content-version.repository.ts';
+import type { ContentState } from '../store/content-version.repository.ts';
 import type { Store } from '../store/store.ts';
 
 /** Where cached answers live: this process's memory, or Redis, shared by every instance. */
@@ -16,25 +16,35 @@ export interface ResponseStore {
 }
 
 /** Answers in this process, the least recently used dropped past `maxEntries`. */
-export class MemoryResponseStore implements ResponseStore {
-  readonly #entries = new Map<string, { body: string; expiresAt: number }>();
+export class MemoryResponseStore<V = string> implements ResponseStore {
+  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
 
   /** @param maxEntries how many answers to keep. @default 1000 */
   constructor(readonly maxEntries = 1000) {}
 
-  async get(key: string): Promise<string | null> {
+  /** The kept value, synchronously (the front fast path's lookup). */
+  peek(key: string, now = Date.now()): V | null {
     const entry = this.#entries.get(key);
     if (!entry) return null;
     this.#entries.delete(key);
-    if (entry.expiresAt <= Date.now()) return null;
+    if (entry.expiresAt <= now) return null;
     this.#entries.set(key, entry);
-    return entry.body;
+    return entry.value;
+  }
+
+  put(key: string, value: V, ttlMs: number): void {
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(key, { value, expiresAt: Date.now() + ttlMs });
+  }
+
+  // The ResponseStore face, for string values.
+  async get(key: string): Promise<string | null> {
+    return this.peek(key) as string | null;
   }
 
   async set(key: string, body: string, ttlMs: number): Promise<void> {
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(key, { body, expiresAt: Date.now() + ttlMs });
+    this.put(key, body as V, ttlMs);
   }
 
   async close(): Promise<void> {
@@ -97,15 +107,79 @@ export function createResponseStore(redisUrl: string | null, logger: Logger): Re
 }
 
 /** No answer is kept longer than this, whatever else holds. */
-const MAX_TTL_MS = 3_600_000;
+export const MAX_TTL_MS = 3_600_000;
+
+/** How long an answer computed at `nowMs` may be kept: until the next scheduled publication. */
+export function answerTtlMs(state: ContentState, nowMs: number): number {
+  return Math.min(MAX_TTL_MS, state.nextPublication === null ? MAX_TTL_MS : Date.parse(state.nextPublication) - nowMs);
+}
+
+/** A whole HTTP answer as Yoga sent it: written again as it is on a hit of the front fast path. */
+export interface CachedAnswer {
+  status: number;
+  /** Names and values in turn, as `res.writeHead` takes them. */
+  headers: string[];
+  body: Buffer;
+}
+
+/** Where the front fast path keeps whole answers: synchronous in memory, a round trip in Redis. */
+export interface AnswerStore {
+  get(key: string, nowMs: number): CachedAnswer | null | Promise<CachedAnswer | null>;
+  set(key: string, answer: CachedAnswer, ttlMs: number): void;
+}
+
+/** The front's store beside `responses`: in memory when that is in memory, else in the same Redis. */
+export function createAnswerStore(responses: ResponseStore): AnswerStore {
+  if (responses instanceof MemoryResponseStore) {
+    const memory = new MemoryResponseStore<CachedAnswer>(responses.maxEntries);
+    return { get: (key, nowMs) => memory.peek(key, nowMs), set: (key, answer, ttlMs) => memory.put(key, answer, ttlMs) };
+  }
+  // Keys hashed: they hold the whole request body.
+  const redisKey = (key: string) => `answer:${createHash('sha256').update(key).digest('base64url')}`;
+  return {
+    async get(key) {
+      const text = await responses.get(redisKey(key));
+      if (text === null) return null;
+      try {
+        const kept = JSON.parse(text) as { status: number; headers: string[]; body: string };
+        return { status: kept.status, headers: kept.headers, body: Buffer.from(kept.body) };
+      } catch {
+        return null;
+      }
+    },
+    set(key, answer, ttlMs) {
+      void responses.set(redisKey(key), JSON.stringify({ status: answer.status, headers: answer.headers, body: answer.body.toString() }), ttlMs);
+    },
+  };
+}
+
+/**
+ * What the front fast path (src/http/front.ts) hands Yoga, in the server context, with a request
+ * it could not answer from its store: the content state it keyed the request by, and where to
+ * keep the answer. The plugin below says whether the answer may be kept.
+ */
+export interface FrontMiss {
+  state: ContentState;
+  /** Every operation was an anonymous query answered without errors. */
+  cacheable: boolean;
+  /** Some operation was not (a mutation, a signed-in viewer, errors). */
+  refused: boolean;
+  keep(answer: CachedAnswer): void;
+}
+
+/** The server-context field that carries a FrontMiss. */
+export const FRONT_MISS = 'mastheadFrontMiss';
 
 /**
  * A whole-response cache for queries. Every public answer depends only on the request and on
  * the store's content as the public sees it, which changes in two ways: a write (counted by the
  * store's content version, whoever writes, in whichever process) and the coming of a scheduled
  * piece's time. So an entry is keyed by the content version and lives until the next scheduled
- * publication: after any write or at that moment the request is computed afresh. One statement
- * per request reads both. Mutations and answers with errors are never cached.
+ * publication: after any write or at that moment the request is computed afresh. The store says
+ * which version is current (Store.contentState: on SQLite without a statement unless something
+ * was committed; on PostgreSQL one statement). Mutations and answers with errors are never
+ * cached. When the front fast path passed the request on, this also tells it whether Yoga's
+ * whole answer (headers and body, as sent) may be kept for the next identical request.
  */
 export function useResponseCache(store: Store, responses: ResponseStore): Plugin<Context> {
   const isQuery = new WeakMap<DocumentNode, Map<string | null, boolean>>();
@@ -125,22 +199,28 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
 
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      const context = args.contextValue as Context & YogaInitialContext & { [FRONT_MISS]?: FrontMiss };
+      const front = context[FRONT_MISS];
       const operationName = args.operationName ?? null;
-      if (!queryOperation(args.document, operationName)) return;
-      const context = args.contextValue as Context & YogaInitialContext;
       // Editors and admins may see what the public may not (previews, counts): never shared.
-      if (context.viewer.role !== 'anonymous') return;
+      if (!queryOperation(args.document, operationName) || context.viewer.role !== 'anonymous') {
+        if (front) front.refused = true;
+        return;
+      }
       let request: string;
       try {
         request = `${context.params.query ?? ''}\u0000${operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
       } catch {
         // Variables too deep to print (JSON.stringify recurses): not worth keeping; compute afresh.
+        if (front) front.refused = true;
         return;
       }
-      return readContentState(store.db, context.now).then(async (state) => {
+      const nowMs = Date.parse(context.now);
+      const withState = async (state: ContentState) => {
         const key = `${state.version}:${createHash('sha256').update(request).digest('base64url')}`;
         const body = await responses.get(key);
         if (body !== null) {
+          if (front) front.cacheable = true;
           // Written as it was read: the cached text is the answer, not parsed and printed again.
           setResultAndStopExecution({
             get data() {
@@ -150,14 +230,39 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
           } as ExecutionResult);
           return;
         }
-        const ttlMs = Math.min(MAX_TTL_MS, state.nextPublication === null ? MAX_TTL_MS : Date.parse(state.nextPublication) - Date.parse(context.now));
+        const ttlMs = answerTtlMs(state, nowMs);
         return {
-          onExecuteDone({ result }) {
-            if (Symbol.asyncIterator in result || result.errors?.length || ttlMs <= 0) return;
+          onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
+            if (Symbol.asyncIterator in result || result.errors?.length || ttlMs <= 0) {
+              if (front) front.refused = true;
+              return;
+            }
+            if (front) front.cacheable = true;
             void responses.set(key, JSON.stringify(result), ttlMs);
           },
         };
+      };
+      const state = front?.state ?? store.contentState(nowMs);
+      return state instanceof Promise ? state.then(withState) : withState(state);
+    },
+    onResponse({ response, serverContext }) {
+      const front = (serverContext as { [FRONT_MISS]?: FrontMiss })[FRONT_MISS];
+      if (!front?.cacheable || front.refused || response.status !== 200) return;
+      if (!(response.headers.get('content-type') ?? '').includes('json')) return;
+      const headers: string[] = [];
+      response.headers.forEach((value, name) => {
+        if (name !== 'content-length' && name !== 'transfer-encoding') headers.push(name, value);
       });
+      // A regular result's body is its JSON text (not a stream): reading it here leaves it to be sent.
+      return response
+        .clone()
+        .text()
+        .then((text) => {
+          const body = Buffer.from(text);
+          // Written in one go on a hit, with its length.
+          headers.push('content-length', String(body.length));
+          front.keep({ status: response.status, headers, body });
+        });
     },
   };
 }

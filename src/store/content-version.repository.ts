@@ -1,3 +1,4 @@
+import SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { Database } from './database.ts';
 import { toIsoOrNull } from './model.ts';
@@ -25,4 +26,59 @@ export async function readContentState(db: Kysely<Database>, now: string): Promi
     .where('totals.name', '=', 'content_version')
     .executeTakeFirstOrThrow();
   return { version: Number(row.value), nextPublication: toIsoOrNull(row.next_publication ?? null) };
+}
+
+/** The same read as readContentState, as SQL for a connection of its own (better-sqlite3 is synchronous). */
+const CONTENT_STATE_SQL = `select "totals"."value" as "value",
+  (select min("articles"."published_at") from "articles"
+    where "articles"."status" = 'published' and "articles"."published_at" > ?) as "next_publication"
+  from "totals" where "totals"."name" = 'content_version'`;
+
+/**
+ * The content state of a SQLite store without a statement per call. A connection of its own to
+ * the same file asks `PRAGMA data_version`, which changes whenever any other connection (this
+ * process's store, `masthead import` in another process, a SQL prompt) has committed since it
+ * last asked: a read of a counter in shared memory, microseconds, no I/O. Only then, or when
+ * the next scheduled piece's time has come, is the state read again (one statement, counted by
+ * `onRead`). Exact: the version is never older than the last commit before the call.
+ */
+export class SqliteContentWatch {
+  readonly #file: string;
+  readonly #onRead: () => void;
+  #connection: SqliteDatabase.Database | null = null;
+  #dataVersion: SqliteDatabase.Statement | null = null;
+  #read: SqliteDatabase.Statement | null = null;
+  #seen = Number.NaN;
+  #state: ContentState | null = null;
+  /** When the state must be read again though nothing was committed: the next publication. */
+  #nextAt = Number.POSITIVE_INFINITY;
+
+  constructor(file: string, onRead: () => void) {
+    this.#file = file;
+    this.#onRead = onRead;
+  }
+
+  current(nowMs: number): ContentState {
+    if (this.#connection === null) {
+      this.#connection = new SqliteDatabase(this.#file, { fileMustExist: true });
+      this.#connection.pragma('busy_timeout = 5000');
+      this.#dataVersion = this.#connection.prepare('PRAGMA data_version').pluck();
+      this.#read = this.#connection.prepare(CONTENT_STATE_SQL);
+    }
+    const version = this.#dataVersion!.get() as number;
+    if (version !== this.#seen || nowMs >= this.#nextAt || this.#state === null) {
+      this.#onRead();
+      const row = this.#read!.get(new Date(nowMs).toISOString()) as { value: number; next_publication: string | null };
+      const nextPublication = toIsoOrNull(row.next_publication ?? null);
+      this.#state = { version: Number(row.value), nextPublication };
+      this.#nextAt = nextPublication === null ? Number.POSITIVE_INFINITY : Date.parse(nextPublication);
+      this.#seen = version;
+    }
+    return this.#state;
+  }
+
+  close(): void {
+    this.#connection?.close();
+    this.#connection = null;
+  }
 }

@@ -16,6 +16,7 @@ import type { StoreLocation } from '../config.ts';
 import { ensureFolder } from '../folders.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Database } from './database.ts';
+import { type ContentState, readContentState, SqliteContentWatch } from './content-version.repository.ts';
 import { withPreparedStatements } from './prepared-statements.ts';
 
 export type Dialect = StoreLocation['dialect'];
@@ -25,6 +26,12 @@ export interface Store {
   dialect: Dialect;
   /** Resolves when the store answers a trivial statement. */
   ping(): Promise<void>;
+  /**
+   * What public answers depend on besides the request (see readContentState), at `nowMs`. On
+   * SQLite synchronous and, unless something was committed since the last call, without a
+   * statement (see SqliteContentWatch); on PostgreSQL one statement.
+   */
+  contentState(nowMs: number): ContentState | Promise<ContentState>;
   close(): Promise<void>;
 }
 
@@ -105,13 +112,19 @@ export function openStore(
       ? new MastheadSqliteDialect({ database: withPreparedStatements(openSqlite(location.file)) })
       : new PostgresDialect({ pool: openPool(location.url, options) });
   const db = new Kysely<Database>({ dialect, log });
+  // Opened on first use: a CLI command that never asks keeps to one connection.
+  const watch = location.dialect === 'sqlite' ? new SqliteContentWatch(location.file, () => metrics.storeQueries.inc()) : null;
   return {
     db,
     dialect: location.dialect,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    contentState: watch ? (nowMs) => watch.current(nowMs) : (nowMs) => readContentState(db, new Date(nowMs).toISOString()),
+    close: async () => {
+      watch?.close();
+      await db.destroy();
+    },
   };
 }
 
