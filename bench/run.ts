@@ -1,7 +1,7 @@
 // The benchmark (`npm run bench`): Masthead against the peers and the ceiling, on one seeded
 // store, in interleaved rounds. See the README's "Benchmark" section for the knobs.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -348,6 +348,7 @@ async function main(): Promise<void> {
       minutes: (performance.now() - started) / 60_000,
       results,
     };
+    mkdirSync(settings.output, { recursive: true });
     writeFileSync(path.join(settings.output, 'RESULTS.json'), `${JSON.stringify(report, null, 2)}\n`);
     const markdown = renderReport(report);
     writeFileSync(path.join(settings.output, 'RESULTS.md'), markdown);
