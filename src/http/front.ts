@@ -5,11 +5,12 @@ import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
 import type { ContentState } from '../store/content-version.repository.ts';
 import type { Store } from '../store/store.ts';
 import { clientAddress } from './client-address.ts';
-import { SECURITY_HEADERS } from './http-guards.ts';
+import { DRY_RUN_HEADER } from '../limits/query-limits.ts';
+import { rateLimitRefusal, SECURITY_HEADERS } from './http-guards.ts';
 import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from './response-cache.ts';
 
 /** Yoga as the node:http listener calls it: `yoga(req, res, serverContext)`. */
-type NodeHandler = (req: IncomingMessage, res: ServerResponse, serverContext?: Record<string, unknown>) => unknown;
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, serverContext?: Record<string, unknown>) => unknown;
 
 /**
  * The largest body the fast path reads and keys answers by (larger goes to Yoga unread): a key
@@ -17,12 +18,9 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse, serverContext?: R
  */
 const MAX_KEYED_BODY_BYTES = 64 * 1024;
 
-/** The dry-run header (src/limits/query-limits.ts): such a request asks for its cost, not its answer. */
-const DRY_RUN_HEADER = 'x-masthead-dry-run';
-
 export interface FrontOptions {
   /** The Yoga instance: every request the front does not answer goes to it. */
-  yoga: unknown;
+  yoga: NodeHandler;
   store: Store;
   config: Config;
   metrics: Metrics;
@@ -43,7 +41,7 @@ export interface FrontOptions {
  * response cache plugin keeps Yoga's whole answer when it may. Anything else goes to Yoga as it came.
  */
 export function createFront({ yoga, store, config, metrics, rateLimiter, answers }: FrontOptions): RequestListener {
-  const handle = yoga as NodeHandler;
+  const handle = yoga;
   if (answers === null) return (req, res) => void handle(req, res);
   const maxBodyBytes = Math.min(config.http.maxBodyBytes, MAX_KEYED_BODY_BYTES);
   const perClient = config.http.perClient;
@@ -65,8 +63,8 @@ export function createFront({ yoga, store, config, metrics, rateLimiter, answers
 
   const tooMany = (req: IncomingMessage, res: ServerResponse, retryAfterMs: number) => {
     // As the HTTP guard answers it (useHttpGuards), headers and all.
-    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    const body = JSON.stringify({ errors: [{ message: `Too many requests; try again in ${seconds} s.`, extensions: { code: 'RATE_LIMITED' } }] });
+    const { seconds, message } = rateLimitRefusal(retryAfterMs);
+    const body = JSON.stringify({ errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] });
     const headers: Record<string, string> = {
       'content-type': 'application/json; charset=utf-8',
       'cache-control': req.method === 'GET' ? 'private, no-store' : 'no-store',
@@ -114,7 +112,6 @@ export function createFront({ yoga, store, config, metrics, rateLimiter, answers
     if (found === null) {
       const hitKey = key;
       passOn(req, res, body, {
-        state,
         cacheable: false,
         refused: false,
         keep(computed) {

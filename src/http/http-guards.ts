@@ -34,6 +34,12 @@ async function readAtMost(request: Request, limit: number): Promise<Buffer | nul
   return Buffer.concat(chunks);
 }
 
+/** What a client past its request budget is told (here and by the response cache's fast path). */
+export function rateLimitRefusal(retryAfterMs: number): { seconds: number; message: string } {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return { seconds, message: `Too many requests; try again in ${seconds} s.` };
+}
+
 export const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
@@ -66,8 +72,8 @@ export function useHttpGuards(
         : [`client:${clientAddress(serverContext.req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops) ?? 'unknown'}`, config.perClient];
       const decision = await rateLimiter.consume(`requests:${key}`, rule);
       if (!decision.allowed) {
-        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-        endResponse(fail(429, 'RATE_LIMITED', `Too many requests; try again in ${seconds} s.`, { 'retry-after': String(seconds) }));
+        const { seconds, message } = rateLimitRefusal(decision.retryAfterMs);
+        endResponse(fail(429, 'RATE_LIMITED', message, { 'retry-after': String(seconds) }));
       }
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {

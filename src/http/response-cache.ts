@@ -155,11 +155,10 @@ export function createAnswerStore(responses: ResponseStore): AnswerStore {
 
 /**
  * What the front fast path (src/http/front.ts) hands Yoga, in the server context, with a request
- * it could not answer from its store: the content state it keyed the request by, and where to
- * keep the answer. The plugin below says whether the answer may be kept.
+ * it could not answer from its store: where to keep the answer. The plugin below says whether
+ * the answer may be kept.
  */
 export interface FrontMiss {
-  state: ContentState;
   /** Every operation was an anonymous query answered without errors. */
   cacheable: boolean;
   /** Some operation was not (a mutation, a signed-in viewer, errors). */
@@ -169,6 +168,11 @@ export interface FrontMiss {
 
 /** The server-context field that carries a FrontMiss. */
 export const FRONT_MISS = 'mastheadFrontMiss';
+
+/** An answer that may be kept: a single result without errors. */
+function keepable(result: ExecutionResult | AsyncIterable<ExecutionResult>): result is ExecutionResult {
+  return !(Symbol.asyncIterator in result) && !result.errors?.length;
+}
 
 /**
  * A whole-response cache for queries. Every public answer depends only on the request and on
@@ -207,12 +211,21 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
         if (front) front.refused = true;
         return;
       }
+      if (front) {
+        // The front fast path keeps Yoga's whole answer for the next identical request: a second
+        // copy here would be work and memory spent twice. Say only whether it may keep it.
+        return {
+          onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
+            if (keepable(result)) front.cacheable = true;
+            else front.refused = true;
+          },
+        };
+      }
       let request: string;
       try {
         request = `${context.params.query ?? ''}\u0000${operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
       } catch {
         // Variables too deep to print (JSON.stringify recurses): not worth keeping; compute afresh.
-        if (front) front.refused = true;
         return;
       }
       const nowMs = Date.parse(context.now);
@@ -220,7 +233,6 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
         const key = `${state.version}:${createHash('sha256').update(request).digest('base64url')}`;
         const body = await responses.get(key);
         if (body !== null) {
-          if (front) front.cacheable = true;
           // Written as it was read: the cached text is the answer, not parsed and printed again.
           setResultAndStopExecution({
             get data() {
@@ -233,16 +245,11 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
         const ttlMs = answerTtlMs(state, nowMs);
         return {
           onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
-            if (Symbol.asyncIterator in result || result.errors?.length || ttlMs <= 0) {
-              if (front) front.refused = true;
-              return;
-            }
-            if (front) front.cacheable = true;
-            void responses.set(key, JSON.stringify(result), ttlMs);
+            if (keepable(result) && ttlMs > 0) void responses.set(key, JSON.stringify(result), ttlMs);
           },
         };
       };
-      const state = front?.state ?? store.contentState(nowMs);
+      const state = store.contentState(nowMs);
       return state instanceof Promise ? state.then(withState) : withState(state);
     },
     onResponse({ response, serverContext }) {
