@@ -1,5 +1,5 @@
 import SqliteDatabase from 'better-sqlite3';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from './database.ts';
 import { toIsoOrNull } from './model.ts';
 
@@ -10,9 +10,8 @@ export interface ContentState {
   nextPublication: string | null;
 }
 
-/** What public answers depend on besides the request: one statement, two index lookups. */
-export async function readContentState(db: Kysely<Database>, now: string): Promise<ContentState> {
-  const row = await db
+function contentStateQuery(db: Kysely<Database>, now: string) {
+  return db
     .selectFrom('totals')
     .select((eb) => [
       'totals.value',
@@ -23,16 +22,23 @@ export async function readContentState(db: Kysely<Database>, now: string): Promi
         .where('articles.published_at', '>', now)
         .as('next_publication'),
     ])
-    .where('totals.name', '=', 'content_version')
-    .executeTakeFirstOrThrow();
-  return { version: Number(row.value), nextPublication: toIsoOrNull(row.next_publication ?? null) };
+    .where('totals.name', '=', 'content_version');
 }
 
-/** The same read as readContentState, as SQL for a connection of its own (better-sqlite3 is synchronous). */
-const CONTENT_STATE_SQL = `select "totals"."value" as "value",
-  (select min("articles"."published_at") from "articles"
-    where "articles"."status" = 'published' and "articles"."published_at" > ?) as "next_publication"
-  from "totals" where "totals"."name" = 'content_version'`;
+type ContentStateRow = { value: number; next_publication: string | Date | null };
+
+const toContentState = (row: ContentStateRow): ContentState => ({
+  version: Number(row.value),
+  nextPublication: toIsoOrNull(row.next_publication ?? null),
+});
+
+/** What public answers depend on besides the request: one statement, two index lookups. */
+export async function readContentState(db: Kysely<Database>, now: string): Promise<ContentState> {
+  return toContentState(await contentStateQuery(db, now).executeTakeFirstOrThrow());
+}
+
+/** Stands for the reader's clock in the statement compiled once for SqliteContentWatch. */
+const NOW = '\u0000now';
 
 /**
  * The content state of a SQLite store without a statement per call. A connection of its own to
@@ -44,6 +50,7 @@ const CONTENT_STATE_SQL = `select "totals"."value" as "value",
  */
 export class SqliteContentWatch {
   readonly #file: string;
+  readonly #statement: CompiledQuery;
   readonly #onRead: () => void;
   #connection: SqliteDatabase.Database | null = null;
   #dataVersion: SqliteDatabase.Statement | null = null;
@@ -53,8 +60,10 @@ export class SqliteContentWatch {
   /** When the state must be read again though nothing was committed: the next publication. */
   #nextAt = Number.POSITIVE_INFINITY;
 
-  constructor(file: string, onRead: () => void) {
+  /** @param db the store's own Kysely, whose compiler writes the statement (readContentState's) once. */
+  constructor(file: string, db: Kysely<Database>, onRead: () => void) {
     this.#file = file;
+    this.#statement = contentStateQuery(db, NOW).compile();
     this.#onRead = onRead;
   }
 
@@ -63,14 +72,15 @@ export class SqliteContentWatch {
       this.#connection = new SqliteDatabase(this.#file, { fileMustExist: true });
       this.#connection.pragma('busy_timeout = 5000');
       this.#dataVersion = this.#connection.prepare('PRAGMA data_version').pluck();
-      this.#read = this.#connection.prepare(CONTENT_STATE_SQL);
+      this.#read = this.#connection.prepare(this.#statement.sql);
     }
     const version = this.#dataVersion!.get() as number;
     if (version !== this.#seen || nowMs >= this.#nextAt || this.#state === null) {
       this.#onRead();
-      const row = this.#read!.get(new Date(nowMs).toISOString()) as { value: number; next_publication: string | null };
-      const nextPublication = toIsoOrNull(row.next_publication ?? null);
-      this.#state = { version: Number(row.value), nextPublication };
+      const now = new Date(nowMs).toISOString();
+      const row = this.#read!.get(this.#statement.parameters.map((value) => (value === NOW ? now : value))) as ContentStateRow;
+      this.#state = toContentState(row);
+      const { nextPublication } = this.#state;
       this.#nextAt = nextPublication === null ? Number.POSITIVE_INFINITY : Date.parse(nextPublication);
       this.#seen = version;
     }

@@ -113,7 +113,7 @@ export function openStore(
       : new PostgresDialect({ pool: openPool(location.url, options) });
   const db = new Kysely<Database>({ dialect, log });
   // Opened on first use: a CLI command that never asks keeps to one connection.
-  const watch = location.dialect === 'sqlite' ? new SqliteContentWatch(location.file, () => metrics.storeQueries.inc()) : null;
+  const watch = location.dialect === 'sqlite' ? new SqliteContentWatch(location.file, db, () => metrics.storeQueries.inc()) : null;
   return {
     db,
     dialect: location.dialect,
