@@ -36,9 +36,7 @@ export default defineConfig(async () => {
     },
     test: {
       // Under CI a JSON report as well, from which .ci/run prints its one-line summary.
-      ...(process.env.CI === 'true'
-        ? { reporters: ['default', 'json'], outputFile: { json: 'node_modules/.cache/vitest-report.json' } }
-        : {}),
+      ...(process.env.CI === 'true' ? { reporters: ['default', 'json'], outputFile: { json: 'node_modules/.cache/vitest-report.json' } } : {}),
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: 'forks' as const,

@@ -38,9 +38,7 @@ export async function saturate(target: Target, seconds: number, connections: num
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    ...(target.unique
-      ? { requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: target.body(n++) }) }] }
-      : { body: target.body(0) }),
+    ...(target.unique ? { requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: target.body(n++) }) }] } : { body: target.body(0) }),
   });
   const requests = result['2xx'];
   return { requests, seconds: result.duration, perSecond: requests / result.duration, failures: result.non2xx + result.errors + result.timeouts };

@@ -95,8 +95,7 @@ interface Target {
 }
 
 function targets(report: Report): Target[] {
-  const find = (workload: WorkloadName, server: string) =>
-    report.results.find((r) => r.workload === workload)?.servers.find((s) => s.server === server);
+  const find = (workload: WorkloadName, server: string) => report.results.find((r) => r.workload === workload)?.servers.find((s) => s.server === server);
   const out: Target[] = [];
   const ratio = (workload: WorkloadName, server: string, least: number, label: string) => {
     const value = find(workload, server)?.leadRatio;
@@ -126,13 +125,25 @@ function targets(report: Report): Target[] {
     if (!masthead) continue;
     if (masthead.medianP50 !== undefined && masthead.medianP99 !== undefined) {
       const spread = masthead.medianP99 / masthead.medianP50;
-      out.push({ target: `${result.workload}: p99 ≤ 3× p50 at half load`, measured: `${spread.toFixed(1)}× (${fixed(masthead.medianP50, 2)} / ${fixed(masthead.medianP99, 2)} ms)`, met: spread <= 3 });
+      out.push({
+        target: `${result.workload}: p99 ≤ 3× p50 at half load`,
+        measured: `${spread.toFixed(1)}× (${fixed(masthead.medianP50, 2)} / ${fixed(masthead.medianP99, 2)} ms)`,
+        met: spread <= 3,
+      });
     }
-    out.push({ target: `${result.workload}: peak RSS under load ≤ 200 MB`, measured: `${whole(masthead.peakRssMb)} MiB`, met: masthead.peakRssMb * 1.048576 <= 200 });
+    out.push({
+      target: `${result.workload}: peak RSS under load ≤ 200 MB`,
+      measured: `${whole(masthead.peakRssMb)} MiB`,
+      met: masthead.peakRssMb * 1.048576 <= 200,
+    });
   }
   const cached = find('cached-query', 'constant');
   if (cached?.leadRatio !== undefined) {
-    out.push({ target: 'response cache on: ≥ 0.8× a constant-JSON node:http handler', measured: `${cached.leadRatio.toFixed(2)}×`, met: cached.leadRatio >= 0.8 });
+    out.push({
+      target: 'response cache on: ≥ 0.8× a constant-JSON node:http handler',
+      measured: `${cached.leadRatio.toFixed(2)}×`,
+      met: cached.leadRatio >= 0.8,
+    });
   }
   return out;
 }
@@ -150,8 +161,8 @@ export function renderReport(report: Report): string {
     `Corpus: \`masthead seed\` with ${report.corpus.articles.toLocaleString('en')} articles, ${report.corpus.authors.toLocaleString('en')} authors, ${report.corpus.issues.toLocaleString('en')} issues (${report.corpus.seedSeconds.toFixed(0)} s); one store file for every server. Subjects: issue ${report.subjects.issueNumber}, author \`${report.subjects.authorSlug}\`, newsletter \`${report.subjects.newsletterSlug}\`.`,
     `Method: ${s.rounds} interleaved rounds (every server in turn, each round) after a ${s.warmupSeconds} s warm-up each; saturation is autocannon, ${s.connections} connections, 1 request in flight on each, ${s.seconds} s; latency is an open-loop generator at a fixed rate for ${s.seconds} s, timed from when each request was due. ` +
       `${s.pinned ? 'Servers pinned to core 1, the runner and load generator to core 0 (taskset).' : 'Not pinned (no taskset or one core).'} ` +
-      'Ratios are medians of per-round ratios. Every server\'s answer is compared with the reference once per round (for sign-ups, also the rows written). ' +
-      'Rate limits are off for every server (RATE_LIMIT_PER_CLIENT=off, SUBSCRIBE_RATE_PER_CLIENT=off, SUBSCRIBE_RATE_PER_EMAIL=off): the load comes from one client. Answers are compared by their data and errors (`extensions` is each server\'s own report). Only 2xx answers count as served. Masthead runs without its mail sender, which drains the outbox outside any request. ' +
+      "Ratios are medians of per-round ratios. Every server's answer is compared with the reference once per round (for sign-ups, also the rows written). " +
+      "Rate limits are off for every server (RATE_LIMIT_PER_CLIENT=off, SUBSCRIBE_RATE_PER_CLIENT=off, SUBSCRIBE_RATE_PER_EMAIL=off): the load comes from one client. Answers are compared by their data and errors (`extensions` is each server's own report). Only 2xx answers count as served. Masthead runs without its mail sender, which drains the outbox outside any request. " +
       `Statements per request are each server's own count over 10 sequential requests. Took ${report.minutes.toFixed(1)} min.`,
     '',
     '## Targets',

@@ -163,10 +163,9 @@ async function main(): Promise<void> {
     };
     log(`seeding with masthead seed: ${JSON.stringify(size)}`);
     const seedStarted = performance.now();
-    await runCli(
-      ['seed', '--articles', String(size.articles), '--authors', String(size.authors), '--issues', String(size.issues), '--seed', '1'],
-      { DATABASE_URL: throwaway.databaseUrl },
-    );
+    await runCli(['seed', '--articles', String(size.articles), '--authors', String(size.authors), '--issues', String(size.issues), '--seed', '1'], {
+      DATABASE_URL: throwaway.databaseUrl,
+    });
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     if (settings.store === 'postgres') {
       const client = new pg.Client({ connectionString: throwaway.databaseUrl });
@@ -180,9 +179,8 @@ async function main(): Promise<void> {
     }
     const subjects = await pickSubjects(readerStore);
     log(`subjects: ${JSON.stringify(subjects)}`);
-    const newsletterName = (
-      await readerStore.db.selectFrom('newsletters').select('name').where('slug', '=', subjects.newsletterSlug).executeTakeFirstOrThrow()
-    ).name;
+    const newsletterName = (await readerStore.db.selectFrom('newsletters').select('name').where('slug', '=', subjects.newsletterSlug).executeTakeFirstOrThrow())
+      .name;
 
     const pinned = canPin();
     if (pinned) pinSelf(0);
@@ -224,10 +222,9 @@ async function main(): Promise<void> {
       });
 
       // The reference answer: the lead server's (for sign-ups, the one answer a valid sign-up gets).
-      const expected =
-        workload.query.startsWith('mutation')
-          ? canonical(JSON.stringify({ data: { subscribe: { subscription: { status: 'PENDING', newsletter: { name: newsletterName } }, userErrors: [] } } }))
-          : canonical((await post(running[0]!, requestBody(workload, subjects, 'reference', 0))).text);
+      const expected = workload.query.startsWith('mutation')
+        ? canonical(JSON.stringify({ data: { subscribe: { subscription: { status: 'PENDING', newsletter: { name: newsletterName } }, userErrors: [] } } }))
+        : canonical((await post(running[0]!, requestBody(workload, subjects, 'reference', 0))).text);
       if (expected.includes('"errors"') || !expected.includes('"edges":[{')) {
         if (!workload.query.startsWith('mutation')) throw new Error(`the reference answer for ${workload.name} is empty or failed: ${expected.slice(0, 300)}`);
       }
@@ -265,15 +262,19 @@ async function main(): Promise<void> {
           const subscription = await readerStore.db.selectFrom('subscriptions').select('id').where('email', '=', email).executeTakeFirst();
           const count = async (table: 'consents' | 'outbox') =>
             Number(
-              (await readerStore.db
-                .selectFrom(table)
-                .select((eb) => eb.fn.countAll<number>().as('n'))
-                .where('subscription_id', '=', subscription?.id ?? -1)
-                .executeTakeFirstOrThrow()).n,
+              (
+                await readerStore.db
+                  .selectFrom(table)
+                  .select((eb) => eb.fn.countAll<number>().as('n'))
+                  .where('subscription_id', '=', subscription?.id ?? -1)
+                  .executeTakeFirstOrThrow()
+              ).n,
             );
           const writes = subscription ? [await count('consents'), await count('outbox')] : [0, 0];
           if (!subscription || writes[0] !== 1 || writes[1] !== 1) {
-            result.bodyMismatches.push(`${tag}: writes for a new address were ${JSON.stringify({ subscription: !!subscription, consents: writes[0], outbox: writes[1] })}`);
+            result.bodyMismatches.push(
+              `${tag}: writes for a new address were ${JSON.stringify({ subscription: !!subscription, consents: writes[0], outbox: writes[1] })}`,
+            );
             log(`!! ${server.spec.name} did not write one sign-up, consent and message (${tag})`);
           }
         }

@@ -76,9 +76,7 @@ async function benchStore(dialect: string) {
       .offset(20 * 9_999 - 1)
       .limit(1)
       .executeTakeFirst();
-    const deepCursor = deep
-      ? encodeCursor(NEWEST_FIRST, [new Date(deep.published_at).toISOString(), deep.id])
-      : null;
+    const deepCursor = deep ? encodeCursor(NEWEST_FIRST, [new Date(deep.published_at).toISOString(), deep.id]) : null;
 
     const workloads: Array<[string, string, Record<string, unknown>]> = [
       [
@@ -96,7 +94,11 @@ async function benchStore(dialect: string) {
         '{ authors(first: 20, orderBy: ARTICLE_COUNT_DESC) { totalCount edges { node { name articleCount articles(first: 3) { edges { node { headline } } } } } } }',
         {},
       ],
-      ['search (two words)', 'query ($q: String!) { search(query: $q, first: 10) { totalCount edges { node { headline } } } }', { q: 'pensioners deportations' }],
+      [
+        'search (two words)',
+        'query ($q: String!) { search(query: $q, first: 10) { totalCount edges { node { headline } } } }',
+        { q: 'pensioners deportations' },
+      ],
       ['articles page 1 (20, with totalCount)', '{ articles(first: 20) { totalCount edges { node { headline } } } }', {}],
       [
         'articles page 10,000 (20, with totalCount)',
@@ -130,7 +132,9 @@ async function benchStore(dialect: string) {
 const reports = [];
 for (const dialect of stores) reports.push(await benchStore(dialect));
 
-console.log(`\n## Scale benchmark: ${size.articles.toLocaleString('en')} articles, ${size.authors.toLocaleString('en')} authors, ${size.issues.toLocaleString('en')} issues\n`);
+console.log(
+  `\n## Scale benchmark: ${size.articles.toLocaleString('en')} articles, ${size.authors.toLocaleString('en')} authors, ${size.issues.toLocaleString('en')} issues\n`,
+);
 console.log(`Rounds: ${ROUNDS} interleaved after 5 warm-ups; in-process through yoga.fetch; medians in ms.\n`);
 console.log(`| workload | ${reports.map((r) => `${r.dialect} ms | ${r.dialect} statements`).join(' | ')} |`);
 console.log(`| --- | ${reports.map(() => '---: | ---:').join(' | ')} |`);

@@ -56,7 +56,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'author-dashboard',
-    title: '(b) author dashboard: one author\'s 20 latest + top 20 authors with 3 each',
+    title: "(b) author dashboard: one author's 20 latest + top 20 authors with 3 each",
     query: AUTHOR_DASHBOARD,
     variables: (s) => ({ slug: s.authorSlug }),
     unique: false,

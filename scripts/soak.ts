@@ -179,9 +179,7 @@ async function learn(baseUrl: string): Promise<Known> {
       newsletters: Array<{ slug: string }>;
     };
   };
-  const words = new Set(
-    data.articles.edges.flatMap((edge) => edge.node.headline.toLowerCase().match(/[a-z]{4,}/g) ?? []),
-  );
+  const words = new Set(data.articles.edges.flatMap((edge) => edge.node.headline.toLowerCase().match(/[a-z]{4,}/g) ?? []));
   const known: Known = {
     issueNumbers: data.issues.edges.map((edge) => edge.node.number),
     authorSlugs: data.authors.edges.map((edge) => edge.node.slug),
@@ -221,7 +219,11 @@ const MALFORMED: Array<{ name: string; init: { method?: string; path?: string; b
   { name: 'unknown field', init: { body: JSON.stringify({ query: '{ latestIssue { nope } }' }) }, expect: '4xx' },
   { name: 'no query', init: { body: JSON.stringify({ variables: {} }) }, expect: '4xx' },
   { name: 'wrong content type', init: { body: '<query/>', contentType: 'application/xml' }, expect: '4xx' },
-  { name: 'mutation over GET', init: { method: 'GET', path: `/graphql?query=${encodeURIComponent('mutation { unsubscribe(token: "x") { userErrors { code } } }')}` }, expect: '4xx' },
+  {
+    name: 'mutation over GET',
+    init: { method: 'GET', path: `/graphql?query=${encodeURIComponent('mutation { unsubscribe(token: "x") { userErrors { code } } }')}` },
+    expect: '4xx',
+  },
   { name: 'first: 500', init: { body: JSON.stringify({ query: '{ articles(first: 500) { totalCount } }' }) }, expect: { code: 'BAD_USER_INPUT' } },
   { name: 'made-up cursor', init: { body: JSON.stringify({ query: '{ articles(after: "nope") { totalCount } }' }) }, expect: { code: 'BAD_USER_INPUT' } },
 ];
@@ -369,7 +371,10 @@ async function main(): Promise<number> {
 
     const exitCode = await running.stop();
     server = undefined;
-    const loggedErrors = running.output().split('\n').filter((line) => /^\S+ error /.test(line));
+    const loggedErrors = running
+      .output()
+      .split('\n')
+      .filter((line) => /^\S+ error /.test(line));
 
     // The report.
     const all = [...tallies.values()];
@@ -381,7 +386,12 @@ async function main(): Promise<number> {
       `\nrequests  ${requests.toLocaleString('en')} in ${elapsed.toFixed(1)} s: ${Math.round(requests / elapsed).toLocaleString('en')}/s; ` +
         `errors ${errors} (5xx or failed: ${serverErrors})`,
     );
-    console.log(`statuses  ${[...statuses].sort().map(([status, n]) => `${status}: ${n.toLocaleString('en')}`).join(', ')}`);
+    console.log(
+      `statuses  ${[...statuses]
+        .sort()
+        .map(([status, n]) => `${status}: ${n.toLocaleString('en')}`)
+        .join(', ')}`,
+    );
     console.log(
       `server    ${serverCpu.toFixed(1)} CPU s in ${elapsed.toFixed(1)} s (${Math.round((serverCpu / elapsed) * 100)}% of a core), ` +
         `${ms((serverCpu * 1000) / Math.max(requests, 1))} ms of CPU a request; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.availableParallelism()} cores`,

@@ -1,9 +1,7 @@
 import path from 'node:path';
 
 /** Where the store lives: the embedded SQLite file or a PostgreSQL database. */
-export type StoreLocation =
-  | { dialect: 'sqlite'; file: string; embeddedDefault: boolean }
-  | { dialect: 'postgres'; url: string };
+export type StoreLocation = { dialect: 'sqlite'; file: string; embeddedDefault: boolean } | { dialect: 'postgres'; url: string };
 
 export interface Config {
   /** @default 4000 */
@@ -153,9 +151,7 @@ export function parseStoreLocation(raw: string | undefined, cwd: string): StoreL
     }
     return { dialect: 'postgres', url: value };
   }
-  throw new ConfigError(
-    `DATABASE_URL must start with sqlite:, file:, postgres:// or postgresql://, got ${JSON.stringify(raw)}`,
-  );
+  throw new ConfigError(`DATABASE_URL must start with sqlite:, file:, postgres:// or postgresql://, got ${JSON.stringify(raw)}`);
 }
 
 /** Reads and validates every setting; throws a ConfigError naming the first bad one. */
@@ -178,10 +174,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError(`DEMO_CONTENT must be 0 or 1, got ${JSON.stringify(env.DEMO_CONTENT)}`);
   }
 
-  const maxPageSize =
-    env.MAX_PAGE_SIZE === undefined || env.MAX_PAGE_SIZE === ''
-      ? 100
-      : parseIntegerSetting('MAX_PAGE_SIZE', env.MAX_PAGE_SIZE, 1, 10000);
+  const maxPageSize = env.MAX_PAGE_SIZE === undefined || env.MAX_PAGE_SIZE === '' ? 100 : parseIntegerSetting('MAX_PAGE_SIZE', env.MAX_PAGE_SIZE, 1, 10000);
 
   const optionalInteger = (name: string, fallback: number, min: number, max: number) => {
     const raw = env[name];

@@ -19,11 +19,7 @@ export function normalizeEmail(raw: string): { email: string } | { problem: Emai
   if (!/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local)) {
     return { problem: 'EMAIL_INVALID' };
   }
-  if (
-    domain === '' ||
-    domain.length > 253 ||
-    !/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(domain)
-  ) {
+  if (domain === '' || domain.length > 253 || !/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(domain)) {
     return { problem: 'EMAIL_INVALID' };
   }
   return { email: `${local}@${domain}` };

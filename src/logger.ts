@@ -15,9 +15,7 @@ export function createLogger(level: LogLevel = 'info'): Logger {
     (at: LogLevel) =>
     (...args: unknown[]) => {
       if (LEVELS[at] < LEVELS[level]) return;
-      const text = args
-        .map((arg) => (arg instanceof Error ? (arg.stack ?? arg.message) : typeof arg === 'string' ? arg : JSON.stringify(arg)))
-        .join(' ');
+      const text = args.map((arg) => (arg instanceof Error ? (arg.stack ?? arg.message) : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ');
       process.stderr.write(`${new Date().toISOString()} ${at} ${text}\n`);
     };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };

@@ -18,10 +18,7 @@ export class Metrics {
   readonly storeQueries = new Counter('masthead_store_queries_total', 'Statements sent to the store.');
   readonly storeErrors = new Counter('masthead_store_errors_total', 'Statements that the store answered with an error.');
   readonly graphqlRequests = new Counter('masthead_graphql_requests_total', 'GraphQL operations executed.');
-  readonly graphqlErrors = new Counter(
-    'masthead_graphql_internal_errors_total',
-    'Unexpected errors masked from clients while executing operations.',
-  );
+  readonly graphqlErrors = new Counter('masthead_graphql_internal_errors_total', 'Unexpected errors masked from clients while executing operations.');
   private readonly startedAt = Date.now();
 
   render(): string {

@@ -109,9 +109,7 @@ export function createMastheadYoga({
           metrics.graphqlErrors.inc();
           logger.warn(`store ${fault}:`, cause);
           return new GraphQLError(
-            fault === 'timeout'
-              ? 'The content store took too long to answer. Try again shortly.'
-              : 'The content store is unavailable. Try again shortly.',
+            fault === 'timeout' ? 'The content store took too long to answer. Try again shortly.' : 'The content store is unavailable. Try again shortly.',
             {
               ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
               extensions: {

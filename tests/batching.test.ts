@@ -24,14 +24,14 @@ async function statements(query: string, first: number): Promise<number> {
 
 const cases: Array<[string, string, number]> = [
   [
-    'articles with their authors\' counts and their issue\'s count',
+    "articles with their authors' counts and their issue's count",
     `query Q($first: Int) { articles(first: $first) { edges { node {
       headline authors { name articleCount } issue { number articleCount }
     } } } }`,
     5,
   ],
   [
-    'authors with a page of their latest articles and those articles\' issues',
+    "authors with a page of their latest articles and those articles' issues",
     `query Q($first: Int) { authors(first: $first) { edges { node {
       name articles(first: 3) { totalCount edges { node { headline issue { number } } } }
     } } } }`,

@@ -155,7 +155,10 @@ describe('masthead migrate', () => {
     const again = await runCli(['migrate'], { DATABASE_URL: store.databaseUrl });
     expect(again.stdout).toMatch(/the store is up to date/);
     const migrations = await query(store.databaseUrl, (db) =>
-      db.selectFrom('kysely_migration' as never).selectAll().execute(),
+      db
+        .selectFrom('kysely_migration' as never)
+        .selectAll()
+        .execute(),
     );
     expect(migrations).toHaveLength(Object.keys(MIGRATIONS).length);
   });
@@ -178,7 +181,10 @@ describe('masthead import', () => {
       expect(result.stderr).toContain(`${path.join(FIXTURES, 'bad', file ?? '')}: ${reason}`);
     }
     const count = await query(store.databaseUrl, (db) =>
-      db.selectFrom('articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('articles')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
     );
     expect(Number(count.n)).toBe(7);
   });
@@ -206,7 +212,9 @@ describe('masthead import', () => {
 
     writeFileSync(
       path.join(dir, 'piece.txt'),
-      source.replace('A mass meeting is called for Friday.', 'A mass meeting on Friday voted to stay out.').replace('by Marta Quinlan', 'by Marta Quinlan and Sam Okoro'),
+      source
+        .replace('A mass meeting is called for Friday.', 'A mass meeting on Friday voted to stay out.')
+        .replace('by Marta Quinlan', 'by Marta Quinlan and Sam Okoro'),
     );
     const edited = await runCli(['import', dir], env);
     expect(edited.stdout).toMatch(/0 new, 1 updated, 0 unchanged/);
@@ -264,9 +272,7 @@ describe('masthead seed', () => {
     expect(first.stdout).toMatch(/seeded 5 issues, 8 authors, 120 articles and 2 newsletters/);
     expect((await runCli(flags, { DATABASE_URL: b.databaseUrl })).code).toBe(0);
     const corpus = (url: string) =>
-      query(url, (db) =>
-        db.selectFrom('articles').select(['slug', 'headline', 'published_at', 'body', 'status']).orderBy('slug').execute(),
-      );
+      query(url, (db) => db.selectFrom('articles').select(['slug', 'headline', 'published_at', 'body', 'status']).orderBy('slug').execute());
     const [left, right] = [await corpus(a.databaseUrl), await corpus(b.databaseUrl)];
     expect(left).toHaveLength(120);
     expect(left).toEqual(right);

@@ -35,7 +35,7 @@ describe('compiled execution', () => {
       { first: 5 },
     );
     expectAllAlike(answers);
-    const page = (answers[0]?.data as { latestIssue: { articles: { edges: Array<{ cursor: string }>; pageInfo: { startCursor: string; endCursor: string } } } })
+    const page = (answers[0]!.data as { latestIssue: { articles: { edges: Array<{ cursor: string }>; pageInfo: { startCursor: string; endCursor: string } } } })
       .latestIssue.articles;
     expect(page.edges).toHaveLength(5);
     expect(page.pageInfo.startCursor).toBe(page.edges[0]?.cursor);
@@ -49,10 +49,9 @@ describe('compiled execution', () => {
     expectAllAlike(forgedCursor);
     expect(forgedCursor[0]?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
 
-    const entities = await repeatedly(
-      'query E($representations: [_Any!]!) { _entities(representations: $representations) { ... on Article { headline } } }',
-      { representations: [{ __typename: 'Article', id: 42 }, { __typename: 'Nope', id: 'x' }, { __typename: 'Article' }] },
-    );
+    const entities = await repeatedly('query E($representations: [_Any!]!) { _entities(representations: $representations) { ... on Article { headline } } }', {
+      representations: [{ __typename: 'Article', id: 42 }, { __typename: 'Nope', id: 'x' }, { __typename: 'Article' }],
+    });
     expectAllAlike(entities);
     expect(entities[0]?.errors?.map((error) => error.path?.join('.')).sort()).toEqual(['_entities.0', '_entities.1', '_entities.2']);
 

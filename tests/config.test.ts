@@ -18,23 +18,26 @@ describe('the sign-up and mail settings', () => {
   });
 
   it('read every setting', () => {
-    const config = loadConfig({
-      HOST: '0.0.0.0',
-      PUBLIC_URL: 'https://news.example.org/masthead/',
-      SMTP_URL: 'smtps://user:pass@mail.example.org',
-      MAIL_FROM: 'The Paper <news@example.org>',
-      MAIL_DIR: 'outgoing',
-      MAIL_RETRY_BASE_MS: '500',
-      MAIL_MAX_ATTEMPTS: '3',
-      MAIL_POLL_MS: '250',
-      CONFIRM_TOKEN_TTL_HOURS: '24',
-      UNSUBSCRIBE_TOKEN_TTL_DAYS: '30',
-      SUBSCRIBE_RATE_PER_CLIENT: '100/1h',
-      SUBSCRIBE_RATE_PER_EMAIL: 'off',
-      REDIS_URL: 'redis://cache.internal:6379/2',
-      TRUST_PROXY_HOPS: '2',
-      CONSENT_VERSION: '2026-11-footer',
-    }, '/srv/masthead');
+    const config = loadConfig(
+      {
+        HOST: '0.0.0.0',
+        PUBLIC_URL: 'https://news.example.org/masthead/',
+        SMTP_URL: 'smtps://user:pass@mail.example.org',
+        MAIL_FROM: 'The Paper <news@example.org>',
+        MAIL_DIR: 'outgoing',
+        MAIL_RETRY_BASE_MS: '500',
+        MAIL_MAX_ATTEMPTS: '3',
+        MAIL_POLL_MS: '250',
+        CONFIRM_TOKEN_TTL_HOURS: '24',
+        UNSUBSCRIBE_TOKEN_TTL_DAYS: '30',
+        SUBSCRIBE_RATE_PER_CLIENT: '100/1h',
+        SUBSCRIBE_RATE_PER_EMAIL: 'off',
+        REDIS_URL: 'redis://cache.internal:6379/2',
+        TRUST_PROXY_HOPS: '2',
+        CONSENT_VERSION: '2026-11-footer',
+      },
+      '/srv/masthead',
+    );
     expect(config.publicUrl).toBe('https://news.example.org/masthead');
     expect(config.mail).toEqual({
       smtpUrl: 'smtps://user:pass@mail.example.org',

@@ -60,10 +60,7 @@ describe.runIf(testDialect === 'sqlite')('GraphQL over HTTP conformance (the gra
     for (const audit of serverAudits({ url: `${server.url}/graphql`, fetchFn: fetch })) outcomes.push(await run(audit));
 
     const count = (status: Outcome['status']) => outcomes.filter((outcome) => outcome.status === status).length;
-    console.info(
-      `graphql-http audit of ${outcomes.length}: ${count('ok')} ok, ${count('warn')} warn, ` +
-        `${count('error')} error, ${count('notice')} notice`,
-    );
+    console.info(`graphql-http audit of ${outcomes.length}: ${count('ok')} ok, ${count('warn')} warn, ` + `${count('error')} error, ${count('notice')} notice`);
     for (const outcome of outcomes.filter((o) => o.status !== 'ok')) console.info(`  ${outcome.status} ${outcome.audit}: ${outcome.reason}`);
 
     expect(outcomes.filter((outcome) => outcome.audit.includes(' MUST ') && outcome.status !== 'ok')).toEqual([]);

@@ -57,9 +57,7 @@ describe('reading an article document', () => {
 
   it('refuses text with NUL bytes and an absurd issue number', () => {
     expect(() => parseDocument('Pub\n\nHead\0line\n\nBody\n\nTue 17 Jul 2007, 19:46 BST')).toThrow('NUL');
-    expect(() =>
-      parseDocument('Pub\n\nHeadline\n\nIssue No. 99999999999\n\nBody\n\nTue 17 Jul 2007, 19:46 BST'),
-    ).toThrow('out of range');
+    expect(() => parseDocument('Pub\n\nHeadline\n\nIssue No. 99999999999\n\nBody\n\nTue 17 Jul 2007, 19:46 BST')).toThrow('out of range');
   });
 });
 
@@ -90,10 +88,7 @@ describe('UK local publication times', () => {
     expect(parseUkTimestamp(line)).toEqual({ iso });
   });
 
-  it.each(['Tue 30 Feb 2007, 19:46 BST', 'Tue 17 Jul 2007, 25:46 BST', 'Tue 17 Jul 2007, 19:61 GMT'])(
-    'refuses %s',
-    (line) => {
-      expect(parseUkTimestamp(line)).toHaveProperty('problem');
-    },
-  );
+  it.each(['Tue 30 Feb 2007, 19:46 BST', 'Tue 17 Jul 2007, 25:46 BST', 'Tue 17 Jul 2007, 19:61 GMT'])('refuses %s', (line) => {
+    expect(parseUkTimestamp(line)).toHaveProperty('problem');
+  });
 });

@@ -23,7 +23,7 @@ describe('the README examples', () => {
     expect(data?.issue?.articleCount).toBe(3);
     expect(data?.issue?.articles.edges.map((e) => e.node.headline)).toEqual([
       'Dock strike closes the port for a third day',
-      'What we think: the port dispute is everyone\'s dispute',
+      "What we think: the port dispute is everyone's dispute",
       'Carriage returns and a byte-order mark',
     ]);
   });

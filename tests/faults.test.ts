@@ -40,9 +40,14 @@ describe.runIf(testDialect === 'postgres')('when the database goes away and come
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query, variables }),
     });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as { data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: { code?: string } }> },
+    };
   };
-  const SUBSCRIBE = 'mutation S($email: String!) { subscribe(input: { email: $email, newsletter: "breakfast-in-red" }) { subscription { id status } userErrors { code } } }';
+  const SUBSCRIBE =
+    'mutation S($email: String!) { subscribe(input: { email: $email, newsletter: "breakfast-in-red" }) { subscription { id status } userErrors { code } } }';
 
   it('fails fast with a clear error and an unready /readyz, then recovers without a restart, losing no sign-up', async () => {
     const before = await graphql(SUBSCRIBE, { email: 'before@example.org' });

@@ -37,9 +37,12 @@ beforeAll(async () => {
   community = await startRecordingServer((url, init) => subgraph.fetch(url, init));
   gateway = await startListeningProcess([
     'gateway',
-    '--subgraph', `masthead=${masthead.url}`,
-    '--subgraph', `community=${community.url}`,
-    '--timeout-ms', String(TIMEOUT_MS),
+    '--subgraph',
+    `masthead=${masthead.url}`,
+    '--subgraph',
+    `community=${community.url}`,
+    '--timeout-ms',
+    String(TIMEOUT_MS),
   ]);
 });
 afterAll(async () => {
@@ -82,7 +85,7 @@ const ARTICLES_WITH_COMMENTS = '{ articles(first: 50) { edges { node { headline 
 const LATEST_COMMENTS = '{ latestComments(first: 50) { body article { headline authors { name } } } }';
 
 describe('the gateway across Masthead and another subgraph', () => {
-  it('adds another subgraph\'s fields to Masthead\'s articles: one Masthead request, no _entities', async () => {
+  it("adds another subgraph's fields to Masthead's articles: one Masthead request, no _entities", async () => {
     const { response, statements, mastheadRequests, entityCalls } = await measured<ArticlePage>(ARTICLES_WITH_COMMENTS);
     expect(response.errors).toBeUndefined();
     const nodes = response.data?.articles.edges.map((edge) => edge.node) ?? [];
@@ -97,7 +100,7 @@ describe('the gateway across Masthead and another subgraph', () => {
     expect(calls[0]?.variables?.representations).toHaveLength(50);
   });
 
-  it('resolves another subgraph\'s references to Masthead\'s articles, by slug, in one _entities call and two statements', async () => {
+  it("resolves another subgraph's references to Masthead's articles, by slug, in one _entities call and two statements", async () => {
     const { response, statements, mastheadRequests, entityCalls } = await measured<{
       latestComments: { body: string; article: { headline: string; authors: { name: string }[] } | null }[];
     }>(LATEST_COMMENTS);
@@ -135,7 +138,7 @@ describe('the gateway across Masthead and another subgraph', () => {
 });
 
 describe('the gateway when a subgraph fails', () => {
-  it('answers with Masthead\'s data and a typed error when the other subgraph is down, and /readyz names it', async () => {
+  it("answers with Masthead's data and a typed error when the other subgraph is down, and /readyz names it", async () => {
     await community.stop();
     try {
       const response = await throughGateway<ArticlePage>(ARTICLES_WITH_COMMENTS);
@@ -173,7 +176,7 @@ describe('the gateway when a subgraph fails', () => {
     }
   });
 
-  it('keeps the other subgraph\'s data when Masthead is down', async () => {
+  it("keeps the other subgraph's data when Masthead is down", async () => {
     await masthead.stop();
     try {
       const response = await throughGateway<{ latestComments: { body: string; article: unknown }[] }>(

@@ -111,7 +111,11 @@ describe.runIf(testDialect === 'sqlite')('hostile requests over HTTP', () => {
     ['an unclosed JSON array 10,000 deep', 'application/json', '['.repeat(10_000)],
     ['a 2 MB JSON body', 'application/json', twoMegabytes],
     ['2 MB of random bytes', 'application/json', randomBytes(2 * 1024 * 1024)],
-    ['invalid UTF-8 inside a JSON string', 'application/json', Buffer.from([...Buffer.from('{"query":"{ search(query: \\"'), 0xff, 0xfe, 0xc3, 0x28, ...Buffer.from('\\") { totalCount } }"}')])],
+    [
+      'invalid UTF-8 inside a JSON string',
+      'application/json',
+      Buffer.from([...Buffer.from('{"query":"{ search(query: \\"'), 0xff, 0xfe, 0xc3, 0x28, ...Buffer.from('\\") { totalCount } }"}')]),
+    ],
     ['UTF-16 with a byte order mark', 'application/json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"query":"{ __typename }"}', 'utf16le')])],
     ['NUL bytes', 'application/json', Buffer.alloc(1024)],
     ['a gzip content type over a plain body', 'application/gzip', '{"query":"{ __typename }"}'],
@@ -119,7 +123,11 @@ describe.runIf(testDialect === 'sqlite')('hostile requests over HTTP', () => {
     ['a form with a query 100 KB long', 'application/x-www-form-urlencoded', `query=${'%7B'.repeat(30_000)}`],
   ])('answers a POST of %s with a 2xx or 4xx and stays up', async (_name, contentType, body) => {
     const mark = server.output().length;
-    const response = await rawRequest(graphqlUrl(), { method: 'POST', headers: { 'content-type': contentType, accept: 'application/graphql-response+json' }, body });
+    const response = await rawRequest(graphqlUrl(), {
+      method: 'POST',
+      headers: { 'content-type': contentType, accept: 'application/graphql-response+json' },
+      body,
+    });
     if (response) {
       expect(response.status, response.text.slice(0, 300)).toBeLessThan(500);
       expectNoLeak(response.text);
@@ -131,7 +139,11 @@ describe.runIf(testDialect === 'sqlite')('hostile requests over HTTP', () => {
     const mark = server.output().length;
     const longUrl = await rawRequest(`${graphqlUrl()}?query=${'%7B'.repeat(40_000)}`, { headers: { accept: 'application/json' } });
     const longHeader = await rawRequest(graphqlUrl(), { headers: { accept: 'application/json', 'x-filler': 'x'.repeat(20_000) } });
-    for (const response of [longUrl, longHeader]) if (response) expect(response.status).toBeGreaterThanOrEqual(400), expect(response.status).toBeLessThan(500);
+    for (const response of [longUrl, longHeader]) {
+      if (!response) continue;
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+    }
     await expectStillHealthy(mark);
   });
 
@@ -141,9 +153,17 @@ describe.runIf(testDialect === 'sqlite')('hostile requests over HTTP', () => {
   it.each<[string, string, { hangUp?: boolean }]>([
     ['a Content-Length longer than the body, and a client that hangs up', post('Content-Length: 5000\r\n', query), { hangUp: true }],
     ['a Content-Length shorter than the body', post('Content-Length: 10\r\n', query), {}],
-    ['Content-Length and chunked Transfer-Encoding together', post(`Content-Length: ${query.length}\r\nTransfer-Encoding: chunked\r\n`, `${query.length.toString(16)}\r\n${query}\r\n0\r\n\r\n`), {}],
+    [
+      'Content-Length and chunked Transfer-Encoding together',
+      post(`Content-Length: ${query.length}\r\nTransfer-Encoding: chunked\r\n`, `${query.length.toString(16)}\r\n${query}\r\n0\r\n\r\n`),
+      {},
+    ],
     ['a chunk size that is not hexadecimal', post('Transfer-Encoding: chunked\r\n', `zz\r\n${query}\r\n0\r\n\r\n`), {}],
-    ['a chunked body that never ends, and a client that hangs up', post('Transfer-Encoding: chunked\r\n', `${query.length.toString(16)}\r\n${query}\r\n`), { hangUp: true }],
+    [
+      'a chunked body that never ends, and a client that hangs up',
+      post('Transfer-Encoding: chunked\r\n', `${query.length.toString(16)}\r\n${query}\r\n`),
+      { hangUp: true },
+    ],
     ['two different Content-Lengths', post(`Content-Length: ${query.length}\r\nContent-Length: 3\r\n`, query), {}],
     ['a negative Content-Length', post('Content-Length: -1\r\n', query), {}],
     ['a request line that is not HTTP', 'HELLO THERE\r\n\r\n', {}],

@@ -1,21 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import {
-  buildClientSchema,
-  getIntrospectionQuery,
-  type GraphQLSchema,
-  type IntrospectionQuery,
-  type OperationDefinitionNode,
-  parse,
-  print,
-} from 'graphql';
+import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery, type OperationDefinitionNode, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../src/config.ts';
 import { createTestApp, type TestApp } from './support/app.ts';
 import { answerOf, expectGraphQLAnswer } from './support/answers.ts';
 import { documents, FUZZ_SEED, fuzzRuns, InputValues, type KnownBug, type KnownValues, variablesFor } from './support/arbitraries.ts';
-import { testDialect } from './support/store.ts';
 
 // Property-based tests through the Yoga instance (no socket: malformed requests go over a real
 // connection in fuzz-http.test.ts). They run on both stores, since what a hostile value does to a statement is
@@ -27,7 +18,11 @@ import { testDialect } from './support/store.ts';
  * (RATE_LIMIT_PER_CLIENT, with the request limits) is ignored until it has it.
  */
 function withoutRateLimits(): Partial<Config> {
-  const { store: _store, demoContent: _demoContent, ...settings } = loadConfig({
+  const {
+    store: _store,
+    demoContent: _demoContent,
+    ...settings
+  } = loadConfig({
     SUBSCRIBE_RATE_PER_CLIENT: 'off',
     SUBSCRIBE_RATE_PER_EMAIL: 'off',
     RATE_LIMIT_PER_CLIENT: 'off',
@@ -155,7 +150,9 @@ describe('bugs the properties above found, fixed and guarded', () => {
   const globalId = (text: string) => Buffer.from(text).toString('base64');
 
   it('a slug or newsletter with a NUL character in it names nothing, rather than failing inside', async () => {
-    const lookups = await run('{ article(slug: "red\\u0000") { id } author(slug: "\\u0000") { id } articles(filter: { authorSlug: "a\\u0000" }) { totalCount } }');
+    const lookups = await run(
+      '{ article(slug: "red\\u0000") { id } author(slug: "\\u0000") { id } articles(filter: { authorSlug: "a\\u0000" }) { totalCount } }',
+    );
     expect(lookups.errors).toBeUndefined();
     expect(lookups.data).toEqual({ article: null, author: null, articles: { totalCount: 0 } });
     const signUp = await run('mutation { subscribe(input: { email: "reader@example.org", newsletter: "x\\u0000" }) { userErrors { code } } }');

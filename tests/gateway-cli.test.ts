@@ -85,7 +85,10 @@ describe('masthead gateway and compose, the commands', () => {
     [['--subgraph', 'a=http://127.0.0.1:1/graphql', '--subgraph', 'a=http://127.0.0.1:2/graphql'], /^masthead: the subgraph name "a" is given twice$/],
     [['--subgraph', 'a=http://127.0.0.1:1/graphql', '--subgraph', 'A=http://127.0.0.1:2/graphql'], /the subgraph name "A" is given twice/],
     [[], /^masthead: no subgraphs: give --subgraph NAME=URL for each, or --config FILE$/],
-    [['--subgraph', 'a=http://127.0.0.1:1/graphql', '--timeout-ms', '0'], /^masthead: --timeout-ms must be a whole number of milliseconds from 1 to 600000, got "0"$/],
+    [
+      ['--subgraph', 'a=http://127.0.0.1:1/graphql', '--timeout-ms', '0'],
+      /^masthead: --timeout-ms must be a whole number of milliseconds from 1 to 600000, got "0"$/,
+    ],
     [['--subgraph', 'a=http://127.0.0.1:1/graphql', '--timeout-ms', '2s'], /--timeout-ms must be a whole number/],
     [['--config', '/no/such/gateway.json'], /^masthead: --config \/no\/such\/gateway\.json: no such file$/],
   ])('refuses %j in one line with status 2, asking no subgraph', async (flags, message) => {
@@ -103,8 +106,16 @@ describe('masthead gateway and compose, the commands', () => {
     ['an unknown setting', '{"subgraphs": [], "timeout": 5}', /: unknown setting "timeout"/],
     ['subgraphs that are not a list', '{"subgraphs": {"a": "http://x"}}', /: subgraphs must be a list/],
     ['a subgraph without a URL', '{"subgraphs": [{"name": "a"}]}', /: subgraphs\[0\]: the URL of "a" must be an http:\/\/ or https:\/\/ URL, got undefined/],
-    ['a subgraph with an unknown setting', '{"subgraphs": [{"name": "a", "url": "http://x/graphql", "path": "/"}]}', /: subgraphs\[0\]: unknown setting "path"/],
-    ['a bad timeout', '{"subgraphs": [{"name": "a", "url": "http://x/graphql", "timeoutMs": -1}]}', /: subgraphs\[0\]: timeoutMs must be a whole number of milliseconds/],
+    [
+      'a subgraph with an unknown setting',
+      '{"subgraphs": [{"name": "a", "url": "http://x/graphql", "path": "/"}]}',
+      /: subgraphs\[0\]: unknown setting "path"/,
+    ],
+    [
+      'a bad timeout',
+      '{"subgraphs": [{"name": "a", "url": "http://x/graphql", "timeoutMs": -1}]}',
+      /: subgraphs\[0\]: timeoutMs must be a whole number of milliseconds/,
+    ],
   ])('refuses a config file with %s in one line with status 2', async (_name, text, message) => {
     const file = path.join(tempDir(), 'gateway.json');
     writeFileSync(file, text);
@@ -150,8 +161,15 @@ describe('composition at start', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`MASTHEAD @join__graph(name: "masthead", url: "${NOWHERE}")`);
     expect(result.stdout).toMatch(/COMMUNITY @join__graph\(name: "community"/);
-    for (const [type, natural] of [['Article', 'slug'], ['Author', 'slug'], ['Issue', 'number'], ['Newsletter', 'slug']]) {
-      const keys = new RegExp(`type ${type} implements Node[^{]*@join__type\\(graph: MASTHEAD, key: "id"\\)[^{]*@join__type\\(graph: MASTHEAD, key: "${natural}"\\)`);
+    for (const [type, natural] of [
+      ['Article', 'slug'],
+      ['Author', 'slug'],
+      ['Issue', 'number'],
+      ['Newsletter', 'slug'],
+    ]) {
+      const keys = new RegExp(
+        `type ${type} implements Node[^{]*@join__type\\(graph: MASTHEAD, key: "id"\\)[^{]*@join__type\\(graph: MASTHEAD, key: "${natural}"\\)`,
+      );
       expect(result.stdout, type).toMatch(keys);
     }
     expect(result.stdout).toMatch(/comments: \[Comment!\] @join__field\(graph: COMMUNITY\)/);
@@ -164,7 +182,14 @@ describe('composition at start', () => {
       type Review { body: String! }
       type ReviewConnection { pageInfo: PageInfo! reviews: [Review!]! }
       type Query { reviews: ReviewConnection! }`;
-    const result = await runCli(['compose', '--config', configFile([{ name: 'masthead', sdl: MASTHEAD_SDL }, { name: 'reviews', sdl: relay }])]);
+    const result = await runCli([
+      'compose',
+      '--config',
+      configFile([
+        { name: 'masthead', sdl: MASTHEAD_SDL },
+        { name: 'reviews', sdl: relay },
+      ]),
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/type PageInfo\s+@join__type\(graph: MASTHEAD\)\s+@join__type\(graph: REVIEWS\)/);
@@ -174,7 +199,10 @@ describe('composition at start', () => {
     const clash = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.6", import: ["@key"])
       type Article @key(fields: "id") { id: ID! headline: Int }
       type Query { pieces: [Article!]! }`;
-    const file = configFile([{ name: 'masthead', sdl: MASTHEAD_SDL }, { name: 'clash', sdl: clash }]);
+    const file = configFile([
+      { name: 'masthead', sdl: MASTHEAD_SDL },
+      { name: 'clash', sdl: clash },
+    ]);
     for (const command of ['gateway', 'compose']) {
       const result = await runCli([command, '--config', file]);
       expect(result.code).toBe(2);
@@ -191,7 +219,9 @@ describe('composition at start', () => {
     const unreachable = await runCli(['gateway', '--subgraph', `masthead=${NOWHERE}`, '--timeout-ms', '500']);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
-    expect(unreachable.stderr).toMatch(/^masthead gateway: cannot compose: the "masthead" subgraph at http:\/\/127\.0\.0\.1:\d+\/graphql is unreachable: connect ECONNREFUSED/);
+    expect(unreachable.stderr).toMatch(
+      /^masthead gateway: cannot compose: the "masthead" subgraph at http:\/\/127\.0\.0\.1:\d+\/graphql is unreachable: connect ECONNREFUSED/,
+    );
 
     const plain = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -202,16 +232,21 @@ describe('composition at start', () => {
     const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/graphql`;
     const notSubgraph = await runCli(['compose', '--subgraph', `plain=${url}`]);
     expect(notSubgraph.code).toBe(1);
-    expect(notSubgraph.stderr).toMatch(/^masthead compose: cannot compose: the "plain" subgraph at .* is not a Federation subgraph \(Cannot query field "_service" on type "Query"\.\)\n$/);
+    expect(notSubgraph.stderr).toMatch(
+      /^masthead compose: cannot compose: the "plain" subgraph at .* is not a Federation subgraph \(Cannot query field "_service" on type "Query"\.\)\n$/,
+    );
   });
 
   it('names a subgraph that does not answer within its timeout', async () => {
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      silent.closeAllConnections();
-      silent.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          silent.closeAllConnections();
+          silent.close(() => resolve());
+        }),
+    );
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/graphql`;
     const result = await runCli(['compose', '--subgraph', `slow=${url}`, '--timeout-ms', '300']);
     expect(result.code).toBe(1);

@@ -94,19 +94,10 @@ describe('articles', () => {
 
   it('filters by issue, author and date, all together', async () => {
     const byIssue = await allArticles({ filter: { issueNumber: 3101 } }, 100);
-    expect(byIssue.map((a) => a.headline).sort()).toEqual([
-      'Night buses return after a winter of protest',
-      'Tenants win repairs after rent strike',
-    ]);
+    expect(byIssue.map((a) => a.headline).sort()).toEqual(['Night buses return after a winter of protest', 'Tenants win repairs after rent strike']);
     const byAuthor = await allArticles({ filter: { authorSlug: 'marta-quinlan' } }, 100);
-    expect(byAuthor.map((a) => a.headline)).toEqual([
-      'Tenants win repairs after rent strike',
-      'Dock strike closes the port for a third day',
-    ]);
-    const window = await allArticles(
-      { filter: { publishedAfter: '2025-07-16T18:46:00Z', publishedBefore: '2026-01-10T12:00:00.000Z' } },
-      100,
-    );
+    expect(byAuthor.map((a) => a.headline)).toEqual(['Tenants win repairs after rent strike', 'Dock strike closes the port for a third day']);
+    const window = await allArticles({ filter: { publishedAfter: '2025-07-16T18:46:00Z', publishedBefore: '2026-01-10T12:00:00.000Z' } }, 100);
     expect(window.every((a) => a.publishedAt > '2025-07-16T18:46:00.000Z' && a.publishedAt < '2026-01-10T12:00:00.000Z')).toBe(true);
     expect(window.map((a) => a.headline)).toContain('Live: climate march reaches the square');
     const both = await allArticles({ filter: { issueNumber: 3101, authorSlug: 'marta-quinlan' } }, 100);
@@ -128,15 +119,11 @@ describe('articles', () => {
   it('hides drafts and embargoed pieces from every public path', async () => {
     const all = await allArticles({}, 100);
     expect(all.map((a) => a.headline)).not.toContain('Budget day: what the chancellor will announce');
-    const { article } = await data<{ article: unknown }>(
-      '{ article(slug: "budget-day-what-the-chancellor-will-announce") { id } }',
-    );
+    const { article } = await data<{ article: unknown }>('{ article(slug: "budget-day-what-the-chancellor-will-announce") { id } }');
     expect(article).toBeNull();
     const { issue } = await data<{ issue: unknown }>('{ issue(number: 3200) { number } }');
     expect(issue).toBeNull();
-    const { search } = await data<{ search: Connection<ArticleNode> }>(
-      '{ search(query: "chancellor budget") { totalCount edges { node { headline } } } }',
-    );
+    const { search } = await data<{ search: Connection<ArticleNode> }>('{ search(query: "chancellor budget") { totalCount edges { node { headline } } } }');
     expect(search.totalCount).toBe(0);
     const drafts = await app.store.db.selectFrom('articles').select('slug').where('status', '=', 'draft').execute();
     expect(drafts.length).toBeGreaterThan(0);
@@ -256,10 +243,7 @@ describe('issues', () => {
     expect(issue.publishedOn).toBeNull();
     expect(issue.articleCount).toBe(2);
     expect(issue.articles.totalCount).toBe(2);
-    expect(issue.articles.edges.map((e) => e.node.headline)).toEqual([
-      'Tenants win repairs after rent strike',
-      'Night buses return after a winter of protest',
-    ]);
+    expect(issue.articles.edges.map((e) => e.node.headline)).toEqual(['Tenants win repairs after rent strike', 'Night buses return after a winter of protest']);
     expect(issue.contributors.map((c) => c.name)).toEqual(['Tom Reyes', 'Marta Quinlan', 'Ana Belo', 'Priya Nair']);
   });
 
@@ -405,9 +389,7 @@ describe('search', () => {
 
 describe('newsletters', () => {
   it('lists the seeded and imported newsletters by name', async () => {
-    const { newsletters } = await data<{ newsletters: Array<{ slug: string; name: string; id: string }> }>(
-      '{ newsletters { id slug name description } }',
-    );
+    const { newsletters } = await data<{ newsletters: Array<{ slug: string; name: string; id: string }> }>('{ newsletters { id slug name description } }');
     expect(newsletters.map((n) => n.slug)).toEqual(['breakfast-in-red', 'the-early-ledger', 'weekend-reads']);
     const node = await data<{ node: { name: string } }>('query N($id: ID!) { node(id: $id) { ... on Newsletter { name } } }', {
       id: newsletters[0]?.id,

@@ -51,7 +51,10 @@ describe('query limits', () => {
   });
 
   it('refuses too many aliases and too many directives', async () => {
-    refusedWith(await post({ query: '{ a: latestIssue { number } b: latestIssue { number } c: latestIssue { number } d: latestIssue { number } }' }), 'TOO_MANY_ALIASES');
+    refusedWith(
+      await post({ query: '{ a: latestIssue { number } b: latestIssue { number } c: latestIssue { number } d: latestIssue { number } }' }),
+      'TOO_MANY_ALIASES',
+    );
     refusedWith(await post({ query: '{ latestIssue @include(if: true) { number @skip(if: false) articleCount @include(if: true) } }' }), 'TOO_MANY_DIRECTIVES');
   });
 
@@ -153,7 +156,13 @@ describe('HTTP guards on a real server', () => {
     const chunked = await new Promise<number>((resolve, reject) => {
       const url = new URL(`${server.url}/graphql`);
       const request = httpRequest(
-        { host: url.hostname, port: url.port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/graphql',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
         (response) => {
           response.resume();
           resolve(response.statusCode ?? 0);

@@ -26,13 +26,14 @@ describe('migrations', () => {
       };
       await expect(migrateToLatest(store, failing)).rejects.toThrow(/no_such_table/);
       expect((await tableNames(store)).filter((name) => !name.startsWith('kysely_'))).toEqual([]);
-      const applied = await store.db.selectFrom('kysely_migration' as never).selectAll().execute();
+      const applied = await store.db
+        .selectFrom('kysely_migration' as never)
+        .selectAll()
+        .execute();
       expect(applied).toEqual([]);
 
       expect(await migrateToLatest(store)).toEqual(Object.keys(MIGRATIONS));
-      expect(await tableNames(store)).toEqual(
-        expect.arrayContaining(['articles', 'authors', 'bylines', 'issues', 'newsletters', 'subscriptions']),
-      );
+      expect(await tableNames(store)).toEqual(expect.arrayContaining(['articles', 'authors', 'bylines', 'issues', 'newsletters', 'subscriptions']));
       expect(await migrateToLatest(store)).toEqual([]);
     } finally {
       await store.close();

@@ -91,7 +91,10 @@ describe('automatic persisted queries', () => {
   });
 
   it('refuses a query whose hash does not match', async () => {
-    const mismatch = await post(app, { query: '{ latestIssue { number } }', extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ issues { totalCount } }') } } });
+    const mismatch = await post(app, {
+      query: '{ latestIssue { number } }',
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ issues { totalCount } }') } },
+    });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_HASH_MISMATCH');
   });

@@ -29,7 +29,6 @@ describe('the in-memory rate limiter', () => {
   });
 });
 
-
 const redisUp = await redisAnswers();
 if (!redisUp) {
   // Under CI Redis must answer (.ci/run starts it); elsewhere these tests wait for it.

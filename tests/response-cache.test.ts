@@ -140,7 +140,6 @@ describe('the response cache', () => {
   });
 });
 
-
 describe('the response cache in front of Yoga, as `masthead serve` runs it', () => {
   let throwaway: ThrowawayStore;
   let writer: Store;
@@ -234,7 +233,9 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     await writer.db.updateTable('articles').set({ status: 'published', published_at: soon }).where('id', '=', piece!.id).execute();
     await writer.db.updateTable('bylines').set({ status: 'published', published_at: soon }).where('article_id', '=', piece!.id).execute();
     const body = JSON.stringify({ query: '{ articles(first: 1) { edges { node { slug } } } }' });
-    const newest = async () => (JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text) as { data: { articles: { edges: { node: { slug: string } }[] } } }).data.articles.edges[0]?.node.slug;
+    const newest = async () =>
+      (JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text) as { data: { articles: { edges: { node: { slug: string } }[] } } }).data.articles
+        .edges[0]?.node.slug;
     expect(await newest()).not.toBe(piece!.slug);
     expect(await newest()).not.toBe(piece!.slug);
     await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 50));
@@ -282,7 +283,7 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     ['a JSON body without a query', '{"variables": {}}', 400],
     ['a query that does not parse', '{"query": "{ latestIssue { "}', 400],
     ['a body over MAX_BODY_BYTES', JSON.stringify({ query: `{ latestIssue { number } } # ${'x'.repeat(3000)}` }), 413],
-  ])('answers %s with Yoga\'s 4xx, each time', async (_name, body, status) => {
+  ])("answers %s with Yoga's 4xx, each time", async (_name, body, status) => {
     const at = client();
     for (let i = 0; i < 2; i++) {
       const response = await post(body, { 'x-forwarded-for': at });
@@ -316,7 +317,6 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     expect(result.stderr).toMatch(/^masthead: RESPONSE_CACHE must be on or off/);
   });
 });
-
 
 const redisUp = await redisAnswers();
 if (!redisUp && process.env.CI) throw new Error(`Redis does not answer at ${REDIS_URL}`);

@@ -23,10 +23,26 @@ beforeAll(async () => {
   });
   const { db } = app.store;
   const [draft, scheduled] = await db.selectFrom('articles').select(['id', 'slug']).orderBy('id').limit(2).execute();
-  await db.updateTable('articles').set({ status: 'draft' }).where('id', '=', draft?.id ?? 0).execute();
-  await db.updateTable('articles').set({ published_at: '2099-01-01T00:00:00.000Z' }).where('id', '=', scheduled?.id ?? 0).execute();
-  await db.updateTable('articles').set({ slug: 'the-draft' }).where('id', '=', draft?.id ?? 0).execute();
-  await db.updateTable('articles').set({ slug: 'the-embargoed-piece' }).where('id', '=', scheduled?.id ?? 0).execute();
+  await db
+    .updateTable('articles')
+    .set({ status: 'draft' })
+    .where('id', '=', draft?.id ?? 0)
+    .execute();
+  await db
+    .updateTable('articles')
+    .set({ published_at: '2099-01-01T00:00:00.000Z' })
+    .where('id', '=', scheduled?.id ?? 0)
+    .execute();
+  await db
+    .updateTable('articles')
+    .set({ slug: 'the-draft' })
+    .where('id', '=', draft?.id ?? 0)
+    .execute();
+  await db
+    .updateTable('articles')
+    .set({ slug: 'the-embargoed-piece' })
+    .where('id', '=', scheduled?.id ?? 0)
+    .execute();
   secrets.editor = (await keyFor('editor')).secret;
   secrets.admin = (await keyFor('admin')).secret;
   const revoked = await keyFor('admin');
@@ -57,7 +73,12 @@ async function as(viewer: Viewer | 'revoked' | 'malformed', query: string, varia
 
 // Every sensitive field, what each role gets: 'value' (the data), 'null' (as if there were none)
 // or 'forbidden' (a FORBIDDEN error).
-const SENSITIVE: Array<{ what: string; query: () => string; pick: (data: Record<string, unknown>) => unknown; expect: Record<Viewer, 'value' | 'null' | 'forbidden'> }> = [
+const SENSITIVE: Array<{
+  what: string;
+  query: () => string;
+  pick: (data: Record<string, unknown>) => unknown;
+  expect: Record<Viewer, 'value' | 'null' | 'forbidden'>;
+}> = [
   {
     what: 'a draft by slug (preview)',
     query: () => '{ article(slug: "the-draft") { headline } }',
@@ -136,7 +157,7 @@ describe('roles', () => {
     expect(body.data).toBeUndefined();
   });
 
-  it('charges an API key its queries\' cost against its budget, then answers 429', async () => {
+  it("charges an API key its queries' cost against its budget, then answers 429", async () => {
     const query = '{ issues(first: 5) { edges { node { number } } } }'; // cost 11
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${secrets.budgeted}` };
     const statuses: number[] = [];
@@ -164,7 +185,9 @@ describe('masthead keys', () => {
       expect(secret).toMatch(/^mh_[\w-]{43}$/);
       const listed = await runCli(['keys', 'list', '--json'], env);
       expect(listed.stdout).not.toContain(secret);
-      expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: 1, name: 'Desk', role: 'editor', prefix: secret.slice(0, 10), revokedAt: null })]);
+      expect(JSON.parse(listed.stdout)).toEqual([
+        expect.objectContaining({ id: 1, name: 'Desk', role: 'editor', prefix: secret.slice(0, 10), revokedAt: null }),
+      ]);
 
       const server = await startServerProcess({ ...env, DEMO_CONTENT: '0' });
       try {

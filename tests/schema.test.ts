@@ -48,9 +48,7 @@ describe('the schema', () => {
 
   it('describes every type, field, argument and enum value', () => {
     const missing: string[] = [];
-    const userTypes = Object.values(schema.getTypeMap()).filter(
-      (type: GraphQLNamedType) => !type.name.startsWith('__') && !isSpecifiedScalarType(type),
-    );
+    const userTypes = Object.values(schema.getTypeMap()).filter((type: GraphQLNamedType) => !type.name.startsWith('__') && !isSpecifiedScalarType(type));
     for (const type of userTypes) {
       if (!type.description) missing.push(type.name);
       if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {

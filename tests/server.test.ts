@@ -124,7 +124,13 @@ describe('the server as a user runs it', () => {
     // A request in flight: its headers and half its body are sent before the signal.
     const inFlight = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = httpRequest(
-        { host: url.hostname, port: url.port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/graphql',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (response) => {
           let text = '';
           response.on('data', (chunk: Buffer) => {

@@ -39,10 +39,13 @@ async function publicIds(count: number) {
   const { data } = await app.graphql<{
     articles: { edges: { node: { id: string; slug: string; authors: { id: string; slug: string }[]; issue: { id: string; number: number } | null } }[] };
     newsletters: { id: string; slug: string }[];
-  }>(`query Ids($first: Int) {
+  }>(
+    `query Ids($first: Int) {
     articles(first: $first) { edges { node { id slug authors { id slug } issue { id number } } } }
     newsletters { id slug }
-  }`, { first: count });
+  }`,
+    { first: count },
+  );
   const articles = (data?.articles.edges ?? []).map((edge) => edge.node);
   expect(articles).toHaveLength(count);
   return { articles, newsletters: data?.newsletters ?? [] };
@@ -57,9 +60,7 @@ describe('Masthead as a subgraph', () => {
   });
 
   it('makes Article, Author, Issue and Newsletter entities, and never a sign-up with its e-mail', async () => {
-    const { data } = await app.graphql<{ __type: { possibleTypes: { name: string }[] } }>(
-      '{ __type(name: "_Entity") { possibleTypes { name } } }',
-    );
+    const { data } = await app.graphql<{ __type: { possibleTypes: { name: string }[] } }>('{ __type(name: "_Entity") { possibleTypes { name } } }');
     expect(data?.__type.possibleTypes.map((type) => type.name).sort()).toEqual(['Article', 'Author', 'Issue', 'Newsletter']);
   });
 
@@ -123,7 +124,10 @@ describe('Masthead as a subgraph', () => {
       [{ __typename: 'Article', slug: ['a'] }, /Article representation's slug must be a string/],
       [{ __typename: 'Issue', number: '3100' }, /Issue representation's number must be a whole number, got "3100"/],
       [{ __typename: 'Issue', number: 1.5 }, /must be a whole number, got 1.5/],
-      [{ __typename: 'NewsletterSubscription', id: globalId('NewsletterSubscription', 1) }, /must name an entity type of this subgraph \(Article, Author, Issue, Newsletter\), got __typename "NewsletterSubscription"/],
+      [
+        { __typename: 'NewsletterSubscription', id: globalId('NewsletterSubscription', 1) },
+        /must name an entity type of this subgraph \(Article, Author, Issue, Newsletter\), got __typename "NewsletterSubscription"/,
+      ],
       [{ __typename: 'PageInfo' }, /got __typename "PageInfo"/],
       [{ __typename: 'Nope', id: 'x' }, /got __typename "Nope"/],
       [{ id: 'x' }, /got __typename undefined/],

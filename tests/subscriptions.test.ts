@@ -97,7 +97,10 @@ async function row(email: string, newsletter = 'breakfast-in-red') {
 }
 
 async function count(table: 'subscriptions' | 'outbox' | 'consents' | 'subscription_tokens'): Promise<number> {
-  const result = await app.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const result = await app.store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(result.n);
 }
 
@@ -122,16 +125,28 @@ describe('signing up to a newsletter', () => {
     });
     const stored = await row('reader@example.org');
     expect(stored?.status).toBe('pending');
-    const consent = await app.store.db.selectFrom('consents').selectAll().where('subscription_id', '=', stored?.id ?? 0).execute();
+    const consent = await app.store.db
+      .selectFrom('consents')
+      .selectAll()
+      .where('subscription_id', '=', stored?.id ?? 0)
+      .execute();
     expect(consent).toEqual([expect.objectContaining({ source: 'article-footer', wording_version: '2026-11' })]);
-    const queued = await app.store.db.selectFrom('outbox').selectAll().where('subscription_id', '=', stored?.id ?? 0).execute();
+    const queued = await app.store.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('subscription_id', '=', stored?.id ?? 0)
+      .execute();
     expect(queued).toEqual([expect.objectContaining({ kind: 'confirm', status: 'pending' })]);
   });
 
   it('records the default source and consent wording when the form names none', async () => {
     await subscribe('defaults@example.org');
     const stored = await row('defaults@example.org');
-    const consent = await app.store.db.selectFrom('consents').selectAll().where('subscription_id', '=', stored?.id ?? 0).executeTakeFirst();
+    const consent = await app.store.db
+      .selectFrom('consents')
+      .selectAll()
+      .where('subscription_id', '=', stored?.id ?? 0)
+      .executeTakeFirst();
     expect(consent).toMatchObject({ source: 'api', wording_version: app.config.signUp.consentVersion });
   });
 
@@ -176,9 +191,17 @@ describe('signing up to a newsletter', () => {
     const results = await Promise.all(Array.from({ length: 25 }, () => subscribe('racer@example.net')));
     expect(new Set(results.map((r) => r.subscription?.id)).size).toBe(1);
     const stored = await row('racer@example.net');
-    const queued = await app.store.db.selectFrom('outbox').select('id').where('subscription_id', '=', stored?.id ?? 0).execute();
+    const queued = await app.store.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('subscription_id', '=', stored?.id ?? 0)
+      .execute();
     expect(queued).toHaveLength(1);
-    const consents = await app.store.db.selectFrom('consents').select('id').where('subscription_id', '=', stored?.id ?? 0).execute();
+    const consents = await app.store.db
+      .selectFrom('consents')
+      .select('id')
+      .where('subscription_id', '=', stored?.id ?? 0)
+      .execute();
     expect(consents).toHaveLength(25);
   });
 
@@ -371,10 +394,7 @@ describe('unsubscribing', () => {
       await subscribe(email);
       await sender.deliverDue();
       const { confirm, unsubscribe } = lastMail(email);
-      const [confirmed, unsubscribed] = await Promise.all([
-        tokenMutation('confirmSubscription', confirm ?? ''),
-        tokenMutation('unsubscribe', unsubscribe),
-      ]);
+      const [confirmed, unsubscribed] = await Promise.all([tokenMutation('confirmSubscription', confirm ?? ''), tokenMutation('unsubscribe', unsubscribe)]);
       expect(unsubscribed.subscription?.status).toBe('UNSUBSCRIBED');
       if (confirmed.subscription) expect(confirmed.subscription.status).toBe('ACTIVE');
       else expect(confirmed.userErrors.map((e) => e.code)).toEqual(['TOKEN_INVALID']);
@@ -400,7 +420,11 @@ describe('the outbox', () => {
     transport.failures.push(new Error('connection refused'), new Error('connection refused'));
     const outbox = async () => {
       const stored = await row('flaky@example.org');
-      return app.store.db.selectFrom('outbox').selectAll().where('subscription_id', '=', stored?.id ?? 0).executeTakeFirstOrThrow();
+      return app.store.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('subscription_id', '=', stored?.id ?? 0)
+        .executeTakeFirstOrThrow();
     };
     const firstTry = Date.now();
     expect(await sender.deliverDue()).toBe(0);
@@ -427,7 +451,11 @@ describe('the outbox', () => {
     await sender.deliverDue();
     for (const email of ['doomed@example.org', 'no-such-mailbox@example.org']) {
       const stored = await row(email);
-      const message = await app.store.db.selectFrom('outbox').selectAll().where('subscription_id', '=', stored?.id ?? 0).executeTakeFirstOrThrow();
+      const message = await app.store.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('subscription_id', '=', stored?.id ?? 0)
+        .executeTakeFirstOrThrow();
       expect(message).toMatchObject({ status: 'failed', attempts: 1 });
     }
   });

@@ -34,15 +34,16 @@ async function issuePage(variables: Variables) {
 
 async function authorDashboard(variables: Variables) {
   const now = new Date().toISOString();
-  const [[author], ranked] = await Promise.all([
-    store.authorsBySlugs([String(variables.slug)], now),
-    store.authorsByArticleCount(21, now),
-  ]);
+  const [[author], ranked] = await Promise.all([store.authorsBySlugs([String(variables.slug)], now), store.authorsByArticleCount(21, now)]);
   const top = ranked.slice(0, 20);
   const [stats, ownPages, topPages] = await Promise.all([
     store.authorStats([...new Set([...(author ? [author.id] : []), ...top.map((a) => a.id)])], now),
     author ? store.authorArticles([author.id], 21, now) : new Map<number, ArticleRow[]>(),
-    store.authorArticles(top.map((a) => a.id), 4, now),
+    store.authorArticles(
+      top.map((a) => a.id),
+      4,
+      now,
+    ),
   ]);
   const own = author ? (ownPages.get(author.id) ?? []).slice(0, 20) : [];
   const issueIds = [...new Set(own.flatMap((article) => (article.issue_id === null ? [] : [article.issue_id])))];
@@ -80,10 +81,14 @@ const handlers = new Map<string, (variables: Variables, req: IncomingMessage) =>
   [
     SUBSCRIBE,
     async (variables, req) => ({
-      subscribe: await subscribe(store, { email: String(variables.email), newsletter: String(variables.newsletter) }, {
-        address: socketAddress(req.socket.remoteAddress),
-        userAgent: req.headers['user-agent'] ?? null,
-      }),
+      subscribe: await subscribe(
+        store,
+        { email: String(variables.email), newsletter: String(variables.newsletter) },
+        {
+          address: socketAddress(req.socket.remoteAddress),
+          userAgent: req.headers['user-agent'] ?? null,
+        },
+      ),
     }),
   ],
 ]);

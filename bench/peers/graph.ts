@@ -22,10 +22,8 @@ const connection = <T>(rows: readonly T[], first: number) => ({ edges: rows.slic
 
 export const rootResolvers = {
   Query: {
-    issue: async (_: unknown, args: { number: number }, ctx: PeerContext) =>
-      (await ctx.store.issuesByNumbers([args.number], ctx.now))[0] ?? null,
-    author: async (_: unknown, args: { slug: string }, ctx: PeerContext) =>
-      (await ctx.store.authorsBySlugs([args.slug], ctx.now))[0] ?? null,
+    issue: async (_: unknown, args: { number: number }, ctx: PeerContext) => (await ctx.store.issuesByNumbers([args.number], ctx.now))[0] ?? null,
+    author: async (_: unknown, args: { slug: string }, ctx: PeerContext) => (await ctx.store.authorsBySlugs([args.slug], ctx.now))[0] ?? null,
     authors: async (_: unknown, args: Args, ctx: PeerContext) => {
       if (args.orderBy !== 'ARTICLE_COUNT_DESC') throw new Error('the peers serve authors by ARTICLE_COUNT_DESC only');
       const first = pageSize(args);
@@ -51,7 +49,10 @@ export interface BatchedField<P> {
 const stats = (pick: (stats: AuthorStatsRow) => unknown): BatchedField<AuthorRow> => ({
   shared: 'Author.stats',
   batch: async (authors, _args, ctx) => {
-    const found = await ctx.store.authorStats(authors.map((author) => author.id), ctx.now);
+    const found = await ctx.store.authorStats(
+      authors.map((author) => author.id),
+      ctx.now,
+    );
     return authors.map((author) => found.get(author.id) ?? { articleCount: 0, firstPublishedAt: null, lastPublishedAt: null });
   },
   pick: (value) => pick(value as AuthorStatsRow),
@@ -63,7 +64,11 @@ export const batchedFields: Record<string, Record<string, BatchedField<never>>> 
       shared: 'Issue.articles',
       batch: async (issues: readonly IssueRow[], args, ctx) => {
         const first = pageSize(args);
-        const pages = await ctx.store.issueArticles(issues.map((issue) => issue.id), first + 1, ctx.now);
+        const pages = await ctx.store.issueArticles(
+          issues.map((issue) => issue.id),
+          first + 1,
+          ctx.now,
+        );
         return issues.map((issue) => connection(pages.get(issue.id) ?? [], first));
       },
     } satisfies BatchedField<IssueRow>,
@@ -90,7 +95,11 @@ export const batchedFields: Record<string, Record<string, BatchedField<never>>> 
       shared: 'Author.articles',
       batch: async (authors: readonly AuthorRow[], args, ctx) => {
         const first = pageSize(args);
-        const pages = await ctx.store.authorArticles(authors.map((author) => author.id), first + 1, ctx.now);
+        const pages = await ctx.store.authorArticles(
+          authors.map((author) => author.id),
+          first + 1,
+          ctx.now,
+        );
         return authors.map((author) => connection(pages.get(author.id) ?? [], first));
       },
     } satisfies BatchedField<AuthorRow>,

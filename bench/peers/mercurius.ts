@@ -23,7 +23,11 @@ for (const [type, fields] of Object.entries(batchedFields)) {
       const results: unknown[] = new Array(queries.length);
       await Promise.all(
         [...groups.values()].map(async (indexes) => {
-          const values = await definition.batch(indexes.map((i) => queries[i]!.obj), queries[indexes[0]!]!.params, ctx);
+          const values = await definition.batch(
+            indexes.map((i) => queries[i]!.obj),
+            queries[indexes[0]!]!.params,
+            ctx,
+          );
           indexes.forEach((queryIndex, j) => {
             results[queryIndex] = definition.pick ? definition.pick(values[j]) : values[j];
           });

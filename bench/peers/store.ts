@@ -77,7 +77,9 @@ function sqliteDriver(file: string): Driver {
   };
   const run = (sql: string, params: readonly unknown[]): Row[] => {
     const prepared = statement(sql);
-    return prepared.reader ? (prepared.all(...params) as Row[]) : (prepared.run(...params), []);
+    if (prepared.reader) return prepared.all(...params) as Row[];
+    prepared.run(...params);
+    return [];
   };
   // One connection: transactions must not interleave, so each waits for the one before.
   let queue: Promise<unknown> = Promise.resolve();
@@ -194,10 +196,10 @@ export class PeerStore {
 
   async issuesByIds(ids: readonly number[], now: string): Promise<IssueRow[]> {
     if (ids.length === 0) return [];
-    return (await this.#all(
-      `select issues.id, issues.number, issues.published_on from issues where issues.id in (${marks(ids.length)}) and ${PUBLIC_ISSUE}`,
-      [...ids, now],
-    )) as unknown as IssueRow[];
+    return (await this.#all(`select issues.id, issues.number, issues.published_on from issues where issues.id in (${marks(ids.length)}) and ${PUBLIC_ISSUE}`, [
+      ...ids,
+      now,
+    ])) as unknown as IssueRow[];
   }
 
   /** One page of each issue's running order, in one statement. */
@@ -208,7 +210,10 @@ export class PeerStore {
       (id, index) =>
         `select * from (select ${ARTICLE_COLUMNS}, ${Number(id)} as parent_id from articles where articles.issue_id = ? and ${PUBLIC_ARTICLE} order by articles.published_at asc, articles.id asc limit ?) as page${index}`,
     );
-    const rows = await this.#all(branches.join(' union all '), ids.flatMap((id) => [id, now, limit]));
+    const rows = await this.#all(
+      branches.join(' union all '),
+      ids.flatMap((id) => [id, now, limit]),
+    );
     return groupPages(rows, 1);
   }
 
@@ -220,7 +225,10 @@ export class PeerStore {
       (_, index) =>
         `select * from (select ${ARTICLE_COLUMNS}, bylines.author_id as parent_id from bylines inner join articles on articles.id = bylines.article_id where bylines.author_id = ? and ${PUBLIC_BYLINE} order by bylines.published_at desc, bylines.article_id desc limit ?) as page${index}`,
     );
-    const rows = await this.#all(branches.join(' union all '), ids.flatMap((id) => [id, now, limit]));
+    const rows = await this.#all(
+      branches.join(' union all '),
+      ids.flatMap((id) => [id, now, limit]),
+    );
     return groupPages(rows, -1);
   }
 
@@ -321,17 +329,16 @@ export class PeerStore {
       }
       const pending = await send(`select id from outbox where subscription_id = ? and status = ?`, [subscription.id, 'pending']);
       if (pending.length === 0) {
-        await send(`insert into outbox (subscription_id, kind, created_at, next_attempt_at) values (?, ?, ?, ?)`, [
-          subscription.id,
-          kind,
-          now,
-          now,
-        ]);
+        await send(`insert into outbox (subscription_id, kind, created_at, next_attempt_at) values (?, ?, ?, ?)`, [subscription.id, kind, now, now]);
       }
-      await send(
-        `insert into consents (subscription_id, recorded_at, source, wording_version, client_address, user_agent) values (?, ?, ?, ?, ?, ?)`,
-        [subscription.id, now, 'api', '1', request.clientAddress, request.userAgent?.slice(0, 500) ?? null],
-      );
+      await send(`insert into consents (subscription_id, recorded_at, source, wording_version, client_address, user_agent) values (?, ?, ?, ?, ?, ?)`, [
+        subscription.id,
+        now,
+        'api',
+        '1',
+        request.clientAddress,
+        request.userAgent?.slice(0, 500) ?? null,
+      ]);
     });
   }
 }

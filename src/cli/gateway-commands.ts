@@ -1,7 +1,7 @@
 import { loadConfig } from '../config.ts';
 import { DEFAULT_TIMEOUT_MS, readSubgraphs, type Subgraph } from '../gateway/subgraphs.ts';
 import { untilStopped } from './signals.ts';
-import { EXIT_OK, EXIT_USAGE, parseFlags } from './usage.ts';
+import { EXIT_OK, EXIT_USAGE, type Out, parseFlags, printed } from './usage.ts';
 
 // `masthead gateway` and `masthead compose`: Masthead with other Federation 2 subgraphs. They load
 // Apollo's composition and gateway only when they run, like the other commands load theirs.
@@ -37,8 +37,6 @@ ${SUBGRAPH_OPTIONS}
 Exit status: 2 when the subgraphs do not compose (each error on its own line) or the
 options are wrong; 1 when a subgraph cannot be reached.`;
 
-type Out = { out: (text: string) => void; err: (text: string) => void };
-
 function subgraphsFrom(args: string[]): { help: boolean; subgraphs: () => Subgraph[] } {
   const { values } = parseFlags(args, {
     subgraph: { type: 'string', multiple: true },
@@ -65,7 +63,7 @@ async function composed<T>(command: string, io: Out, work: () => Promise<T>): Pr
 
 export async function gateway(args: string[], io: Out): Promise<number> {
   const { help, subgraphs } = subgraphsFrom(args);
-  if (help) return (io.out(GATEWAY_USAGE), EXIT_OK);
+  if (help) return printed(io, GATEWAY_USAGE);
   const { port, host } = loadConfig();
   const chosen = subgraphs();
   const [{ createLogger }, { startGateway }] = await Promise.all([import('../logger.ts'), import('../gateway/server.ts')]);
@@ -79,7 +77,7 @@ export async function gateway(args: string[], io: Out): Promise<number> {
 
 export async function compose(args: string[], io: Out): Promise<number> {
   const { help, subgraphs } = subgraphsFrom(args);
-  if (help) return (io.out(COMPOSE_USAGE), EXIT_OK);
+  if (help) return printed(io, COMPOSE_USAGE);
   const chosen = subgraphs();
   const { composeSupergraph } = await import('../gateway/compose.ts');
   const result = await composed('compose', io, () => composeSupergraph(chosen));

@@ -3,11 +3,10 @@ import { DEMO_CORPUS } from '../seed/demo-corpus.ts';
 import type { Store } from '../store/store.ts';
 import { COMPOSE_USAGE, compose, GATEWAY_USAGE, gateway } from './gateway-commands.ts';
 import { untilStopped } from './signals.ts';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, parseFlags, UsageError } from './usage.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, type Out, parseFlags, printed, UsageError } from './usage.ts';
 
 // Commands load what they use when they run: `--help` and a bad setting answer at once, and
 // only `serve` pays for loading the GraphQL server.
-
 
 /** An error whose message is meant for the user as it stands: no stack, exit 1. */
 function isUserFacing(error: unknown): error is Error {
@@ -77,8 +76,6 @@ revoke   Revokes a key at once.`,
   compose: COMPOSE_USAGE,
 };
 
-type Out = { out: (text: string) => void; err: (text: string) => void };
-
 async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
   const [{ Metrics }, { openStore }, { migrateToLatest }] = await Promise.all([
     import('../metrics.ts'),
@@ -96,7 +93,7 @@ async function withStore<T>(config: Config, work: (store: Store) => Promise<T>):
 
 async function serve(args: string[], io: Out): Promise<number> {
   const { values } = parseFlags(args, {});
-  if (values.help) return (io.out(USAGE.serve ?? ''), EXIT_OK);
+  if (values.help) return printed(io, USAGE.serve ?? '');
   const config = loadConfig();
   const [{ createLogger }, { startServer }, { loadManifest }] = await Promise.all([
     import('../logger.ts'),
@@ -114,7 +111,7 @@ async function serve(args: string[], io: Out): Promise<number> {
 
 async function migrate(args: string[], io: Out): Promise<number> {
   const { values } = parseFlags(args, {});
-  if (values.help) return (io.out(USAGE.migrate ?? ''), EXIT_OK);
+  if (values.help) return printed(io, USAGE.migrate ?? '');
   const config = loadConfig();
   const [{ Metrics }, { openStore }, { migrateToLatest }] = await Promise.all([
     import('../metrics.ts'),
@@ -133,7 +130,7 @@ async function migrate(args: string[], io: Out): Promise<number> {
 
 async function importCommand(args: string[], io: Out): Promise<number> {
   const { values, positionals } = parseFlags(args, {}, true);
-  if (values.help) return (io.out(USAGE.import ?? ''), EXIT_OK);
+  if (values.help) return printed(io, USAGE.import ?? '');
   if (positionals.length === 0) throw new UsageError('import needs at least one file or folder');
   const config = loadConfig();
   const { importDocuments } = await import('../importer/import-documents.ts');
@@ -167,7 +164,7 @@ async function seed(args: string[], io: Out): Promise<number> {
     articles: { type: 'string' },
     seed: { type: 'string' },
   });
-  if (values.help) return (io.out(USAGE.seed ?? ''), EXIT_OK);
+  if (values.help) return printed(io, USAGE.seed ?? '');
   const size = {
     issues: integerFlag('issues', values.issues, DEMO_CORPUS.issues, 0, 1_000_000),
     authors: integerFlag('authors', values.authors, DEMO_CORPUS.authors, 0, 1_000_000),
@@ -192,19 +189,26 @@ async function seed(args: string[], io: Out): Promise<number> {
     }),
   );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  io.out(
-    `seeded ${result.issues} issues, ${result.authors} authors, ${result.articles} articles and ${result.newsletters} newsletters in ${seconds} s`,
-  );
+  io.out(`seeded ${result.issues} issues, ${result.authors} authors, ${result.articles} articles and ${result.newsletters} newsletters in ${seconds} s`);
   return EXIT_OK;
 }
 
 const NEWSLETTER_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+/** Whether text holds a C0 control character or DEL (a flag's value is one line of plain text). */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function textFlag(name: string, raw: string | undefined, maxLength: number): string {
   const value = raw?.trim() ?? '';
   if (value === '') throw new UsageError(`--${name} must not be empty`);
   if (value.length > maxLength) throw new UsageError(`--${name} must be at most ${maxLength} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`--${name} must not contain control characters`);
+  if (hasControlCharacter(value)) throw new UsageError(`--${name} must not contain control characters`);
   return value;
 }
 
@@ -216,7 +220,7 @@ async function newsletter(args: string[], io: Out): Promise<number> {
   }
   if (action === 'add') {
     const { values } = parseFlags(rest, { slug: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' } });
-    if (values.help) return (io.out(USAGE.newsletter ?? ''), EXIT_OK);
+    if (values.help) return printed(io, USAGE.newsletter ?? '');
     const slug = values.slug?.trim() ?? '';
     if (!NEWSLETTER_SLUG.test(slug) || slug.length > 100) {
       throw new UsageError(`--slug must be lower-case letters, digits and single hyphens (at most 100), got ${JSON.stringify(values.slug ?? '')}`);
@@ -235,7 +239,7 @@ async function newsletter(args: string[], io: Out): Promise<number> {
   }
   if (action === 'list') {
     const { values } = parseFlags(rest, { json: { type: 'boolean' } });
-    if (values.help) return (io.out(USAGE.newsletter ?? ''), EXIT_OK);
+    if (values.help) return printed(io, USAGE.newsletter ?? '');
     const config = loadConfig();
     const [{ listNewsletters }, { countSubscribers }] = await Promise.all([
       import('../store/newsletter.repository.ts'),
@@ -272,7 +276,7 @@ async function keys(args: string[], io: Out): Promise<number> {
   const repository = () => import('../store/api-key.repository.ts');
   if (action === 'create') {
     const { values } = parseFlags(rest, { role: { type: 'string' }, name: { type: 'string' }, 'cost-budget': { type: 'string' } });
-    if (values.help) return (io.out(USAGE.keys ?? ''), EXIT_OK);
+    if (values.help) return printed(io, USAGE.keys ?? '');
     const role = values.role;
     if (role !== 'editor' && role !== 'admin') throw new UsageError(`--role must be editor or admin, got ${JSON.stringify(role ?? '')}`);
     const name = values.name === undefined ? `${role} key` : textFlag('name', values.name, 200);
@@ -287,11 +291,11 @@ async function keys(args: string[], io: Out): Promise<number> {
   }
   if (action === 'list') {
     const { values } = parseFlags(rest, { json: { type: 'boolean' } });
-    if (values.help) return (io.out(USAGE.keys ?? ''), EXIT_OK);
+    if (values.help) return printed(io, USAGE.keys ?? '');
     const config = loadConfig();
     const { listApiKeys } = await repository();
     const rows = await withStore(config, (store) => listApiKeys(store.db));
-    if (values.json) return (io.out(JSON.stringify(rows, null, 2)), EXIT_OK);
+    if (values.json) return printed(io, JSON.stringify(rows, null, 2));
     printTable(io, [
       ['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'REVOKED'],
       ...rows.map((k) => [String(k.id), k.name, k.role, `${k.prefix}…`, k.createdAt, k.revokedAt ?? '-']),
@@ -300,7 +304,7 @@ async function keys(args: string[], io: Out): Promise<number> {
   }
   if (action === 'revoke') {
     const { values, positionals } = parseFlags(rest, {}, true);
-    if (values.help) return (io.out(USAGE.keys ?? ''), EXIT_OK);
+    if (values.help) return printed(io, USAGE.keys ?? '');
     if (positionals.length !== 1) throw new UsageError('revoke needs one key id (see masthead keys list)');
     const id = integerFlag('id', positionals[0], 0, 1, 2 ** 31 - 1);
     const config = loadConfig();

@@ -9,6 +9,15 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** Where a command writes: standard output and standard error. */
+export type Out = { out: (text: string) => void; err: (text: string) => void };
+
+/** Prints `text` and ends the command successfully (help pages, listings). */
+export function printed(io: Out, text: string): number {
+  io.out(text);
+  return EXIT_OK;
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parses flags strictly: an unknown flag, a missing value or a stray argument is a UsageError. */

@@ -52,9 +52,7 @@ async function subgraphSdl(subgraph: Subgraph): Promise<DocumentNode> {
  * cannot be had, CompositionError when they do not compose.
  */
 export async function composeSupergraph(subgraphs: readonly Subgraph[]): Promise<string> {
-  const services = await Promise.all(
-    subgraphs.map(async (subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: await subgraphSdl(subgraph) })),
-  );
+  const services = await Promise.all(subgraphs.map(async (subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: await subgraphSdl(subgraph) })));
   const result = composeServices(services);
   if (result.errors) {
     throw new CompositionError(

@@ -10,11 +10,7 @@ export interface RunningGateway {
 }
 
 /** Composes the subgraphs into a supergraph and serves it on HOST:PORT. */
-export async function startGateway(
-  subgraphs: readonly Subgraph[],
-  at: { port: number; host: string },
-  logger: Logger,
-): Promise<RunningGateway> {
+export async function startGateway(subgraphs: readonly Subgraph[], at: { port: number; host: string }, logger: Logger): Promise<RunningGateway> {
   const supergraphSdl = await composeSupergraph(subgraphs);
   const { yoga, stop } = await createGatewayYoga(supergraphSdl, subgraphs, logger);
   const listening = await listen(yoga, at.port, at.host).catch(async (error: unknown) => {

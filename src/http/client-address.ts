@@ -13,7 +13,10 @@ function plain(address: string): string {
  */
 export function clientAddress(socketAddress: string | undefined, forwardedFor: string | null, trustedHops: number): string | null {
   if (trustedHops > 0 && forwardedFor !== null) {
-    const entries = forwardedFor.split(',').map(plain).filter((entry) => isIP(entry) !== 0);
+    const entries = forwardedFor
+      .split(',')
+      .map(plain)
+      .filter((entry) => isIP(entry) !== 0);
     const client = entries[Math.max(0, entries.length - trustedHops)];
     if (client !== undefined) return client;
   }

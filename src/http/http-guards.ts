@@ -69,7 +69,10 @@ export function useHttpGuards(
       const token = bearerToken(request.headers.get('authorization'));
       const [key, rule] = token
         ? [`key:${hashApiKey(token).slice(0, 32)}`, config.perKey]
-        : [`client:${clientAddress(serverContext.req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops) ?? 'unknown'}`, config.perClient];
+        : [
+            `client:${clientAddress(serverContext.req?.socket.remoteAddress, request.headers.get('x-forwarded-for'), config.trustProxyHops) ?? 'unknown'}`,
+            config.perClient,
+          ];
       const decision = await rateLimiter.consume(`requests:${key}`, rule);
       if (!decision.allowed) {
         const { seconds, message } = rateLimitRefusal(decision.retryAfterMs);

@@ -9,12 +9,7 @@ export interface Listening {
 }
 
 /** Listens on HOST:PORT (port 0 picks a free one; `url` says which). */
-export async function listen(
-  handler: RequestListener,
-  port: number,
-  host: string,
-  options: { requestTimeoutMs?: number } = {},
-): Promise<Listening> {
+export async function listen(handler: RequestListener, port: number, host: string, options: { requestTimeoutMs?: number } = {}): Promise<Listening> {
   const server = createServer(
     // Node looks for overdue requests at this interval (30 s by default): often enough for the timeout.
     options.requestTimeoutMs === undefined ? {} : { connectionsCheckingInterval: Math.min(30_000, Math.max(250, options.requestTimeoutMs / 4)) },

@@ -23,7 +23,8 @@ export function loadManifest(file: string): Manifest {
   const manifest = new Map<string, string>();
   for (const [key, document] of Object.entries(parsed)) {
     const hash = HASH.exec(key)?.[1];
-    if (!hash || typeof document !== 'string') throw new ConfigError(`TRUSTED_DOCUMENTS has an entry that is not "sha256:HASH": "document": ${JSON.stringify(key.slice(0, 80))}`);
+    if (!hash || typeof document !== 'string')
+      throw new ConfigError(`TRUSTED_DOCUMENTS has an entry that is not "sha256:HASH": "document": ${JSON.stringify(key.slice(0, 80))}`);
     if (sha256Hex(document) !== hash) throw new ConfigError(`TRUSTED_DOCUMENTS entry ${key.slice(0, 80)} does not match its document's hash`);
     manifest.set(hash, document);
   }
@@ -74,7 +75,8 @@ export function usePersistedDocuments(manifest: Manifest | null, cacheSize = 100
       const announced = persisted.extensions?.persistedQuery?.sha256Hash;
       const documentId = typeof persisted.documentId === 'string' ? persisted.documentId : undefined;
       const named = documentId ?? (typeof announced === 'string' ? announced : undefined);
-      if (announced !== undefined && typeof announced !== 'string') throw refuse('extensions.persistedQuery.sha256Hash must be a string.', 'PERSISTED_QUERY_INVALID');
+      if (announced !== undefined && typeof announced !== 'string')
+        throw refuse('extensions.persistedQuery.sha256Hash must be a string.', 'PERSISTED_QUERY_INVALID');
       const hash = named === undefined ? undefined : HASH.exec(named)?.[1];
       if (named !== undefined && hash === undefined) throw refuse('A persisted document is named by its SHA-256 hash in hex.', 'PERSISTED_QUERY_INVALID');
 
@@ -92,7 +94,8 @@ export function usePersistedDocuments(manifest: Manifest | null, cacheSize = 100
       }
       if (hash === undefined) return;
       if (typeof persisted.query === 'string') {
-        if (sha256Hex(persisted.query) !== hash) throw refuse('The query does not match extensions.persistedQuery.sha256Hash.', 'PERSISTED_QUERY_HASH_MISMATCH');
+        if (sha256Hex(persisted.query) !== hash)
+          throw refuse('The query does not match extensions.persistedQuery.sha256Hash.', 'PERSISTED_QUERY_HASH_MISMATCH');
         registered.set(hash, persisted.query);
         return;
       }

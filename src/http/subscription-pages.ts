@@ -57,14 +57,20 @@ export function useSubscriptionPages(store: Store, logger: Logger): Plugin {
         endResponse(new fetchAPI.Response(page(title, body), { status, headers: { ...PAGE_HEADERS, ...headers } }));
       const confirming = path === CONFIRM_PATH;
       const failure = (result: { userErrors: Array<{ message: string }> }) =>
-        respond(400, confirming ? 'We could not confirm this sign-up' : 'We could not unsubscribe you', `<p>${escapeHtml(result.userErrors[0]?.message ?? 'This link is not valid.')}</p>`);
+        respond(
+          400,
+          confirming ? 'We could not confirm this sign-up' : 'We could not unsubscribe you',
+          `<p>${escapeHtml(result.userErrors[0]?.message ?? 'This link is not valid.')}</p>`,
+        );
       try {
         await answer();
       } catch (error) {
         const fault = storeFault(error);
         if (fault) {
           logger.warn(`store ${fault} on ${path}:`, error);
-          respond(503, 'Please try again shortly', '<p>We cannot reach our records right now. Please try the link again in a minute.</p>', { 'retry-after': '5' });
+          respond(503, 'Please try again shortly', '<p>We cannot reach our records right now. Please try the link again in a minute.</p>', {
+            'retry-after': '5',
+          });
         } else {
           logger.error(`internal error on ${path}:`, error);
           respond(500, 'Something went wrong', '<p>Something went wrong on our side. Please try the link again later.</p>');
@@ -72,31 +78,39 @@ export function useSubscriptionPages(store: Store, logger: Logger): Plugin {
       }
 
       async function answer(): Promise<void> {
-      const now = new Date().toISOString();
+        const now = new Date().toISOString();
 
-      if (request.method === 'GET' || request.method === 'HEAD') {
-        const token = url.searchParams.get('token') ?? '';
-        const found = await describeToken(store, token, confirming ? 'confirm' : 'unsubscribe', now);
-        if ('userErrors' in found) return failure(found);
-        const name = escapeHtml(found.newsletter.name);
+        if (request.method === 'GET' || request.method === 'HEAD') {
+          const token = url.searchParams.get('token') ?? '';
+          const found = await describeToken(store, token, confirming ? 'confirm' : 'unsubscribe', now);
+          if ('userErrors' in found) return failure(found);
+          const name = escapeHtml(found.newsletter.name);
+          return confirming
+            ? respond(
+                200,
+                `Confirm your subscription`,
+                `<p>Press the button to receive <strong>${name}</strong> at ${escapeHtml(found.subscription.email)}.</p>\n${form('confirm', token, 'Confirm my subscription')}`,
+              )
+            : respond(
+                200,
+                'Unsubscribe',
+                `<p>Press the button to stop receiving <strong>${name}</strong> at ${escapeHtml(found.subscription.email)}.</p>\n${form('unsubscribe', token, 'Unsubscribe')}`,
+              );
+        }
+        if (request.method !== 'POST') {
+          return respond(405, 'Method not allowed', '<p>This page answers GET and POST.</p>', { allow: 'GET, HEAD, POST' });
+        }
+        const token = await tokenFrom(request, url);
+        const result: TokenResult =
+          token === null
+            ? { userErrors: [{ field: ['token'], code: 'TOKEN_INVALID', message: 'The request carried no token.' }] }
+            : confirming
+              ? await confirmSignUp(store, token, now)
+              : await unsubscribe(store, token, now);
+        if ('userErrors' in result) return failure(result);
         return confirming
-          ? respond(200, `Confirm your subscription`, `<p>Press the button to receive <strong>${name}</strong> at ${escapeHtml(found.subscription.email)}.</p>\n${form('confirm', token, 'Confirm my subscription')}`)
-          : respond(200, 'Unsubscribe', `<p>Press the button to stop receiving <strong>${name}</strong> at ${escapeHtml(found.subscription.email)}.</p>\n${form('unsubscribe', token, 'Unsubscribe')}`);
-      }
-      if (request.method !== 'POST') {
-        return respond(405, 'Method not allowed', '<p>This page answers GET and POST.</p>', { allow: 'GET, HEAD, POST' });
-      }
-      const token = await tokenFrom(request, url);
-      const result: TokenResult =
-        token === null
-          ? { userErrors: [{ field: ['token'], code: 'TOKEN_INVALID', message: 'The request carried no token.' }] }
-          : confirming
-            ? await confirmSignUp(store, token, now)
-            : await unsubscribe(store, token, now);
-      if ('userErrors' in result) return failure(result);
-      return confirming
-        ? respond(200, 'You are subscribed', '<p>Thank you: your subscription is confirmed.</p>')
-        : respond(200, 'You are unsubscribed', '<p>You will receive no more of these e-mails.</p>');
+          ? respond(200, 'You are subscribed', '<p>Thank you: your subscription is confirmed.</p>')
+          : respond(200, 'You are unsubscribed', '<p>You will receive no more of these e-mails.</p>');
       }
     },
   };

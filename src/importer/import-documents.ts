@@ -25,9 +25,7 @@ export interface ImportReport {
 }
 
 /** The documents that the given paths name: files as given, folders searched for `*.txt`, in name order. */
-export async function collectDocumentPaths(
-  paths: readonly string[],
-): Promise<{ files: string[]; failed: ImportReport['failed'] }> {
+export async function collectDocumentPaths(paths: readonly string[]): Promise<{ files: string[]; failed: ImportReport['failed'] }> {
   const files: string[] = [];
   const failed: ImportReport['failed'] = [];
   const walk = async (folder: string) => {
@@ -148,14 +146,8 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
       return 'created';
     }
 
-    const bylines = await trx
-      .selectFrom('bylines')
-      .select('author_id')
-      .where('article_id', '=', existing.id)
-      .orderBy('position')
-      .execute();
-    const sameByline =
-      bylines.length === authorIds.length && bylines.every((row, index) => row.author_id === authorIds[index]);
+    const bylines = await trx.selectFrom('bylines').select('author_id').where('article_id', '=', existing.id).orderBy('position').execute();
+    const sameByline = bylines.length === authorIds.length && bylines.every((row, index) => row.author_id === authorIds[index]);
     const sameContent =
       existing.standfirst === fields.standfirst &&
       existing.body === fields.body &&
@@ -172,10 +164,7 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
     await trx.deleteFrom('bylines').where('article_id', '=', existing.id).execute();
     if (authorIds.length > 0) await trx.insertInto('bylines').values(bylineRows(existing.id)).execute();
     await refreshAuthorTotals(trx, [...new Set([...bylines.map((row) => row.author_id), ...authorIds])]);
-    await adjustPublishedArticles(
-      trx,
-      (fields.status === 'published' ? 1 : 0) - (existing.status === 'published' ? 1 : 0),
-    );
+    await adjustPublishedArticles(trx, (fields.status === 'published' ? 1 : 0) - (existing.status === 'published' ? 1 : 0));
     return 'updated';
   });
 }
@@ -186,11 +175,7 @@ export interface ImportOptions {
 }
 
 /** Imports every document the paths name; a bad document is reported and the rest still land. */
-export async function importDocuments(
-  store: Store,
-  paths: readonly string[],
-  options: ImportOptions = {},
-): Promise<ImportReport> {
+export async function importDocuments(store: Store, paths: readonly string[], options: ImportOptions = {}): Promise<ImportReport> {
   const { files, failed } = await collectDocumentPaths(paths);
   const report: ImportReport = { files: files.length, created: 0, updated: 0, unchanged: 0, failed };
   for (const [index, file] of files.entries()) {

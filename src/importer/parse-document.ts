@@ -29,8 +29,7 @@ const ISSUE = /^issue\s+no\.?\s*(\d+)$/i;
 const ARTICLE_INFORMATION = /^article information$/i;
 const SHARE = /^share this article$/i;
 const APP_REMINDER = /^mobile users!/i;
-const PROMOTION =
-  /\bsubscribe\b.*?\b(?:our|the)\s+(.*?)\s*\bnewsletter\b\s*[:,-]?\s*['‘"“](.+?)['’"”]\s*[.!]?$/i;
+const PROMOTION = /\bsubscribe\b.*?\b(?:our|the)\s+(.*?)\s*\bnewsletter\b\s*[:,-]?\s*['‘"“](.+?)['’"”]\s*[.!]?$/i;
 
 /** "A and B", "A, B and C", "A, B, and C", "A & B": the names, in order, each once. */
 export function splitByline(byline: string): string[] {
@@ -154,9 +153,7 @@ export function parseDocument(text: string): ArticleDocument {
   endParagraph();
 
   if (publishedAt === null) {
-    throw new DocumentError(
-      timestampProblem ?? 'no publication time (a line such as "Tue 17 Jul 2007, 19:46 BST" after "Article information")',
-    );
+    throw new DocumentError(timestampProblem ?? 'no publication time (a line such as "Tue 17 Jul 2007, 19:46 BST" after "Article information")');
   }
   if (body.length === 0) throw new DocumentError('no body paragraphs');
   if (headerIssue !== null && footerIssue !== null && headerIssue !== footerIssue) {

@@ -9,12 +9,7 @@ import {
   type PageWindow,
 } from '../store/article.repository.ts';
 import { findAuthorStats, findAuthorsByIds, findAuthorsBySlugs } from '../store/author.repository.ts';
-import {
-  countIssueArticles,
-  findIssueContributors,
-  findIssuesByIds,
-  findIssuesByNumbers,
-} from '../store/issue.repository.ts';
+import { countIssueArticles, findIssueContributors, findIssuesByIds, findIssuesByNumbers } from '../store/issue.repository.ts';
 import type { Article, Author, AuthorStats, Issue, Newsletter, Subscription } from '../store/model.ts';
 import { findNewslettersByIds, findNewslettersBySlugs } from '../store/newsletter.repository.ts';
 import type { Store } from '../store/store.ts';
@@ -93,18 +88,12 @@ export function createLoaders(store: Store, now: string, { batch = true, preview
       async (slugs) => inKeyOrder(slugs, await findArticlesBySlugs(db, storable(slugs), now, preview), (a) => a.slug),
       options,
     ),
-    issueById: new DataLoader<number, Issue | null>(
-      async (ids) => inKeyOrder(ids, await findIssuesByIds(db, storable(ids), now), (i) => i.id),
-      options,
-    ),
+    issueById: new DataLoader<number, Issue | null>(async (ids) => inKeyOrder(ids, await findIssuesByIds(db, storable(ids), now), (i) => i.id), options),
     issueByNumber: new DataLoader<number, Issue | null>(
       async (numbers) => inKeyOrder(numbers, await findIssuesByNumbers(db, storable(numbers), now), (i) => i.number),
       options,
     ),
-    authorById: new DataLoader<number, Author | null>(
-      async (ids) => inKeyOrder(ids, await findAuthorsByIds(db, storable(ids), now), (a) => a.id),
-      options,
-    ),
+    authorById: new DataLoader<number, Author | null>(async (ids) => inKeyOrder(ids, await findAuthorsByIds(db, storable(ids), now), (a) => a.id), options),
     authorBySlug: new DataLoader<string, Author | null>(
       async (slugs) => inKeyOrder(slugs, await findAuthorsBySlugs(db, storable(slugs), now), (a) => a.slug),
       options,
@@ -121,7 +110,8 @@ export function createLoaders(store: Store, now: string, { batch = true, preview
       const counts = inKeyOrder(ids, await countSubscribers(db, ids), (c) => c.newsletterId);
       return counts.map((c, i) => c ?? { newsletterId: ids[i] ?? 0, pending: 0, active: 0, unsubscribed: 0 });
     }, options),
-    subscriptionByPublicId: new DataLoader<string, Subscription | null>(async (ids) => inKeyOrder(ids, await findSubscriptionsByPublicIds(db, storable(ids)), (s) => s.publicId),
+    subscriptionByPublicId: new DataLoader<string, Subscription | null>(async (ids) =>
+      inKeyOrder(ids, await findSubscriptionsByPublicIds(db, storable(ids)), (s) => s.publicId),
     ),
     bylines: new DataLoader<number, Author[]>(async (articleIds) => {
       const bylines = await findBylines(db, articleIds);

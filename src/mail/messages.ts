@@ -61,9 +61,7 @@ export function composeMessage(
   const text = paragraphs.map((p) => (typeof p === 'string' ? p : p.link)).join('\n\n');
   const html = [
     '<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">',
-    ...paragraphs.map((p) =>
-      typeof p === 'string' ? `<p>${escapeHtml(p)}</p>` : `<p><a href="${escapeHtml(p.link)}">${escapeHtml(p.label)}</a></p>`,
-    ),
+    ...paragraphs.map((p) => (typeof p === 'string' ? `<p>${escapeHtml(p)}</p>` : `<p><a href="${escapeHtml(p.link)}">${escapeHtml(p.label)}</a></p>`)),
     '</body></html>',
   ].join('\n');
   return {

@@ -2,14 +2,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { hashToken, newToken } from '../sign-ups/tokens.ts';
 import { findNewslettersByIds } from '../store/newsletter.repository.ts';
-import {
-  type ClaimedMessage,
-  claimMessage,
-  findDueMessageIds,
-  markMessageDone,
-  markMessageRetry,
-  markMessageSent,
-} from '../store/outbox.repository.ts';
+import { type ClaimedMessage, claimMessage, findDueMessageIds, markMessageDone, markMessageRetry, markMessageSent } from '../store/outbox.repository.ts';
 import type { Store } from '../store/store.ts';
 import { findSubscriptionById, insertTokens } from '../store/subscription.repository.ts';
 import { CONFIRM_PATH, composeMessage, linkTo, UNSUBSCRIBE_PATH } from './messages.ts';

@@ -1,11 +1,4 @@
-import {
-  type ArticleFilter,
-  countArticles,
-  countSearchResults,
-  listArticles,
-  searchArticles,
-  searchTerms,
-} from '../store/article.repository.ts';
+import { type ArticleFilter, countArticles, countSearchResults, listArticles, searchArticles, searchTerms } from '../store/article.repository.ts';
 import { builder, decodeGlobalID } from './builder.ts';
 import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { badUserInput } from './errors.ts';
@@ -43,8 +36,7 @@ builder.node(ArticleRef, {
       type: IssueRef,
       nullable: true,
       description: 'The print issue the piece ran in, if any.',
-      resolve: (article, _args, context) =>
-        article.issueId === null ? null : context.loaders.issueById.load(article.issueId),
+      resolve: (article, _args, context) => (article.issueId === null ? null : context.loaders.issueById.load(article.issueId)),
     }),
     publishedAt: t.field({
       type: 'DateTime',
@@ -56,15 +48,13 @@ builder.node(ArticleRef, {
       type: ArticleStatus,
       authScopes: { editor: true },
       description: 'Whether the piece is out, scheduled or a draft. Editors only: they also preview drafts and scheduled pieces by id or slug.',
-      resolve: (article, _args, context) =>
-        article.status === 'draft' ? 'DRAFT' : article.publishedAt > context.now ? 'SCHEDULED' : 'PUBLISHED',
+      resolve: (article, _args, context) => (article.status === 'draft' ? 'DRAFT' : article.publishedAt > context.now ? 'SCHEDULED' : 'PUBLISHED'),
     }),
     promotedNewsletter: t.field({
       type: NewsletterRef,
       nullable: true,
       description: 'The newsletter that the piece invites readers to sign up to, if any.',
-      resolve: (article, _args, context) =>
-        article.promotedNewsletterId === null ? null : context.loaders.newsletterById.load(article.promotedNewsletterId),
+      resolve: (article, _args, context) => (article.promotedNewsletterId === null ? null : context.loaders.newsletterById.load(article.promotedNewsletterId)),
     }),
   }),
 });
@@ -79,11 +69,14 @@ builder.asEntity(ArticleRef, {
 });
 
 export const ArticleConnection = withTotalCount(
-  builder.connectionObject({
-    type: ArticleRef,
-    name: 'ArticleConnection',
-    description: 'A page of articles.',
-  }, { name: 'ArticleEdge', description: 'An article and its cursor.' }),
+  builder.connectionObject(
+    {
+      type: ArticleRef,
+      name: 'ArticleConnection',
+      description: 'A page of articles.',
+    },
+    { name: 'ArticleEdge', description: 'An article and its cursor.' },
+  ),
   'articles',
 );
 
@@ -115,8 +108,8 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One article by its id or its slug (give exactly one); null when there is none.',
     args: {
-      id: t.arg.id({ description: 'The article\'s global id.' }),
-      slug: t.arg.string({ description: 'The article\'s slug.' }),
+      id: t.arg.id({ description: "The article's global id." }),
+      slug: t.arg.string({ description: "The article's slug." }),
     },
     resolve: (_root, args, context) => {
       if ((args.id == null) === (args.slug == null)) throw badUserInput('article takes exactly one of id and slug');

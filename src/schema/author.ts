@@ -11,11 +11,11 @@ builder.node(AuthorRef, {
   id: { resolve: (author) => author.id },
   loadMany: (ids, context) => ids.map((id) => context.loaders.authorById.load(Number(id))),
   fields: (t) => ({
-    slug: t.exposeString('slug', { description: 'A URL-safe name made from the author\'s name; unique.' }),
+    slug: t.exposeString('slug', { description: "A URL-safe name made from the author's name; unique." }),
     name: t.exposeString('name', { description: 'The name as the byline gives it.' }),
     articles: t.field({
       type: ArticleConnection,
-      description: 'The author\'s public pieces, newest first.',
+      description: "The author's public pieces, newest first.",
       args: connectionArgs,
       resolve: async (author, args, context) => {
         const window = pageWindow(args, NEWEST_FIRST, context);
@@ -27,19 +27,19 @@ builder.node(AuthorRef, {
       },
     }),
     articleCount: t.int({
-      description: 'How many public pieces carry the author\'s byline.',
+      description: "How many public pieces carry the author's byline.",
       resolve: async (author, _args, context) => (await context.loaders.authorStats.load(author.id)).articleCount,
     }),
     firstPublishedAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'When the author\'s first public piece was published.',
+      description: "When the author's first public piece was published.",
       resolve: async (author, _args, context) => (await context.loaders.authorStats.load(author.id)).firstPublishedAt,
     }),
     lastPublishedAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'When the author\'s latest public piece was published.',
+      description: "When the author's latest public piece was published.",
       resolve: async (author, _args, context) => (await context.loaders.authorStats.load(author.id)).lastPublishedAt,
     }),
   }),
@@ -83,8 +83,8 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One author by id or slug (give exactly one); null when there is none.',
     args: {
-      id: t.arg.id({ description: 'The author\'s global id.' }),
-      slug: t.arg.string({ description: 'The author\'s slug.' }),
+      id: t.arg.id({ description: "The author's global id." }),
+      slug: t.arg.string({ description: "The author's slug." }),
     },
     resolve: (_root, args, context) => {
       if ((args.id == null) === (args.slug == null)) throw badUserInput('author takes exactly one of id and slug');

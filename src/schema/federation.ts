@@ -13,9 +13,7 @@ export const SLUG_KEY = builder.selection<{ slug: string }>('slug');
 export const NUMBER_KEY = builder.selection<{ number: number }>('number');
 
 /** A key other than `id` that names one entity: a slug, or an issue's number. */
-export type NaturalKey<T> =
-  | { field: 'slug'; load: (slug: string) => Promise<T | null> }
-  | { field: 'number'; load: (number: number) => Promise<T | null> };
+export type NaturalKey<T> = { field: 'slug'; load: (slug: string) => Promise<T | null> } | { field: 'number'; load: (number: number) => Promise<T | null> };
 
 /** A value from a representation, short enough to quote in an error. */
 function quote(value: unknown): string {
@@ -68,10 +66,7 @@ export function refuseNonEntities(schema: GraphQLSchema): GraphQLSchema {
   const names = [...entities].sort().join(', ');
   field.resolve = (source, args: { representations: unknown[] }, context: Context, info) =>
     args.representations.map((representation) => {
-      const typename =
-        typeof representation === 'object' && representation !== null
-          ? (representation as { __typename?: unknown }).__typename
-          : undefined;
+      const typename = typeof representation === 'object' && representation !== null ? (representation as { __typename?: unknown }).__typename : undefined;
       if (typeof typename !== 'string' || !entities.has(typename)) {
         return badUserInput(`A representation must name an entity type of this subgraph (${names}), got __typename ${quote(typename)}`);
       }

@@ -15,6 +15,4 @@ export const schema = lexicographicSortSchema(builder.toSchema());
  * What /graphql serves: the public graph plus Federation's `_service` and `_entities`, so that
  * any Federation 2 router can compose Masthead. Its SDL is printed in schema/subgraph.graphql.
  */
-export const subgraphSchema = refuseNonEntities(
-  builder.toSubGraphSchema({ linkUrl: FEDERATION_SPEC, federationDirectives: ['@key', '@shareable'] }),
-);
+export const subgraphSchema = refuseNonEntities(builder.toSubGraphSchema({ linkUrl: FEDERATION_SPEC, federationDirectives: ['@key', '@shareable'] }));

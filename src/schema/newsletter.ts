@@ -5,7 +5,7 @@ import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { NewsletterRef } from './refs.ts';
 
 const SubscriberCountsRef = builder.objectRef<SubscriberCounts>('SubscriberCounts').implement({
-  description: 'A newsletter\'s sign-ups by status.',
+  description: "A newsletter's sign-ups by status.",
   fields: (t) => ({
     pending: t.exposeInt('pending', { description: 'Signed up, not confirmed yet.' }),
     active: t.exposeInt('active', { description: 'Confirmed: receiving the newsletter.' }),
@@ -19,7 +19,7 @@ builder.node(NewsletterRef, {
   loadMany: (ids, context) => ids.map((id) => context.loaders.newsletterById.load(Number(id))),
   fields: (t) => ({
     slug: t.exposeString('slug', { description: 'The name to sign up with: `subscribe(input: { newsletter })`.' }),
-    name: t.exposeString('name', { description: 'The newsletter\'s name.' }),
+    name: t.exposeString('name', { description: "The newsletter's name." }),
     description: t.exposeString('description', { nullable: true, description: 'What it is and how often it comes.' }),
     subscriberCounts: t.field({
       type: SubscriberCountsRef,

@@ -58,8 +58,7 @@ export function encodeCursor(kind: CursorKind, key: readonly KeysetValue[]): str
 }
 
 export function decodeCursor(cursor: string, kind: CursorKind): KeysetValue[] {
-  const invalid = () =>
-    badUserInput(`Invalid cursor ${JSON.stringify(cursor.slice(0, 100))}: pass a cursor that this connection returned, in the same order`);
+  const invalid = () => badUserInput(`Invalid cursor ${JSON.stringify(cursor.slice(0, 100))}: pass a cursor that this connection returned, in the same order`);
   if (cursor.length > 1000 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let decoded: unknown;
   try {
@@ -105,7 +104,8 @@ export function toConnection<T>(
     return {
       node: row.node,
       get cursor() {
-        return (cursor ??= encodeCursor(kind, row.key));
+        cursor ??= encodeCursor(kind, row.key);
+        return cursor;
       },
     };
   });
@@ -128,10 +128,7 @@ export function toConnection<T>(
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 /** Gives a connection type the `totalCount` field that every connection carries. */
-export function withTotalCount<Shape extends { totalCount: () => Promise<number> }>(
-  connection: ObjectRef<Types, Shape>,
-  noun: string,
-) {
+export function withTotalCount<Shape extends { totalCount: () => Promise<number> }>(connection: ObjectRef<Types, Shape>, noun: string) {
   builder.objectField(connection, 'totalCount', (t) =>
     t.int({
       description: `How many ${noun} the whole connection holds, across all its pages.`,

@@ -2,8 +2,7 @@ import { badUserInput } from './errors.ts';
 import { builder } from './builder.ts';
 import { toIso } from '../store/model.ts';
 
-const ISO_DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function isRealDate(year: number, month: number, day: number): boolean {
@@ -15,19 +14,11 @@ function isRealDate(year: number, month: number, day: number): boolean {
 export function parseDateTime(value: unknown): string {
   const match = typeof value === 'string' ? ISO_DATE_TIME.exec(value) : null;
   if (!match || typeof value !== 'string') {
-    throw badUserInput(
-      `DateTime must be an ISO 8601 date-time with an offset, such as "2007-07-17T18:46:00Z"; got ${JSON.stringify(value)?.slice(0, 100)}`,
-    );
+    throw badUserInput(`DateTime must be an ISO 8601 date-time with an offset, such as "2007-07-17T18:46:00Z"; got ${JSON.stringify(value)?.slice(0, 100)}`);
   }
   const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
   const time = new Date(value);
-  if (
-    !isRealDate(year ?? 0, month ?? 0, day ?? 0) ||
-    (hour ?? 0) > 23 ||
-    (minute ?? 0) > 59 ||
-    (second ?? 0) > 59 ||
-    Number.isNaN(time.getTime())
-  ) {
+  if (!isRealDate(year ?? 0, month ?? 0, day ?? 0) || (hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59 || Number.isNaN(time.getTime())) {
     throw badUserInput(`DateTime ${JSON.stringify(value)} is not a real point in time`);
   }
   return time.toISOString();

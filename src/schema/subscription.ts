@@ -20,12 +20,11 @@ const SubscriptionStatus = builder.enumType('SubscriptionStatus', {
 
 builder.node(NewsletterSubscriptionRef, {
   description:
-    'A reader\'s sign-up to a newsletter. Shown to whoever holds a token from its e-mails (confirm, unsubscribe) and to admins, never to a public query.',
+    "A reader's sign-up to a newsletter. Shown to whoever holds a token from its e-mails (confirm, unsubscribe) and to admins, never to a public query.",
   id: { resolve: (subscription) => subscription.publicId },
   // No public query reveals e-mails: only admins read a sign-up by id; to others it is null,
   // as if there were none.
-  loadMany: (ids, context) =>
-    ids.map((id) => (context.viewer.role === 'admin' ? context.loaders.subscriptionByPublicId.load(id) : null)),
+  loadMany: (ids, context) => ids.map((id) => (context.viewer.role === 'admin' ? context.loaders.subscriptionByPublicId.load(id) : null)),
   fields: (t) => ({
     email: t.exposeString('email', { description: 'The address, trimmed, with its domain in lower case.' }),
     newsletter: t.field({
@@ -58,8 +57,7 @@ const UserErrorRef = builder.objectRef<UserError>('UserError').implement({
     field: t.exposeStringList('field', { nullable: true, description: 'The path to the input field at fault, if one is.' }),
     message: t.exposeString('message', { description: 'What is wrong, in words a reader can act on.' }),
     code: t.exposeString('code', {
-      description:
-        'A stable code: EMAIL_INVALID, EMAIL_TOO_LONG, NEWSLETTER_NOT_FOUND, INPUT_INVALID, RATE_LIMITED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_USED.',
+      description: 'A stable code: EMAIL_INVALID, EMAIL_TOO_LONG, NEWSLETTER_NOT_FOUND, INPUT_INVALID, RATE_LIMITED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_USED.',
     }),
   }),
 });
@@ -98,16 +96,12 @@ const ConfirmSubscriptionPayload = payloadType(
   'The result of confirming a sign-up.',
   'The sign-up, ACTIVE, unless the token was refused.',
 );
-const UnsubscribePayload = payloadType(
-  'UnsubscribePayload',
-  'The result of unsubscribing.',
-  'The sign-up, UNSUBSCRIBED, unless the token was refused.',
-);
+const UnsubscribePayload = payloadType('UnsubscribePayload', 'The result of unsubscribing.', 'The sign-up, UNSUBSCRIBED, unless the token was refused.');
 
 const SubscribeInput = builder.inputType('SubscribeInput', {
   description: 'A sign-up: who, to which newsletter, and the consent the reader gave.',
   fields: (t) => ({
-    email: t.string({ required: true, description: 'The reader\'s e-mail address.' }),
+    email: t.string({ required: true, description: "The reader's e-mail address." }),
     newsletter: t.string({ required: true, description: 'The slug of the newsletter (see Query.newsletters).' }),
     website: t.string({
       required: false,
@@ -142,9 +136,9 @@ builder.queryFields((t) => ({
   subscriptions: t.field({
     type: NewsletterSubscriptionConnection,
     authScopes: { admin: true },
-    description: 'A newsletter\'s sign-ups with their e-mails, oldest first. Admins only.',
+    description: "A newsletter's sign-ups with their e-mails, oldest first. Admins only.",
     args: {
-      newsletter: t.arg.string({ required: true, description: 'The newsletter\'s slug.' }),
+      newsletter: t.arg.string({ required: true, description: "The newsletter's slug." }),
       status: t.arg({ type: SubscriptionStatus, description: 'Only sign-ups that stand here.' }),
       ...connectionArgs,
     },
@@ -185,8 +179,7 @@ builder.mutationFields((t) => ({
   }),
   confirmSubscription: t.field({
     type: ConfirmSubscriptionPayload,
-    description:
-      'Confirms a sign-up with the token from its confirmation e-mail (the page the e-mail links to calls this). A token confirms once.',
+    description: 'Confirms a sign-up with the token from its confirmation e-mail (the page the e-mail links to calls this). A token confirms once.',
     args: { token: t.arg.string({ required: true, description: 'The token from the confirmation e-mail.' }) },
     resolve: async (_root, { token }, context) => asPayload(await confirmSignUp(context.store, token, context.now)),
   }),

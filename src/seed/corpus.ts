@@ -1,16 +1,7 @@
 import { slugify } from '../slug.ts';
 import { PARAGRAPH_SEPARATOR } from '../store/model.ts';
 import { countWords } from '../importer/parse-document.ts';
-import {
-  CONNECTIVES,
-  FIRST_NAMES,
-  LAST_NAMES,
-  OBJECTS,
-  PLACES,
-  SENTENCE_WORDS,
-  SUBJECTS,
-  VERBS,
-} from './words.ts';
+import { CONNECTIVES, FIRST_NAMES, LAST_NAMES, OBJECTS, PLACES, SENTENCE_WORDS, SUBJECTS, VERBS } from './words.ts';
 
 export interface CorpusSize {
   issues: number;
@@ -60,7 +51,7 @@ export interface SeedArticle {
 
 export const DEMO_NEWSLETTERS = [
   { slug: 'breakfast-in-red', name: 'Breakfast in red', description: 'A daily morning e-mail briefing.' },
-  { slug: 'weekend-reads', name: 'Weekend reads', description: 'The week\'s best long reads, every Saturday morning.' },
+  { slug: 'weekend-reads', name: 'Weekend reads', description: "The week's best long reads, every Saturday morning." },
 ];
 
 export function issueAt(index: number, count: number): SeedIssue {
@@ -102,9 +93,7 @@ export function* generateArticles(size: CorpusSize): Generator<SeedArticle> {
     const webOnly = size.issues === 0 || next() < 0.05;
     const issue = webOnly ? null : Math.floor((index * size.issues) / Math.max(size.articles, 1));
     const issueDay = issueAt(issue ?? Math.floor(next() * Math.max(size.issues, 1)), Math.max(size.issues, 1));
-    const publishedAt = new Date(
-      Date.parse(`${issueDay.publishedOn}T00:00:00.000Z`) - Math.floor(next() * WEEK * 0.9),
-    );
+    const publishedAt = new Date(Date.parse(`${issueDay.publishedOn}T00:00:00.000Z`) - Math.floor(next() * WEEK * 0.9));
     // Milliseconds from the index keep (headline, publication time), a piece's identity, unique.
     publishedAt.setUTCMilliseconds(index % 1000);
     const headline = `${pick(next, SUBJECTS)} ${pick(next, VERBS)} ${pick(next, OBJECTS)} ${pick(next, PLACES)}`;

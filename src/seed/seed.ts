@@ -40,12 +40,7 @@ function isBusy(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
-async function insertArticles(
-  trx: Transaction<Database>,
-  batch: SeedArticle[],
-  issueIds: number[],
-  authorIds: number[],
-): Promise<void> {
+async function insertArticles(trx: Transaction<Database>, batch: SeedArticle[], issueIds: number[], authorIds: number[]): Promise<void> {
   await trx
     .insertInto('articles')
     .values(
@@ -88,11 +83,7 @@ async function insertArticles(
  * Fills an empty store with a deterministic synthetic corpus, in one transaction with
  * multi-row inserts. Refuses (StoreNotEmptyError) when the store already holds content.
  */
-export async function seedCorpus(
-  store: Store,
-  size: CorpusSize,
-  onProgress?: (articlesDone: number, total: number) => void,
-): Promise<SeedResult> {
+export async function seedCorpus(store: Store, size: CorpusSize, onProgress?: (articlesDone: number, total: number) => void): Promise<SeedResult> {
   const run = () =>
     store.db.transaction().execute(async (trx) => {
       if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(7246001)`.execute(trx);
@@ -113,9 +104,7 @@ export async function seedCorpus(
           .values(rows.map((issue) => ({ number: issue.number, published_on: issue.publishedOn })))
           .execute();
       }
-      const issueIdByNumber = new Map(
-        (await trx.selectFrom('issues').select(['id', 'number']).execute()).map((row) => [row.number, row.id]),
-      );
+      const issueIdByNumber = new Map((await trx.selectFrom('issues').select(['id', 'number']).execute()).map((row) => [row.number, row.id]));
       const issueIds = issues.map((issue) => issueIdByNumber.get(issue.number) ?? 0);
 
       const authors = Array.from({ length: size.authors }, (_, i) => authorAt(i));
@@ -125,9 +114,7 @@ export async function seedCorpus(
           .values(rows.map((author) => ({ ...author, sort_name: author.name.toLowerCase() })))
           .execute();
       }
-      const authorIdBySlug = new Map(
-        (await trx.selectFrom('authors').select(['id', 'slug']).execute()).map((row) => [row.slug, row.id]),
-      );
+      const authorIdBySlug = new Map((await trx.selectFrom('authors').select(['id', 'slug']).execute()).map((row) => [row.slug, row.id]));
       const authorIds = authors.map((author) => authorIdBySlug.get(author.slug) ?? 0);
 
       let done = 0;

@@ -48,9 +48,7 @@ export interface SignUpRequest {
   now: string;
 }
 
-export type SignUpResult =
-  | { accepted: true; receipt: Subscription; newsletter: Newsletter }
-  | { accepted: false; userErrors: UserError[] };
+export type SignUpResult = { accepted: true; receipt: Subscription; newsletter: Newsletter } | { accepted: false; userErrors: UserError[] };
 
 const MAX_SLUG_LENGTH = 200;
 const LABEL = /^[\x21-\x7e](?:[\x20-\x7e]{0,98}[\x21-\x7e])?$/;

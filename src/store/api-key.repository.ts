@@ -59,11 +59,6 @@ export async function listApiKeys(db: Kysely<Database>): Promise<ApiKey[]> {
 
 /** Revokes a key; false when there is no such key or it was revoked already. */
 export async function revokeApiKey(db: Kysely<Database>, id: number, now: string): Promise<boolean> {
-  const result = await db
-    .updateTable('api_keys')
-    .set({ revoked_at: now })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  const result = await db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }

@@ -73,12 +73,7 @@ const RUNNING_ORDER = byPublishedAt('asc');
 const publishedAtKey = (article: Article): KeysetValue[] => [article.publishedAt, article.id];
 
 /** Articles by id: public ones, or with `preview` any (drafts and scheduled pieces too). */
-export async function findArticlesByIds(
-  db: Kysely<Database>,
-  ids: readonly number[],
-  now: string,
-  preview = false,
-): Promise<Article[]> {
+export async function findArticlesByIds(db: Kysely<Database>, ids: readonly number[], now: string, preview = false): Promise<Article[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('articles')
@@ -89,12 +84,7 @@ export async function findArticlesByIds(
   return rows.map(toArticle);
 }
 
-export async function findArticlesBySlugs(
-  db: Kysely<Database>,
-  slugs: readonly string[],
-  now: string,
-  preview = false,
-): Promise<Article[]> {
+export async function findArticlesBySlugs(db: Kysely<Database>, slugs: readonly string[], now: string, preview = false): Promise<Article[]> {
   if (slugs.length === 0) return [];
   const rows = await db
     .selectFrom('articles')
@@ -105,6 +95,9 @@ export async function findArticlesBySlugs(
   return rows.map(toArticle);
 }
 
+// biome-ignore lint/complexity/noBannedTypes: `{}` is Kysely's own type for a query that selects nothing yet.
+type ArticlesQuery = SelectQueryBuilder<Database, 'articles', {}>;
+
 /**
  * The pieces that a filter selects, the condition that keeps the public ones, and the columns
  * its order reads. With an author, the query is driven from that author's bylines (an index
@@ -114,7 +107,7 @@ export async function findArticlesBySlugs(
  * SQLite starts its index range from the first such bound it meets, which must be the cursor's.
  */
 function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: string) {
-  let query: SelectQueryBuilder<Database, 'articles', {}>;
+  let query: ArticlesQuery;
   let table: 'articles' | 'bylines';
   if (filter.authorSlug != null) {
     // A slug with NUL in it names no author (PostgreSQL refuses NUL in text): an empty list.
@@ -125,7 +118,7 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
       .innerJoin('articles', 'articles.id', 'bylines.article_id')
       .where('bylines.author_id', '=', (eb) =>
         eb.selectFrom('authors').select('authors.id').where('authors.slug', '=', authorSlug),
-      ) as unknown as SelectQueryBuilder<Database, 'articles', {}>;
+      ) as unknown as ArticlesQuery;
     table = 'bylines';
   } else {
     query = db.selectFrom('articles');
@@ -134,9 +127,7 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
   const time = sql.ref(`${table}.published_at`);
   if (filter.issueNumber != null) {
     const issueNumber = filter.issueNumber;
-    query = query.where('articles.issue_id', '=', (eb) =>
-      eb.selectFrom('issues').select('issues.id').where('issues.number', '=', issueNumber),
-    );
+    query = query.where('articles.issue_id', '=', (eb) => eb.selectFrom('issues').select('issues.id').where('issues.number', '=', issueNumber));
   }
   if (filter.publishedAfter != null) query = query.where(sql<SqlBool>`${time} > ${filter.publishedAfter}`);
   if (filter.publishedBefore != null) query = query.where(sql<SqlBool>`${time} < ${filter.publishedBefore}`);
@@ -148,10 +139,7 @@ function filteredArticles(db: Kysely<Database>, filter: ArticleFilter, now: stri
   return { query, keys, visible: isPublic(now, table) };
 }
 
-export async function listArticles(
-  db: Kysely<Database>,
-  options: PageWindow & { filter: ArticleFilter; order: ArticleOrder },
-): Promise<Keyed<Article>[]> {
+export async function listArticles(db: Kysely<Database>, options: PageWindow & { filter: ArticleFilter; order: ArticleOrder }): Promise<Keyed<Article>[]> {
   const { query, keys, visible } = filteredArticles(db, options.filter, options.now);
   const { after } = options;
   const rows = await query
@@ -178,10 +166,7 @@ export async function countArticles(db: Kysely<Database>, filter: ArticleFilter,
   return Number(row.count);
 }
 
-function groupByParent(
-  rows: Array<ArticleColumns & { parent_id: number }>,
-  direction: 'asc' | 'desc',
-): Map<number, Keyed<Article>[]> {
+function groupByParent(rows: Array<ArticleColumns & { parent_id: number }>, direction: 'asc' | 'desc'): Map<number, Keyed<Article>[]> {
   const pages = new Map<number, Keyed<Article>[]>();
   for (const row of rows) {
     const node = toArticle(row);
@@ -193,10 +178,7 @@ function groupByParent(
   // A UNION ALL promises no order across its branches' rows: put each page in its own order.
   const sign = direction === 'asc' ? 1 : -1;
   for (const page of pages.values()) {
-    page.sort(
-      (a, b) =>
-        sign * (a.node.publishedAt < b.node.publishedAt ? -1 : a.node.publishedAt > b.node.publishedAt ? 1 : a.node.id - b.node.id),
-    );
+    page.sort((a, b) => sign * (a.node.publishedAt < b.node.publishedAt ? -1 : a.node.publishedAt > b.node.publishedAt ? 1 : a.node.id - b.node.id));
   }
   return pages;
 }
@@ -212,30 +194,28 @@ async function pagePerParent(
   parentIds: readonly number[],
   branch: (parentId: number) => SelectQueryBuilder<Database, never, ArticleColumns & { parent_id: number }>,
 ): Promise<Map<number, Keyed<Article>[]>> {
-  const [first, ...rest] = [...new Set(parentIds)].map((id, index) =>
-    db.selectFrom(branch(id).as(`page${index}`)).selectAll(),
-  );
+  const [first, ...rest] = [...new Set(parentIds)].map((id, index) => db.selectFrom(branch(id).as(`page${index}`)).selectAll());
   if (!first) return new Map();
   const rows = await rest.reduce((union, next) => union.unionAll(next), first).execute();
   return groupByParent(rows as Array<ArticleColumns & { parent_id: number }>, direction);
 }
 
 /** One page of each issue's pieces in running order (publication time, then import order), in one statement. */
-export async function listIssueArticles(
-  db: Kysely<Database>,
-  issueIds: readonly number[],
-  window: PageWindow,
-): Promise<Map<number, Keyed<Article>[]>> {
+export async function listIssueArticles(db: Kysely<Database>, issueIds: readonly number[], window: PageWindow): Promise<Map<number, Keyed<Article>[]>> {
   const { after } = window;
-  return pagePerParent(db, 'asc', issueIds, (issueId) =>
-    db
-      .selectFrom('articles')
-      .select([...articleColumns, sql<number>`${sql.lit(issueId)}`.as('parent_id')])
-      .where('articles.issue_id', '=', issueId)
-      .where(isPublic(window.now))
-      .$if(after !== null, (q) => q.where(keysetAfter(RUNNING_ORDER, after ?? [])))
-      .orderBy(orderByKeys(RUNNING_ORDER))
-      .limit(window.limit) as never,
+  return pagePerParent(
+    db,
+    'asc',
+    issueIds,
+    (issueId) =>
+      db
+        .selectFrom('articles')
+        .select([...articleColumns, sql<number>`${sql.lit(issueId)}`.as('parent_id')])
+        .where('articles.issue_id', '=', issueId)
+        .where(isPublic(window.now))
+        .$if(after !== null, (q) => q.where(keysetAfter(RUNNING_ORDER, after ?? [])))
+        .orderBy(orderByKeys(RUNNING_ORDER))
+        .limit(window.limit) as never,
   );
 }
 
@@ -245,31 +225,28 @@ const AUTHOR_NEWEST_FIRST: SortKey[] = [
 ];
 
 /** One page of each author's pieces, newest first, in one statement. */
-export async function listAuthorArticles(
-  db: Kysely<Database>,
-  authorIds: readonly number[],
-  window: PageWindow,
-): Promise<Map<number, Keyed<Article>[]>> {
+export async function listAuthorArticles(db: Kysely<Database>, authorIds: readonly number[], window: PageWindow): Promise<Map<number, Keyed<Article>[]>> {
   const { after } = window;
-  return pagePerParent(db, 'desc', authorIds, (authorId) =>
-    db
-      .selectFrom('bylines')
-      .innerJoin('articles', 'articles.id', 'bylines.article_id')
-      .select([...articleColumns, 'bylines.author_id as parent_id'])
-      .where('bylines.author_id', '=', authorId)
-      // The cursor's bound first: SQLite starts the index range from the first upper bound.
-      .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
-      .where(isPublic(window.now, 'bylines'))
-      .orderBy(orderByKeys(AUTHOR_NEWEST_FIRST))
-      .limit(window.limit) as never,
+  return pagePerParent(
+    db,
+    'desc',
+    authorIds,
+    (authorId) =>
+      db
+        .selectFrom('bylines')
+        .innerJoin('articles', 'articles.id', 'bylines.article_id')
+        .select([...articleColumns, 'bylines.author_id as parent_id'])
+        .where('bylines.author_id', '=', authorId)
+        // The cursor's bound first: SQLite starts the index range from the first upper bound.
+        .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
+        .where(isPublic(window.now, 'bylines'))
+        .orderBy(orderByKeys(AUTHOR_NEWEST_FIRST))
+        .limit(window.limit) as never,
   );
 }
 
 /** Authors of each article, in byline order. */
-export async function findBylines(
-  db: Kysely<Database>,
-  articleIds: readonly number[],
-): Promise<Map<number, Author[]>> {
+export async function findBylines(db: Kysely<Database>, articleIds: readonly number[]): Promise<Map<number, Author[]>> {
   const bylines = new Map<number, Author[]>();
   if (articleIds.length === 0) return bylines;
   const rows = await db
@@ -301,31 +278,31 @@ const STOP_WORDS = new Set(
  * either store (FTS5 operators, tsquery operators, quotes, column filters) can reach it.
  */
 export function searchTerms(query: string): string[] {
-  const terms = (query.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [])
-    .map((term) => term.slice(0, 64).toLowerCase())
-    .filter((term) => !STOP_WORDS.has(term));
+  const terms = (query.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []).map((term) => term.slice(0, 64).toLowerCase()).filter((term) => !STOP_WORDS.has(term));
   return [...new Set(terms)].slice(0, 32);
 }
-
-
 
 function searchMatches(db: Kysely<Database>, dialect: Dialect, terms: readonly string[]) {
   if (dialect === 'sqlite') {
     const match = terms.map((term) => `"${term}"`).join(' ');
     // bm25 is lower for better matches; negated, higher is better on both stores.
     return db
-      .selectFrom(sql<{ id: number; score: number }>`(
+      .selectFrom(
+        sql<{ id: number; score: number }>`(
         select rowid as id, -bm25(article_search, 10.0, 4.0, 1.0) as score
         from article_search where article_search match ${match}
-      )`.as('matches'))
+      )`.as('matches'),
+      )
       .innerJoin('articles', 'articles.id', 'matches.id');
   }
   return db
-    .selectFrom(sql<{ id: number; score: number }>`(
+    .selectFrom(
+      sql<{ id: number; score: number }>`(
       select id, ts_rank(search_vector, query, 1)::float8 as score
       from articles, plainto_tsquery('english', ${terms.join(' ')}) as query
       where search_vector @@ query
-    )`.as('matches'))
+    )`.as('matches'),
+    )
     .innerJoin('articles', 'articles.id', 'matches.id');
 }
 
@@ -335,12 +312,7 @@ const BEST_MATCH_FIRST: SortKey[] = [
 ];
 
 /** Full-text search over headline, standfirst and body, best match first. */
-export async function searchArticles(
-  db: Kysely<Database>,
-  dialect: Dialect,
-  terms: readonly string[],
-  window: PageWindow,
-): Promise<Keyed<Article>[]> {
+export async function searchArticles(db: Kysely<Database>, dialect: Dialect, terms: readonly string[], window: PageWindow): Promise<Keyed<Article>[]> {
   if (terms.length === 0) return [];
   const { after } = window;
   const rows = await searchMatches(db, dialect, terms)
@@ -353,12 +325,7 @@ export async function searchArticles(
   return rows.map((row) => ({ node: toArticle(row), key: [row.score, row.id] }));
 }
 
-export async function countSearchResults(
-  db: Kysely<Database>,
-  dialect: Dialect,
-  terms: readonly string[],
-  now: string,
-): Promise<number> {
+export async function countSearchResults(db: Kysely<Database>, dialect: Dialect, terms: readonly string[], now: string): Promise<number> {
   if (terms.length === 0) return 0;
   const row = await searchMatches(db, dialect, terms)
     .select((eb) => eb.fn.countAll<number>().as('count'))

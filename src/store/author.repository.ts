@@ -20,8 +20,7 @@ const toAuthor = (row: { id: number; slug: string; name: string }): Author => ({
  * earliest of those has come out (read from the kept columns, exact whatever is scheduled).
  */
 function hasPublicArticle(now: string) {
-  return (eb: ExpressionBuilder<Database, 'authors'>) =>
-    eb.and([eb('authors.article_count', '>', 0), eb('authors.first_published_at', '<=', now)]);
+  return (eb: ExpressionBuilder<Database, 'authors'>) => eb.and([eb('authors.article_count', '>', 0), eb('authors.first_published_at', '<=', now)]);
 }
 
 /** Per author: how many public pieces, and the first and last publication times (an index range each). */
@@ -40,27 +39,13 @@ function statsQuery(db: Kysely<Database>, now: string) {
 
 export async function findAuthorsByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Author[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('authors')
-    .select(authorColumns)
-    .where('authors.id', 'in', ids)
-    .where(hasPublicArticle(now))
-    .execute();
+  const rows = await db.selectFrom('authors').select(authorColumns).where('authors.id', 'in', ids).where(hasPublicArticle(now)).execute();
   return rows.map(toAuthor);
 }
 
-export async function findAuthorsBySlugs(
-  db: Kysely<Database>,
-  slugs: readonly string[],
-  now: string,
-): Promise<Author[]> {
+export async function findAuthorsBySlugs(db: Kysely<Database>, slugs: readonly string[], now: string): Promise<Author[]> {
   if (slugs.length === 0) return [];
-  const rows = await db
-    .selectFrom('authors')
-    .select(authorColumns)
-    .where('authors.slug', 'in', slugs)
-    .where(hasPublicArticle(now))
-    .execute();
+  const rows = await db.selectFrom('authors').select(authorColumns).where('authors.slug', 'in', slugs).where(hasPublicArticle(now)).execute();
   return rows.map(toAuthor);
 }
 
@@ -73,10 +58,7 @@ const byStat = (table: 'stats' | 'authors', column: 'article_count' | 'last_publ
   { expression: sql.ref('authors.id'), direction: 'asc' },
 ];
 
-export async function listAuthors(
-  db: Kysely<Database>,
-  options: PageWindow & { order: AuthorOrder },
-): Promise<Keyed<Author>[]> {
+export async function listAuthors(db: Kysely<Database>, options: PageWindow & { order: AuthorOrder }): Promise<Keyed<Author>[]> {
   const { after, limit, now, order } = options;
   if (order === 'NAME_ASC') {
     const rows = await db
@@ -110,8 +92,7 @@ export async function listAuthors(
         .limit(limit)
         .execute();
   return rows.map((row) => {
-    const first: string | number =
-      order === 'ARTICLE_COUNT_DESC' ? Number(row.article_count) : (toIsoOrNull(row.last_published_at) ?? '');
+    const first: string | number = order === 'ARTICLE_COUNT_DESC' ? Number(row.article_count) : (toIsoOrNull(row.last_published_at) ?? '');
     return { node: toAuthor(row), key: [first, row.id] };
   });
 }
@@ -125,11 +106,7 @@ export async function countAuthors(db: Kysely<Database>, now: string): Promise<n
   return Number(row.count);
 }
 
-export async function findAuthorStats(
-  db: Kysely<Database>,
-  authorIds: readonly number[],
-  now: string,
-): Promise<Map<number, AuthorStats>> {
+export async function findAuthorStats(db: Kysely<Database>, authorIds: readonly number[], now: string): Promise<Map<number, AuthorStats>> {
   if (authorIds.length === 0) return new Map();
   const rows = await statsQuery(db, now).where('bylines.author_id', 'in', authorIds).execute();
   return new Map(

@@ -13,40 +13,20 @@ function toIssue(row: { id: number; number: number; published_on: string | null 
 /** An issue is public once one of its pieces is. */
 function hasPublicArticle(now: string) {
   return (eb: ExpressionBuilder<Database, 'issues'>) =>
-    eb.exists(
-      eb
-        .selectFrom('articles')
-        .select(sql`1`.as('one'))
-        .whereRef('articles.issue_id', '=', 'issues.id')
-        .where(isPublic(now)),
-    );
+    eb.exists(eb.selectFrom('articles').select(sql`1`.as('one')).whereRef('articles.issue_id', '=', 'issues.id').where(isPublic(now)));
 }
 
 const NEWEST_FIRST: SortKey[] = [{ expression: sql.ref('issues.number'), direction: 'desc' }];
 
 export async function findIssuesByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Issue[]> {
   if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('issues')
-    .select(issueColumns)
-    .where('issues.id', 'in', ids)
-    .where(hasPublicArticle(now))
-    .execute();
+  const rows = await db.selectFrom('issues').select(issueColumns).where('issues.id', 'in', ids).where(hasPublicArticle(now)).execute();
   return rows.map(toIssue);
 }
 
-export async function findIssuesByNumbers(
-  db: Kysely<Database>,
-  numbers: readonly number[],
-  now: string,
-): Promise<Issue[]> {
+export async function findIssuesByNumbers(db: Kysely<Database>, numbers: readonly number[], now: string): Promise<Issue[]> {
   if (numbers.length === 0) return [];
-  const rows = await db
-    .selectFrom('issues')
-    .select(issueColumns)
-    .where('issues.number', 'in', numbers)
-    .where(hasPublicArticle(now))
-    .execute();
+  const rows = await db.selectFrom('issues').select(issueColumns).where('issues.number', 'in', numbers).where(hasPublicArticle(now)).execute();
   return rows.map(toIssue);
 }
 
@@ -74,21 +54,11 @@ export async function countIssues(db: Kysely<Database>, now: string): Promise<nu
 }
 
 export async function findLatestIssue(db: Kysely<Database>, now: string): Promise<Issue | null> {
-  const row = await db
-    .selectFrom('issues')
-    .select(issueColumns)
-    .where(hasPublicArticle(now))
-    .orderBy('issues.number', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const row = await db.selectFrom('issues').select(issueColumns).where(hasPublicArticle(now)).orderBy('issues.number', 'desc').limit(1).executeTakeFirst();
   return row ? toIssue(row) : null;
 }
 
-export async function countIssueArticles(
-  db: Kysely<Database>,
-  issueIds: readonly number[],
-  now: string,
-): Promise<Map<number, number>> {
+export async function countIssueArticles(db: Kysely<Database>, issueIds: readonly number[], now: string): Promise<Map<number, number>> {
   if (issueIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('articles')
@@ -101,11 +71,7 @@ export async function countIssueArticles(
 }
 
 /** Each issue's contributors, in the order they first appear in its running order and bylines. */
-export async function findIssueContributors(
-  db: Kysely<Database>,
-  issueIds: readonly number[],
-  now: string,
-): Promise<Map<number, Author[]>> {
+export async function findIssueContributors(db: Kysely<Database>, issueIds: readonly number[], now: string): Promise<Map<number, Author[]>> {
   const contributors = new Map<number, Author[]>();
   if (issueIds.length === 0) return contributors;
   const rows = await db
@@ -137,12 +103,7 @@ export async function upsertIssue(db: Kysely<Database>, number: number, publishe
     .onConflict((oc) => oc.column('number').doNothing())
     .execute();
   if (publishedOn !== null) {
-    await db
-      .updateTable('issues')
-      .set({ published_on: publishedOn })
-      .where('number', '=', number)
-      .where('published_on', 'is', null)
-      .execute();
+    await db.updateTable('issues').set({ published_on: publishedOn }).where('number', '=', number).where('published_on', 'is', null).execute();
   }
   const row = await db.selectFrom('issues').select('id').where('number', '=', number).executeTakeFirstOrThrow();
   return row.id;

@@ -15,18 +15,13 @@ export interface SortKey {
 export function keysetAfter(keys: readonly SortKey[], values: readonly KeysetValue[]): RawBuilder<SqlBool> {
   const alternatives = keys.map((key, index) => {
     const equalities = keys.slice(0, index).map((earlier, i) => sql`${earlier.expression} = ${values[i]}`);
-    const comparison =
-      key.direction === 'asc' ? sql`${key.expression} > ${values[index]}` : sql`${key.expression} < ${values[index]}`;
+    const comparison = key.direction === 'asc' ? sql`${key.expression} > ${values[index]}` : sql`${key.expression} < ${values[index]}`;
     return sql.join([...equalities, comparison], sql` and `);
   });
   const [first] = keys;
   // Implied by the alternatives, but a planner cannot start an index range from an OR: this
   // bound on the leading key is where the range starts, so a deep page seeks instead of scanning.
-  const leading = first
-    ? first.direction === 'asc'
-      ? sql`${first.expression} >= ${values[0]} and `
-      : sql`${first.expression} <= ${values[0]} and `
-    : sql``;
+  const leading = first ? (first.direction === 'asc' ? sql`${first.expression} >= ${values[0]} and ` : sql`${first.expression} <= ${values[0]} and `) : sql``;
   return sql<SqlBool>`(${leading}(${sql.join(
     alternatives.map((alternative) => sql`(${alternative})`),
     sql` or `,

@@ -26,10 +26,7 @@ function isBusy(error: unknown): boolean {
  * them with Kysely's advisory lock; on SQLite a process that loses the race for the write lock
  * retries, finds the work done, and applies nothing.
  */
-export async function migrateToLatest(
-  store: Store,
-  migrations: Readonly<Record<string, Migration>> = MIGRATIONS,
-): Promise<string[]> {
+export async function migrateToLatest(store: Store, migrations: Readonly<Record<string, Migration>> = MIGRATIONS): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
   const migrator = new Migrator({ db: store.db, provider });
   for (let attempt = 1; ; attempt++) {

@@ -21,19 +21,12 @@ export async function findNewslettersBySlugs(db: Kysely<Database>, slugs: readon
 export async function findNewsletterBySlug(db: Kysely<Database>, slug: string): Promise<Newsletter | null> {
   // NUL names nothing, and PostgreSQL refuses it in text.
   if (slug.includes('\u0000')) return null;
-  const row = await db
-    .selectFrom('newsletters')
-    .select(newsletterColumns)
-    .where('newsletters.slug', '=', slug)
-    .executeTakeFirst();
+  const row = await db.selectFrom('newsletters').select(newsletterColumns).where('newsletters.slug', '=', slug).executeTakeFirst();
   return row ?? null;
 }
 
 /** The newsletter with this slug, created if new; an existing one keeps its name and gains a missing description. */
-export async function upsertNewsletter(
-  db: Kysely<Database>,
-  newsletter: { slug: string; name: string; description: string | null },
-): Promise<number> {
+export async function upsertNewsletter(db: Kysely<Database>, newsletter: { slug: string; name: string; description: string | null }): Promise<number> {
   await db
     .insertInto('newsletters')
     .values(newsletter)
@@ -52,10 +45,7 @@ export async function upsertNewsletter(
 }
 
 /** Adds a newsletter; false when one with this slug exists already (it is left as it is). */
-export async function insertNewsletter(
-  db: Kysely<Database>,
-  newsletter: { slug: string; name: string; description: string | null },
-): Promise<boolean> {
+export async function insertNewsletter(db: Kysely<Database>, newsletter: { slug: string; name: string; description: string | null }): Promise<boolean> {
   const inserted = await db
     .insertInto('newsletters')
     .values(newsletter)

@@ -10,10 +10,7 @@ export interface ClaimedMessage {
 }
 
 /** Queues a message; call it in the transaction that makes the change the message tells of. */
-export async function enqueueMessage(
-  db: Kysely<Database>,
-  message: { subscriptionId: number; kind: OutboxKind; now: string },
-): Promise<void> {
+export async function enqueueMessage(db: Kysely<Database>, message: { subscriptionId: number; kind: OutboxKind; now: string }): Promise<void> {
   await db
     .insertInto('outbox')
     .values({
@@ -26,12 +23,7 @@ export async function enqueueMessage(
 }
 
 export async function hasPendingMessage(db: Kysely<Database>, subscriptionId: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('outbox')
-    .select('id')
-    .where('subscription_id', '=', subscriptionId)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
+  const row = await db.selectFrom('outbox').select('id').where('subscription_id', '=', subscriptionId).where('status', '=', 'pending').executeTakeFirst();
   return row !== undefined;
 }
 
@@ -65,12 +57,7 @@ export async function findDueMessageIds(db: Kysely<Database>, now: string, limit
  * of several senders (instances) only one wins; a sender that dies holding it lets it go when
  * the lease runs out, and another retries.
  */
-export async function claimMessage(
-  db: Kysely<Database>,
-  id: number,
-  now: string,
-  lockedUntil: string,
-): Promise<ClaimedMessage | null> {
+export async function claimMessage(db: Kysely<Database>, id: number, now: string, lockedUntil: string): Promise<ClaimedMessage | null> {
   const claimed = await db
     .updateTable('outbox')
     .set((eb) => ({ locked_until: lockedUntil, attempts: eb('attempts', '+', 1) }))
@@ -99,11 +86,6 @@ export async function markMessageRetry(db: Kysely<Database>, id: number, nextAtt
     .execute();
 }
 
-export async function markMessageDone(
-  db: Kysely<Database>,
-  id: number,
-  status: 'failed' | 'cancelled',
-  reason: string,
-): Promise<void> {
+export async function markMessageDone(db: Kysely<Database>, id: number, status: 'failed' | 'cancelled', reason: string): Promise<void> {
   await db.updateTable('outbox').set({ status, locked_until: null, last_error: reason }).where('id', '=', id).execute();
 }

@@ -55,6 +55,7 @@ class CrossProcessSqliteAdapter extends SqliteAdapter {
   }
 
   // The migrator hands over an untyped Kysely.
+  // biome-ignore lint/suspicious/noExplicitAny: the signature is SqliteAdapter's own.
   override async acquireMigrationLock(db: Kysely<any>, options: MigrationLockOptions): Promise<void> {
     await db.updateTable(options.lockTable).set({ is_locked: 1 }).where('id', '=', options.lockRowId).execute();
   }

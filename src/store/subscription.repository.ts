@@ -1,12 +1,5 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
-import type {
-  Database,
-  NewConsent,
-  SubscriptionRow,
-  SubscriptionStatus,
-  SubscriptionTokenRow,
-  TokenPurpose,
-} from './database.ts';
+import type { Database, NewConsent, SubscriptionRow, SubscriptionStatus, SubscriptionTokenRow, TokenPurpose } from './database.ts';
 import { type Subscription, toIso, toIsoOrNull } from './model.ts';
 
 function toSubscription(row: SubscriptionRow): Subscription {
@@ -73,12 +66,7 @@ export async function lockSubscription(db: Kysely<Database>, id: number): Promis
 }
 
 /** Moves a sign-up to `status`, stamping when; returns it as it now stands. */
-export async function setSubscriptionStatus(
-  db: Kysely<Database>,
-  id: number,
-  status: SubscriptionStatus,
-  now: string,
-): Promise<Subscription> {
+export async function setSubscriptionStatus(db: Kysely<Database>, id: number, status: SubscriptionStatus, now: string): Promise<Subscription> {
   const row = await db
     .updateTable('subscriptions')
     .set(
@@ -99,10 +87,7 @@ export async function findSubscriptionById(db: Kysely<Database>, id: number): Pr
   return row ? toSubscription(row) : null;
 }
 
-export async function findSubscriptionsByPublicIds(
-  db: Kysely<Database>,
-  publicIds: readonly string[],
-): Promise<Subscription[]> {
+export async function findSubscriptionsByPublicIds(db: Kysely<Database>, publicIds: readonly string[]): Promise<Subscription[]> {
   if (publicIds.length === 0) return [];
   const rows = await db.selectFrom('subscriptions').selectAll().where('public_id', 'in', publicIds).execute();
   return rows.map(toSubscription);
@@ -216,10 +201,7 @@ export async function listSubscriptions(
   return rows.map(toSubscription);
 }
 
-export async function countSubscriptions(
-  db: Kysely<Database>,
-  filter: { newsletterId: number; status: SubscriptionStatus | null },
-): Promise<number> {
+export async function countSubscriptions(db: Kysely<Database>, filter: { newsletterId: number; status: SubscriptionStatus | null }): Promise<number> {
   const row = await db
     .selectFrom('subscriptions')
     .select((eb) => eb.fn.countAll<number>().as('count'))

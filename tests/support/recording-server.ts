@@ -51,9 +51,7 @@ export async function startRecordingServer(handle: FetchHandler): Promise<Record
         if (request.method === 'POST') recording.requests.push(JSON.parse(body.toString('utf8')) as RecordedRequest);
         if (recording.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, recording.delayMs));
         if (response.destroyed) return;
-        const headers = Object.fromEntries(
-          Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
-        );
+        const headers = Object.fromEntries(Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])));
         const answer = await handle(`http://127.0.0.1:${port}${request.url ?? '/'}`, {
           method: request.method ?? 'GET',
           headers,

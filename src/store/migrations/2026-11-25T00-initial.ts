@@ -55,16 +55,8 @@ export async function up(db: Db): Promise<void> {
     .addUniqueConstraint('articles_identity_key', ['headline', 'published_at'])
     .execute();
   // Articles by date (the public list) and an issue's running order.
-  await db.schema
-    .createIndex('articles_status_published_idx')
-    .on('articles')
-    .columns(['status', 'published_at', 'id'])
-    .execute();
-  await db.schema
-    .createIndex('articles_issue_published_idx')
-    .on('articles')
-    .columns(['issue_id', 'published_at', 'id'])
-    .execute();
+  await db.schema.createIndex('articles_status_published_idx').on('articles').columns(['status', 'published_at', 'id']).execute();
+  await db.schema.createIndex('articles_issue_published_idx').on('articles').columns(['issue_id', 'published_at', 'id']).execute();
 
   await db.schema
     .createTable('bylines')
@@ -79,9 +71,7 @@ export async function up(db: Db): Promise<void> {
   await idColumn('subscriptions')
     .addColumn('newsletter_id', 'integer', (c) => c.notNull().references('newsletters.id'))
     .addColumn('email', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status in ('pending', 'active', 'unsubscribed')`),
-    )
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'active', 'unsubscribed')`))
     .addColumn('created_at', timestamp, (c) => c.notNull().defaultTo(now))
     .addColumn('confirmed_at', timestamp)
     .addColumn('unsubscribed_at', timestamp)

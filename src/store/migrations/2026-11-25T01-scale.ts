@@ -20,21 +20,16 @@ export async function up(db: Db): Promise<void> {
     update bylines set
       published_at = (select a.published_at from articles a where a.id = bylines.article_id),
       status = (select a.status from articles a where a.id = bylines.article_id)`.execute(db);
-  await db.schema
-    .createIndex('bylines_author_public_idx')
-    .on('bylines')
-    .columns(['author_id', 'status', 'published_at', 'article_id'])
-    .execute();
+  await db.schema.createIndex('bylines_author_public_idx').on('bylines').columns(['author_id', 'status', 'published_at', 'article_id']).execute();
   await db.schema.dropIndex('bylines_author_idx').execute();
 
-  await db.schema
-    .createIndex('articles_issue_public_idx')
-    .on('articles')
-    .columns(['issue_id', 'status', 'published_at', 'id'])
-    .execute();
+  await db.schema.createIndex('articles_issue_public_idx').on('articles').columns(['issue_id', 'status', 'published_at', 'id']).execute();
   await db.schema.dropIndex('articles_issue_published_idx').execute();
 
-  await db.schema.alterTable('authors').addColumn('article_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('authors')
+    .addColumn('article_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('authors').addColumn('first_published_at', timestamp).execute();
   await db.schema.alterTable('authors').addColumn('last_published_at', timestamp).execute();
   await sql`
@@ -42,16 +37,8 @@ export async function up(db: Db): Promise<void> {
       article_count = (select count(*) from bylines b where b.author_id = authors.id and b.status = 'published'),
       first_published_at = (select min(b.published_at) from bylines b where b.author_id = authors.id and b.status = 'published'),
       last_published_at = (select max(b.published_at) from bylines b where b.author_id = authors.id and b.status = 'published')`.execute(db);
-  await db.schema
-    .createIndex('authors_article_count_idx')
-    .on('authors')
-    .columns(['article_count desc', 'id'])
-    .execute();
-  await db.schema
-    .createIndex('authors_last_published_idx')
-    .on('authors')
-    .columns(['last_published_at desc', 'id'])
-    .execute();
+  await db.schema.createIndex('authors_article_count_idx').on('authors').columns(['article_count desc', 'id']).execute();
+  await db.schema.createIndex('authors_last_published_idx').on('authors').columns(['last_published_at desc', 'id']).execute();
 
   await db.schema
     .createTable('totals')

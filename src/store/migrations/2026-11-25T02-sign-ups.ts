@@ -21,9 +21,7 @@ export async function up(db: Db): Promise<void> {
       : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
 
   await db.schema.alterTable('subscriptions').addColumn('public_id', 'text').execute();
-  await sql`update subscriptions set public_id = ${
-    pg ? sql`md5(random()::text || id::text)` : sql`lower(hex(randomblob(16)))`
-  }`.execute(db);
+  await sql`update subscriptions set public_id = ${pg ? sql`md5(random()::text || id::text)` : sql`lower(hex(randomblob(16)))`}`.execute(db);
   await db.schema.createIndex('subscriptions_public_id_key').unique().on('subscriptions').column('public_id').execute();
 
   await db.schema
@@ -35,11 +33,7 @@ export async function up(db: Db): Promise<void> {
     .addColumn('expires_at', timestamp, (c) => c.notNull())
     .addColumn('used_at', timestamp)
     .execute();
-  await db.schema
-    .createIndex('subscription_tokens_subscription_idx')
-    .on('subscription_tokens')
-    .columns(['subscription_id', 'purpose'])
-    .execute();
+  await db.schema.createIndex('subscription_tokens_subscription_idx').on('subscription_tokens').columns(['subscription_id', 'purpose']).execute();
 
   await idColumn('consents')
     .addColumn('subscription_id', 'integer', (c) => c.notNull().references('subscriptions.id').onDelete('cascade'))
@@ -54,9 +48,7 @@ export async function up(db: Db): Promise<void> {
   await idColumn('outbox')
     .addColumn('subscription_id', 'integer', (c) => c.notNull().references('subscriptions.id').onDelete('cascade'))
     .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('confirm', 'already-subscribed')`))
-    .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('pending').check(sql`status in ('pending', 'sent', 'failed', 'cancelled')`),
-    )
+    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'sent', 'failed', 'cancelled')`))
     .addColumn('created_at', timestamp, (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', timestamp, (c) => c.notNull())
@@ -65,12 +57,7 @@ export async function up(db: Db): Promise<void> {
     .addColumn('message_id', 'text')
     .addColumn('last_error', 'text')
     .execute();
-  await db.schema
-    .createIndex('outbox_due_idx')
-    .on('outbox')
-    .columns(['next_attempt_at', 'id'])
-    .where(sql.ref('status'), '=', 'pending')
-    .execute();
+  await db.schema.createIndex('outbox_due_idx').on('outbox').columns(['next_attempt_at', 'id']).where(sql.ref('status'), '=', 'pending').execute();
   await db.schema.createIndex('outbox_subscription_idx').on('outbox').columns(['subscription_id', 'status']).execute();
 }
 
