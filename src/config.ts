@@ -29,7 +29,7 @@ export interface Config {
   trustProxyHops: number;
   limits: Limits;
   http: HttpConfig;
-  /** Keep whole answers to public queries (see src/http/response-cache.ts and src/http/front.ts). @default true */
+  /** Keep whole answers to public queries (see src/http/plugins/response-cache.ts and src/http/listener/cached-answer-fast-path.ts). @default true */
   responseCache: boolean;
 }
 

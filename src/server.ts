@@ -1,14 +1,14 @@
 import type { RequestListener } from 'node:http';
 import type { Config } from './config.ts';
-import { createFront } from './http/front.ts';
-import { createAnswerStore, createResponseStore, type ResponseStore } from './http/response-cache.ts';
-import { listen } from './http/listen.ts';
+import { createFront } from './http/listener/cached-answer-fast-path.ts';
+import { createAnswerStore, createResponseStore, type ResponseStore } from './http/plugins/response-cache.ts';
+import { listen } from './http/listener/listen.ts';
 import type { Logger } from './logger.ts';
 import { OutboxSender } from './mail/outbox-sender.ts';
 import { createMailTransport } from './mail/transport.ts';
 import { Metrics } from './metrics.ts';
 import { loadDemoContentIfEmpty } from './seed/demo.ts';
-import { createRateLimiter, type RateLimiter } from './sign-ups/rate-limiter.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { openStore, type Store } from './store/store.ts';
 import { createMastheadYoga } from './yoga.ts';

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
-import { MemoryRateLimiter, RedisRateLimiter } from '../src/sign-ups/rate-limiter.ts';
+import { MemoryRateLimiter, RedisRateLimiter } from '../src/rate-limits/rate-limiter.ts';
 import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
 import { REDIS_URL, redisAnswers } from './support/redis.ts';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStoreLocation } from '../src/config.ts';
-import { MemoryResponseStore, RedisResponseStore } from '../src/http/response-cache.ts';
+import { MemoryResponseStore, RedisResponseStore } from '../src/http/plugins/response-cache.ts';
 import { importDocuments } from '../src/importer/import-documents.ts';
 import { Metrics } from '../src/metrics.ts';
 import { openStore, type Store } from '../src/store/store.ts';

@@ -6,11 +6,11 @@
 import { createServer } from 'node:http';
 import { loadConfig } from '../../src/config.ts';
 import type { LoaderOptions } from '../../src/loaders/loaders.ts';
-import { createResponseStore } from '../../src/http/response-cache.ts';
+import { createResponseStore } from '../../src/http/plugins/response-cache.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { serveFront } from '../../src/server.ts';
-import { createRateLimiter } from '../../src/sign-ups/rate-limiter.ts';
+import { createRateLimiter } from '../../src/rate-limits/rate-limiter.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { openStore } from '../../src/store/store.ts';
 import { createMastheadYoga } from '../../src/yoga.ts';

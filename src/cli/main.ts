@@ -98,7 +98,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   const [{ createLogger }, { startServer }, { loadManifest }] = await Promise.all([
     import('../logger.ts'),
     import('../server.ts'),
-    import('../http/persisted-documents.ts'),
+    import('../http/plugins/persisted-documents.ts'),
   ]);
   // A manifest that cannot be used is a bad setting: refused before the store is touched.
   if (config.http.trustedDocuments !== null) loadManifest(config.http.trustedDocuments);

@@ -1,4 +1,4 @@
-import { listen } from '../http/listen.ts';
+import { listen } from '../http/listener/listen.ts';
 import type { Logger } from '../logger.ts';
 import { composeSupergraph } from './compose.ts';
 import { createGatewayYoga } from './gateway-yoga.ts';

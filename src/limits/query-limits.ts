@@ -2,7 +2,7 @@ import { GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule, parse }
 import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/api-keys.ts';
 import type { Limits } from '../config.ts';
-import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
+import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { analyzeQuery, type QueryAnalysis } from './query-analysis.ts';
 
 /** The request header that asks for a query's measures without running it. */

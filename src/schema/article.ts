@@ -1,5 +1,6 @@
 import { type ArticleFilter, countArticles, countSearchResults, listArticles, searchArticles, searchTerms } from '../store/article.repository.ts';
-import { builder, decodeGlobalID } from './builder.ts';
+import { builder } from './builder.ts';
+import { decodeGlobalID } from './global-id.ts';
 import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { badUserInput } from './errors.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';

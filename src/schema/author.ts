@@ -1,6 +1,7 @@
 import { type AuthorOrder, countAuthors, listAuthors } from '../store/author.repository.ts';
 import { ArticleConnection, NEWEST_FIRST } from './article.ts';
-import { builder, decodeGlobalID } from './builder.ts';
+import { builder } from './builder.ts';
+import { decodeGlobalID } from './global-id.ts';
 import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
 import { badUserInput } from './errors.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';

@@ -1,6 +1,7 @@
 import { type GraphQLFieldResolver, type GraphQLSchema, isUnionType } from 'graphql';
 import type { Context } from '../context.ts';
-import { builder, decodeGlobalID } from './builder.ts';
+import { builder } from './builder.ts';
+import { decodeGlobalID } from './global-id.ts';
 import { badUserInput } from './errors.ts';
 import { localId } from './refs.ts';
 

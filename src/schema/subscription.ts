@@ -1,4 +1,5 @@
 import { confirmSignUp, signUp, type TokenResult, unsubscribe, type UserError } from '../sign-ups/sign-ups.ts';
+import { UserErrorRef } from './user-error.ts';
 import type { Subscription } from '../store/model.ts';
 import { findNewsletterBySlug } from '../store/newsletter.repository.ts';
 import { countSubscriptions, listSubscriptions } from '../store/subscription.repository.ts';
@@ -47,17 +48,6 @@ builder.node(NewsletterSubscriptionRef, {
       nullable: true,
       description: 'When the reader confirmed, if they have.',
       resolve: (s) => s.confirmedAt,
-    }),
-  }),
-});
-
-const UserErrorRef = builder.objectRef<UserError>('UserError').implement({
-  description: 'A mistake in the input that the user can fix; `code` is stable, `message` is for people.',
-  fields: (t) => ({
-    field: t.exposeStringList('field', { nullable: true, description: 'The path to the input field at fault, if one is.' }),
-    message: t.exposeString('message', { description: 'What is wrong, in words a reader can act on.' }),
-    code: t.exposeString('code', {
-      description: 'A stable code: EMAIL_INVALID, EMAIL_TOO_LONG, NEWSLETTER_NOT_FOUND, INPUT_INVALID, RATE_LIMITED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_USED.',
     }),
   }),
 });

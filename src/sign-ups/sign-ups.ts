@@ -15,7 +15,7 @@ import {
   setSubscriptionStatus,
   spendToken,
 } from '../store/subscription.repository.ts';
-import { emailKey, type RateLimiter } from './rate-limiter.ts';
+import { emailKey, type RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { hashToken, isWellFormedToken, newPublicId } from './tokens.ts';
 
 // The double opt-in flow, apart from GraphQL and HTTP: the mutations and the confirmation

@@ -1,13 +1,13 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Config } from '../config.ts';
-import type { Metrics } from '../metrics.ts';
-import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
-import type { ContentState } from '../store/content-version.repository.ts';
-import type { Store } from '../store/store.ts';
-import { clientAddress } from './client-address.ts';
-import { DRY_RUN_HEADER } from '../limits/query-limits.ts';
-import { rateLimitRefusal, SECURITY_HEADERS } from './http-guards.ts';
-import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from './response-cache.ts';
+import type { Config } from '../../config.ts';
+import type { Metrics } from '../../metrics.ts';
+import type { RateLimiter } from '../../rate-limits/rate-limiter.ts';
+import type { ContentState } from '../../store/content-version.repository.ts';
+import type { Store } from '../../store/store.ts';
+import { clientAddress } from '../client-address.ts';
+import { DRY_RUN_HEADER } from '../../limits/query-limits.ts';
+import { rateLimitRefusal, SECURITY_HEADERS } from '../plugins/http-guards.ts';
+import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from '../plugins/response-cache.ts';
 
 /** Yoga as the node:http listener calls it: `yoga(req, res, serverContext)`. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, serverContext?: Record<string, unknown>) => unknown;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ConfigError } from '../config.ts';
-import { sha256Hex } from '../digest.ts';
+import { ConfigError } from '../../config.ts';
+import { sha256Hex } from '../../digest.ts';
 
 /** Trusted documents by hash (hex SHA-256 of the document text), as codegen's client preset writes them. */
 export type Manifest = ReadonlyMap<string, string>;

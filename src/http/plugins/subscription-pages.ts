@@ -1,9 +1,9 @@
 import type { Plugin } from 'graphql-yoga';
-import { CONFIRM_PATH, escapeHtml, UNSUBSCRIBE_PATH } from '../mail/messages.ts';
-import { confirmSignUp, describeToken, type TokenResult, unsubscribe } from '../sign-ups/sign-ups.ts';
-import type { Logger } from '../logger.ts';
-import { storeFault } from '../store/errors.ts';
-import type { Store } from '../store/store.ts';
+import { CONFIRM_PATH, escapeHtml, UNSUBSCRIBE_PATH } from '../../mail/messages.ts';
+import { confirmSignUp, describeToken, type TokenResult, unsubscribe } from '../../sign-ups/sign-ups.ts';
+import type { Logger } from '../../logger.ts';
+import { storeFault } from '../../store/errors.ts';
+import type { Store } from '../../store/store.ts';
 
 const MAX_FORM_BYTES = 4096;
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { Redis } from 'ioredis';
-import type { Context } from '../context.ts';
-import type { Logger } from '../logger.ts';
-import type { ContentState } from '../store/content-version.repository.ts';
-import type { Store } from '../store/store.ts';
+import type { Context } from '../../context.ts';
+import type { Logger } from '../../logger.ts';
+import type { ContentState } from '../../store/content-version.repository.ts';
+import type { Store } from '../../store/store.ts';
 
 /** Where cached answers live: this process's memory, or Redis, shared by every instance. */
 export interface ResponseStore {
@@ -154,7 +154,7 @@ export function createAnswerStore(responses: ResponseStore): AnswerStore {
 }
 
 /**
- * What the front fast path (src/http/front.ts) hands Yoga, in the server context, with a request
+ * What the front fast path (src/http/listener/cached-answer-fast-path.ts) hands Yoga, in the server context, with a request
  * it could not answer from its store: where to keep the answer. The plugin below says whether
  * the answer may be kept.
  */

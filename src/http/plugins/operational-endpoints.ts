@@ -1,6 +1,6 @@
 import type { FetchAPI, Plugin } from 'graphql-yoga';
-import type { Metrics } from '../metrics.ts';
-import type { Store } from '../store/store.ts';
+import type { Metrics } from '../../metrics.ts';
+import type { Store } from '../../store/store.ts';
 
 const READY_TIMEOUT_MS = 2000;
 

@@ -1,9 +1,9 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { HttpConfig } from '../config.ts';
-import type { RateLimiter } from '../sign-ups/rate-limiter.ts';
-import { bearerToken, hashApiKey } from '../auth/api-keys.ts';
-import { clientAddress } from './client-address.ts';
+import type { HttpConfig } from '../../config.ts';
+import type { RateLimiter } from '../../rate-limits/rate-limiter.ts';
+import { bearerToken, hashApiKey } from '../../auth/api-keys.ts';
+import { clientAddress } from '../client-address.ts';
 
 type ErrorResponse = (status: number, code: string, message: string, headers?: Record<string, string>) => Response;
 
