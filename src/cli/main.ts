@@ -8,11 +8,6 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, type Out, parseFlags, p
 // Commands load what they use when they run: `--help` and a bad setting answer at once, and
 // only `serve` pays for loading the GraphQL server.
 
-/** An error whose message is meant for the user as it stands: no stack, exit 1. */
-function isUserFacing(error: unknown): error is Error {
-  return error instanceof Error && (error.name === 'StoreNotEmptyError' || error.name === 'DocumentError');
-}
-
 const USAGE: Record<string, string> = {
   main: `Usage: masthead <command> [options]
 
@@ -366,10 +361,6 @@ export async function main(argv: string[], io: Out = { out: console.log, err: co
     if (error instanceof ConfigError) {
       io.err(`masthead: ${error.message}`);
       return EXIT_USAGE;
-    }
-    if (isUserFacing(error)) {
-      io.err(`masthead ${command}: ${error.message}`);
-      return EXIT_FAILURE;
     }
     const message = error instanceof Error ? error.message : String(error);
     io.err(`masthead ${command}: ${message}`);
