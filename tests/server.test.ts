@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestApp, silentLogger } from './support/app.ts';
 import { type ServerProcess, startServerProcess } from './support/cli.ts';
@@ -21,6 +22,20 @@ afterAll(async () => {
 
 const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   fetch(`${server.url}/graphql`, { method: 'POST', headers, body });
+
+/** A GET as it goes over the wire: the body as sent, not decoded. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 async function storeQueriesTotal(): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -49,6 +64,26 @@ describe('the server as a user runs it', () => {
     const html = await page.text();
     expect(html).toMatch(/GraphiQL|graphiql/);
     expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
+  });
+
+  it('sends GraphiQL compressed, with an ETag that answers a browser which has the page with a 304', async () => {
+    const plain = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html', 'accept-encoding': 'identity' } });
+    const html = await plain.text();
+    expect(html.length).toBeGreaterThan(1_000_000);
+    const etag = plain.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(plain.headers.get('cache-control')).toBe('public, max-age=86400, must-revalidate');
+    for (const encoding of ['br', 'gzip'] as const) {
+      // Node's fetch would decode the body: a raw request shows what went over the wire.
+      const raw = await rawGet(`${server.url}/graphql`, { accept: 'text/html', 'accept-encoding': encoding });
+      expect(raw.headers['content-encoding']).toBe(encoding);
+      expect(raw.body.length).toBeLessThan(html.length / 3);
+      const decoded = encoding === 'br' ? brotliDecompressSync(raw.body) : gunzipSync(raw.body);
+      expect(decoded.toString('utf8')).toBe(html);
+    }
+    const again = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html', 'if-none-match': etag ?? '' } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
   });
 
   it('says it is alive and ready', async () => {
