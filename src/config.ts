@@ -154,6 +154,18 @@ export function parseStoreLocation(raw: string | undefined, cwd: string): StoreL
   throw new ConfigError(`DATABASE_URL must start with sqlite:, file:, postgres:// or postgresql://, got ${JSON.stringify(raw)}`);
 }
 
+/** The store as logs and errors name it: the SQLite file, or the PostgreSQL URL without its password. */
+export function describeStore(store: StoreLocation): string {
+  if (store.dialect === 'sqlite') return `SQLite file ${store.file}`;
+  try {
+    const url = new URL(store.url);
+    if (url.password !== '') url.password = '***';
+    return `PostgreSQL database ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL database (DATABASE_URL)';
+  }
+}
+
 /** Reads and validates every setting; throws a ConfigError naming the first bad one. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const port = env.PORT === undefined || env.PORT === '' ? 4000 : parseIntegerSetting('PORT', env.PORT, 0, 65535);

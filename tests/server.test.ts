@@ -1,11 +1,12 @@
 import { request as httpRequest } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestApp, silentLogger } from './support/app.ts';
-import { type ServerProcess, startServerProcess } from './support/cli.ts';
+import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
 import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
 
 let server: ServerProcess;
@@ -84,6 +85,22 @@ describe('the server as a user runs it', () => {
     const again = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html', 'if-none-match': etag ?? '' } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
+  });
+
+  it('says at start which store it opened and how much it holds', () => {
+    expect(server.output()).toMatch(/ info store: (SQLite file \S+|PostgreSQL database \S+), holding \d+ articles, \d+ issues and \d+ authors$/m);
+  });
+
+  it('names PORT when the port is taken', { timeout: 90_000 }, async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void taken.close());
+    const { port } = taken.address() as AddressInfo;
+    const result = await runCli(['serve'], { DATABASE_URL: store.databaseUrl, PORT: String(port) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `masthead serve: PORT ${port} on HOST 127.0.0.1 is already in use: stop what listens there, or set PORT to another port (0 picks a free one)`,
+    );
   });
 
   it('says it is alive and ready', async () => {
