@@ -65,7 +65,7 @@ export interface ContentCounts {
 export async function countContent(db: Kysely<Database>): Promise<ContentCounts> {
   const count = (table: 'articles' | 'issues' | 'authors') => db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n'));
   const row = await db
-    .selectNoFrom((eb) => [count('articles').as('articles'), count('issues').as('issues'), count('authors').as('authors')])
+    .selectNoFrom(() => [count('articles').as('articles'), count('issues').as('issues'), count('authors').as('authors')])
     .executeTakeFirstOrThrow();
   return { articles: Number(row.articles), issues: Number(row.issues), authors: Number(row.authors) };
 }
