@@ -22,7 +22,7 @@ export interface RunningServer {
 
 /** Opens and migrates the store, loads the demo corpus where configured, starts the mail sender, and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const metrics = new Metrics();
+  const metrics = new Metrics({ process: true });
   const store = openStore(config.store, metrics, config);
   try {
     const applied = await migrateToLatest(store);

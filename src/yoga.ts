@@ -8,6 +8,7 @@ import { resolveViewer } from './auth/api-keys.ts';
 import { clientAddress } from './http/client-address.ts';
 import { useClientErrorStatus } from './http/plugins/client-error-status.ts';
 import { useGraphiQLDelivery } from './http/plugins/graphiql.ts';
+import { usePhaseMetrics } from './http/plugins/phase-metrics.ts';
 import { useOperationalEndpoints } from './http/plugins/operational-endpoints.ts';
 import { useHttpGuards } from './http/plugins/http-guards.ts';
 import { loadManifest, usePersistedDocuments } from './http/plugins/persisted-documents.ts';
@@ -131,6 +132,7 @@ export function createMastheadYoga({
     plugins: [
       useHttpGuards({ ...config.http, trustProxyHops: config.trustProxyHops, https: config.publicUrl.startsWith('https:') }, rateLimiter),
       useOperationalEndpoints(store, metrics),
+      usePhaseMetrics(metrics),
       graphiql.plugin,
       useSubscriptionPages(store, logger),
       usePersistedDocuments(manifest),

@@ -129,6 +129,18 @@ describe('the server as a user runs it', () => {
     expect(await storeQueriesTotal()).toBe(before + version + 2 + version);
   });
 
+  it('times GraphQL phases and store statements in histograms on /metrics, beside the process metrics', async () => {
+    await post(JSON.stringify({ query: '{ latestIssue { number articles(first: 2) { edges { node { headline } } } } }' }));
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const phase of ['parse', 'validate', 'context', 'execute']) {
+      expect(text).toMatch(new RegExp(`^# TYPE graphql_envelop_phase_${phase} histogram$`, 'm'));
+      expect(Number(new RegExp(`^graphql_envelop_phase_${phase}_count (\\d+)$`, 'm').exec(text)?.[1])).toBeGreaterThan(0);
+    }
+    expect(Number(/^masthead_store_statement_duration_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
+  });
+
   it.each([
     ['a body that is not JSON', '{"query": ', 400],
     ['a JSON body without a query', '{"variables": {}}', 400],
