@@ -124,7 +124,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   ]);
   // A manifest that cannot be used is a bad setting: refused before the store is touched.
   if (config.http.trustedDocuments !== null) loadManifest(config.http.trustedDocuments);
-  const logger = createLogger();
+  const logger = createLogger(config.log);
   const server = await startServer(config, logger);
   await untilStopped(logger);
   await server.close();
