@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Writable } from 'node:stream';
 import pino, { type Logger as PinoLogger } from 'pino';
 
@@ -81,12 +82,19 @@ function textLines(destination: NodeJS.WritableStream): Writable {
   });
 }
 
+/** The request being served, as far as its asynchronous work reaches: every line logged in it names its id. */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
 export function createLogger({ level = 'info', format = 'text', destination = process.stderr }: LoggerOptions = {}): Logger {
   const base = pino(
     {
       level,
       base: undefined,
       serializers: { err: pino.stdSerializers.err },
+      mixin: () => {
+        const request = requestScope.getStore();
+        return request === undefined ? {} : { requestId: request.requestId };
+      },
       formatters: format === 'json' ? { level: (label) => ({ level: label }) } : {},
       timestamp: format === 'json' ? pino.stdTimeFunctions.isoTime : pino.stdTimeFunctions.epochTime,
     },

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, type LoggerOptions } from '../src/logger.ts';
+import { requestIdOf } from '../src/http/request-id.ts';
+import { createLogger, type LoggerOptions, requestScope } from '../src/logger.ts';
 import { testDialect } from './support/store.ts';
 
 function capture(options: LoggerOptions): { lines: string[]; logger: ReturnType<typeof createLogger> } {
@@ -47,5 +48,28 @@ describe.runIf(testDialect === 'sqlite')('the logger', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(warnings.lines.map((line) => line.split(' ').slice(1).join(' '))).toEqual(['warn w']);
     expect(silent.lines).toEqual([]);
+  });
+});
+
+describe.runIf(testDialect === 'sqlite')('request ids', () => {
+  it('name every line logged while a request is served, also in work that request started', async () => {
+    const { lines, logger } = capture({ format: 'json' });
+    await requestScope.run({ requestId: 'req-7' }, async () => {
+      logger.info('read');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      logger.warn('slow');
+    });
+    logger.info('outside');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines.map((line) => (JSON.parse(line) as { requestId?: string }).requestId)).toEqual(['req-7', 'req-7', undefined]);
+  });
+
+  it('come from X-Request-Id only behind a trusted proxy, and only when it is a plain token', () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(requestIdOf('edge-42', 1)).toBe('edge-42');
+    expect(requestIdOf('edge-42', 0)).toMatch(uuid);
+    expect(requestIdOf(undefined, 1)).toMatch(uuid);
+    for (const forged of ['', 'a b', 'x'.repeat(129), 'line\nbreak', '<script>']) expect(requestIdOf(forged, 1)).toMatch(uuid);
+    expect(requestIdOf(['first', 'second'], 1)).toBe('first');
   });
 });
