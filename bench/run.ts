@@ -10,12 +10,13 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { Metrics } from '../src/metrics.ts';
 import { DEMO_CORPUS } from '../src/seed/demo-corpus.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import { openStore } from '../src/store/store.ts';
 import { createThrowawayStore, type TestDialect } from '../tests/support/store.ts';
 import { cpuMs, fixedRate, peakRss, saturate, type Target } from './load.ts';
 import { type Machine, type MemoryResult, type Report, renderReport, type Section, type ServerResult, type WorkloadResult } from './report.ts';
 import { canPin, pinSelf, type RunningServer, SERVERS, type ServerName, startServer } from './servers.ts';
-import { CACHED_QUERY, DEFAULT_WORKLOADS, requestBody, type Subjects, type Workload, WORKLOADS } from './workloads.ts';
+import { canonical, pickSubjects } from './subjects.ts';
+import { CACHED_QUERY, DEFAULT_WORKLOADS, requestBody, type Workload, WORKLOADS } from './workloads.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -136,29 +137,6 @@ function runCli(args: string[], env: Record<string, string>): Promise<void> {
   });
 }
 
-async function pickSubjects(store: Store, issues: number): Promise<Subjects> {
-  const { db } = store;
-  const issue = await db
-    .selectFrom('issues')
-    .select('number')
-    .orderBy('number')
-    .offset(Math.floor(issues / 2))
-    .limit(1)
-    .executeTakeFirstOrThrow();
-  const author = await db.selectFrom('authors').select('slug').orderBy('article_count', 'desc').orderBy('id').limit(1).executeTakeFirstOrThrow();
-  const newsletter = await db.selectFrom('newsletters').select('slug').orderBy('id').limit(1).executeTakeFirstOrThrow();
-  return { issueNumber: issue.number, authorSlug: author.slug, newsletterSlug: newsletter.slug };
-}
-
-/**
- * An answer in one canonical spelling, so that two servers' answers compare as text: its data
- * and errors. `extensions` is each server's own report on the request (Masthead's query cost).
- */
-const canonical = (text: string) => {
-  const { data, errors } = JSON.parse(text) as { data?: unknown; errors?: unknown };
-  return JSON.stringify({ data, errors });
-};
-
 async function post(server: RunningServer, body: string): Promise<{ status: number; text: string }> {
   const response = await fetch(`http://${server.host}:${server.port}/graphql`, {
     method: 'POST',
@@ -202,7 +180,7 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
       const { rows } = await sql<{ version: string }>`select sqlite_version() as version`.execute(readerStore.db);
       storeVersion = rows[0]?.version ?? '';
     }
-    const subjects = await pickSubjects(readerStore, size.issues);
+    const subjects = await pickSubjects(readerStore);
     log(`subjects: ${JSON.stringify(subjects)}`);
     const newsletterName = (await readerStore.db.selectFrom('newsletters').select('name').where('slug', '=', subjects.newsletterSlug).executeTakeFirstOrThrow())
       .name;
