@@ -94,11 +94,13 @@ const sectionTitle = (section: Section) => `${section.corpus} on ${section.store
 function summaryTable(section: Section): string[] {
   const names = [...new Set(section.results.filter((r) => r.lead === 'masthead').flatMap((r) => r.servers.map((s) => s.server)))];
   if (names.length === 0) return [];
-  const titles = new Map(section.results.flatMap((r) => r.servers.map((s) => [s.server, s.server] as const)));
+  const titles = new Map(section.results.flatMap((r) => r.servers.map((s) => [s.server, s.title] as const)));
   const lines = [
-    `Requests/s at saturation (median of rounds); in brackets Masthead ÷ that server (median of per-round ratios: above 1 is Masthead faster).`,
+    `Requests/s at saturation (median of rounds); in brackets Masthead ÷ that server (median of per-round ratios: above 1 is Masthead faster). ${names
+      .map((name) => `\`${name}\`: ${titles.get(name)}`)
+      .join('; ')}.`,
     '',
-    `| workload | ${names.map((name) => titles.get(name)).join(' | ')} |`,
+    `| workload | ${names.join(' | ')} |`,
     `| --- | ${names.map(() => '---:').join(' | ')} |`,
   ];
   for (const result of section.results.filter((r) => r.lead === 'masthead')) {

@@ -12,7 +12,7 @@ import { Metrics } from '../src/metrics.ts';
 import { DEMO_CORPUS } from '../src/seed/demo-corpus.ts';
 import { openStore } from '../src/store/store.ts';
 import { createThrowawayStore, type TestDialect } from '../tests/support/store.ts';
-import { cpuMs, fixedRate, peakRss, saturate, type Target } from './load.ts';
+import { cpuMs, fixedRate, peakRss, saturate, settle, type Target } from './load.ts';
 import { type Machine, type MemoryResult, type Report, renderReport, type Section, type ServerResult, type WorkloadResult } from './report.ts';
 import { canPin, pinSelf, type RunningServer, SERVERS, type ServerName, startServer } from './servers.ts';
 import { canonical, pickSubjects } from './subjects.ts';
@@ -239,7 +239,17 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
 
       const verify = async (server: RunningServer, tag: string) => {
         const result = perServer.get(server.spec.name)!;
-        const { status, text } = await post(server, requestBody(workload, subjects, tag, 0));
+        let answer: { status: number; text: string };
+        try {
+          answer = await post(server, requestBody(workload, subjects, tag, 0));
+        } catch (error) {
+          // A server that stopped answering is a result, not a reason to lose the run.
+          const exited = server.exitCode() === null ? 'still running' : `exited with ${server.exitCode()}`;
+          result.bodyMismatches.push(`${tag}: no answer (${String((error as Error).cause ?? error)}; the process is ${exited})`);
+          log(`!! ${server.spec.name} did not answer (${tag}); the process is ${exited}`);
+          return;
+        }
+        const { status, text } = answer;
         let same = false;
         try {
           same = status === 200 && canonical(text) === expected;
@@ -277,6 +287,7 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
       for (const server of running) {
         await verify(server, `${server.spec.name}-warmup`);
         await saturate(target(server, `${server.spec.name}-warmup`), settings.warmupSeconds, settings.connections);
+        await settle(server.pid);
       }
 
       for (let round = 1; round <= settings.rounds; round++) {
@@ -286,6 +297,8 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
           await verify(server, `${tag}-verify`);
           const cpuBefore = cpuMs(server.pid);
           const { result, peakMb } = await peakRss(server.pid, () => saturate(target(server, tag), settings.seconds, settings.connections));
+          // The CPU of every request sent, those answered after the run ended included.
+          await settle(server.pid);
           const cpu = cpuMs(server.pid) - cpuBefore;
           const entry = perServer.get(server.spec.name)!;
           entry.peakRssMb = Math.max(entry.peakRssMb, peakMb);
@@ -293,7 +306,7 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
             round,
             perSecond: result.perSecond,
             failures: result.failures,
-            cpuMsPerRequest: result.requests > 0 ? cpu / result.requests : Number.NaN,
+            cpuMsPerRequest: result.sent > 0 ? cpu / result.sent : Number.NaN,
           });
           saturation.set(server.spec.name, result.perSecond);
           log(`r${round} ${workload.name} ${server.spec.name}: ${result.perSecond.toFixed(0)}/s${result.failures ? `, ${result.failures} failed` : ''}`);
@@ -304,6 +317,7 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
           const { result, peakMb } = await peakRss(server.pid, () =>
             fixedRate(target(server, `${server.spec.name}-r${round}-fixed`), rate, settings.seconds, 256),
           );
+          await settle(server.pid);
           const entry = perServer.get(server.spec.name)!;
           entry.peakRssMb = Math.max(entry.peakRssMb, peakMb);
           Object.assign(entry.rounds.at(-1)!, { fixed: result });

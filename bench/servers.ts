@@ -55,6 +55,8 @@ export interface RunningServer {
   rssAfterStartMb: number;
   /** VmHWM in MiB: the process's peak resident set so far. */
   peakRssMb(): number;
+  /** The process's exit code, or null while it runs. */
+  exitCode(): number | null;
   /** `masthead_store_queries_total` from the server's /metrics. */
   statements(): Promise<number>;
   stop(): Promise<void>;
@@ -129,6 +131,7 @@ export async function startServer(
     port: options.port,
     rssAfterStartMb: procStatusMb(pid, 'VmRSS'),
     peakRssMb: () => procStatusMb(pid, 'VmHWM'),
+    exitCode: () => child.exitCode,
     async statements() {
       const text = await (await fetch(metricsUrl)).text();
       const match = /^masthead_store_queries_total (\d+)/m.exec(text);

@@ -1,11 +1,13 @@
 // The benchmark compares servers only if they answer alike: each peer, a process of its own on
 // the same store, must give Masthead's `data` for every workload, and write what Masthead
 // writes for a sign-up.
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settle } from '../bench/load.ts';
 import { type RunningServer, SERVERS, startServer } from '../bench/servers.ts';
 import { canonical, pickSubjects } from '../bench/subjects.ts';
 import { requestBody, type Subjects, WORKLOADS } from '../bench/workloads.ts';
@@ -84,10 +86,47 @@ describe('the benchmark peers on the demo corpus', () => {
         expect(rows, table).toHaveLength(1);
       }
     });
+
+    it(`the ${name} peer keeps concurrent sign-ups apart: each one written once, none refused`, async () => {
+      const bodies = Array.from({ length: 40 }, (_, n) => requestBody(signUp, subjects, `${name}-concurrent`, n));
+      const answers = await Promise.all(bodies.map((body) => peer(name, body)));
+      expect(answers.map((answer) => answer.status)).toEqual(bodies.map(() => 200));
+      expect(new Set(answers.map((answer) => canonical(answer.text))).size).toBe(1);
+      const written = await app.store.db
+        .selectFrom('subscriptions')
+        .innerJoin('consents', 'consents.subscription_id', 'subscriptions.id')
+        .innerJoin('outbox', 'outbox.subscription_id', 'subscriptions.id')
+        .select('subscriptions.email')
+        .where('subscriptions.email', 'like', `reader-${name}-concurrent-%`)
+        .execute();
+      expect(written).toHaveLength(bodies.length);
+    });
   }
 });
 
 describe('the benchmark runner', () => {
+  it('waits for a server to work off what a run left it before measuring the next', async () => {
+    // A stand-in server: busy on the CPU for a second and a half after the load stopped, then idle.
+    const child = spawn(
+      process.execPath,
+      ['-e', "const end = Date.now() + 1500; while (Date.now() < end); console.log('idle'); setTimeout(() => {}, 60000);"],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let idle = false;
+    child.stdout.on('data', () => {
+      idle = true;
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await settle(child.pid!);
+      expect(idle).toBe(true);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('refuses a corpus it does not know, naming the ones it does, before any work', async () => {
     const result = await runNode(['--import', 'tsx', 'bench/run.ts'], { BENCH_CORPORA: 'demo,huge' });
     expect(result.code).not.toBe(0);

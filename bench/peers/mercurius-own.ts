@@ -89,8 +89,9 @@ function openSqlite(file: string): Db {
   };
   return {
     all: async (sql, params) => run(sql, params),
-    // better-sqlite3 is synchronous: the statements of one sign-up cannot interleave with
-    // another's, so begin immediate ... commit around them is the whole of the locking.
+    // better-sqlite3 is synchronous: a sign-up's statements run to commit within one turn of the
+    // event loop (its awaits wait on nothing), so no other request's statement comes between
+    // them, and begin immediate ... commit is the whole of the locking (a test sends 40 at once).
     transaction: async (work) => {
       run('begin immediate');
       try {
