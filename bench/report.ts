@@ -97,7 +97,7 @@ function summaryTable(section: Section): string[] {
   const titles = new Map(section.results.flatMap((r) => r.servers.map((s) => [s.server, s.title] as const)));
   const lines = [
     `Requests/s at saturation (median of rounds); in brackets Masthead ÷ that server (median of per-round ratios: above 1 is Masthead faster). ${names
-      .map((name) => `\`${name}\`: ${titles.get(name)}`)
+      .map((name) => `\`${name}\`: ${titles.get(name)?.replace(`${name}: `, '')}`)
       .join('; ')}.`,
     '',
     `| workload | ${names.join(' | ')} |`,
