@@ -373,12 +373,27 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
   }
 }
 
+/** Fails at once, in one line, when PostgreSQL is asked for and does not answer (rather than after the SQLite sections). */
+async function postgresAnswers(): Promise<void> {
+  const url = process.env.MASTHEAD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    throw new Error(`PostgreSQL does not answer at ${url} (${(error as Error).message}): start it, set MASTHEAD_TEST_POSTGRES_URL, or run BENCH_STORES=sqlite`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const host = machine();
   log(
     `benchmark: corpora ${settings.corpora.join(', ')} on ${settings.stores.join(', ')}; ${settings.rounds} rounds of ${settings.seconds} s, ${settings.connections} connections`,
   );
+  if (settings.stores.includes('postgres')) await postgresAnswers();
   const pinned = canPin();
   if (pinned) pinSelf(0);
   else log('taskset or a second core is missing: the servers and the load generator share the cores');

@@ -132,4 +132,14 @@ describe('the benchmark runner', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('BENCH_CORPORA takes a comma-separated list of demo, large; got "huge"');
   });
+
+  it('says in one line that PostgreSQL does not answer before running anything, when it is asked for', async () => {
+    const result = await runNode(['--import', 'tsx', 'bench/run.ts'], {
+      BENCH_STORES: 'sqlite,postgres',
+      MASTHEAD_TEST_POSTGRES_URL: 'postgres://postgres@127.0.0.1:1/postgres',
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('PostgreSQL does not answer at postgres://postgres@127.0.0.1:1/postgres');
+    expect(result.stderr).not.toContain('masthead seed');
+  });
 });
