@@ -23,6 +23,8 @@ export interface Target {
 export interface Saturation {
   /** Answered with a 2xx: only those count as served. */
   requests: number;
+  /** Sent, answered or not: the server works on each, even on those it answers after the run ends. */
+  sent: number;
   seconds: number;
   perSecond: number;
   /** Non-2xx answers, connection errors and timeouts. */
@@ -41,7 +43,13 @@ export async function saturate(target: Target, seconds: number, connections: num
     ...(target.unique ? { requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: target.body(n++) }) }] } : { body: target.body(0) }),
   });
   const requests = result['2xx'];
-  return { requests, seconds: result.duration, perSecond: requests / result.duration, failures: result.non2xx + result.errors + result.timeouts };
+  return {
+    requests,
+    sent: result.requests.sent,
+    seconds: result.duration,
+    perSecond: requests / result.duration,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
 export interface FixedRate {
@@ -142,6 +150,24 @@ export function cpuMs(pid: number, ticksPerSecond = 100): number {
   const user = Number(fields[11]);
   const system = Number(fields[12]);
   return ((user + system) * 1000) / ticksPerSecond;
+}
+
+/**
+ * Waits until a server has worked off what a run left it (requests still in flight when the
+ * load stopped): until it uses under 5% of a core for two samples in a row, or `maxSeconds`.
+ * Without this a slow server would still be busy on the shared core while the next is measured.
+ */
+export async function settle(pid: number, maxSeconds = 30): Promise<number> {
+  const started = performance.now();
+  let quiet = 0;
+  let before = cpuMs(pid);
+  while (quiet < 2 && performance.now() - started < maxSeconds * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = cpuMs(pid);
+    quiet = now - before < 250 * 0.05 ? quiet + 1 : 0;
+    before = now;
+  }
+  return (performance.now() - started) / 1000;
 }
 
 /** A process's resident set, in MiB. */

@@ -1,5 +1,5 @@
-// The benchmark (`npm run bench`): Masthead against the peers and the ceiling, on one seeded
-// store, in interleaved rounds. See the README's "Benchmark" section for the knobs.
+// The benchmark (`npm run bench`): Masthead against the peers and the ceiling, on the demo corpus
+// and a large one, on SQLite and PostgreSQL, in interleaved rounds. See the README's "Benchmark" section for the knobs.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -9,12 +9,14 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { Metrics } from '../src/metrics.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import { DEMO_CORPUS } from '../src/seed/demo-corpus.ts';
+import { openStore } from '../src/store/store.ts';
 import { createThrowawayStore, type TestDialect } from '../tests/support/store.ts';
-import { cpuMs, fixedRate, peakRss, saturate, type Target } from './load.ts';
-import { type Machine, type Report, renderReport, type ServerResult, type WorkloadResult } from './report.ts';
+import { cpuMs, fixedRate, peakRss, saturate, settle, type Target } from './load.ts';
+import { type Machine, type MemoryResult, type Report, renderReport, type Section, type ServerResult, type WorkloadResult } from './report.ts';
 import { canPin, pinSelf, type RunningServer, SERVERS, type ServerName, startServer } from './servers.ts';
-import { CACHED_QUERY, requestBody, type Subjects, type Workload, WORKLOADS } from './workloads.ts';
+import { canonical, pickSubjects } from './subjects.ts';
+import { CACHED_QUERY, DEFAULT_WORKLOADS, requestBody, type Workload, WORKLOADS } from './workloads.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -25,21 +27,40 @@ function setting(name: string, fallback: number, min = 1): number {
   return value;
 }
 
+const list = <T extends string>(name: string, fallback: readonly T[], allowed: readonly T[]): T[] => {
+  const raw = process.env[name];
+  const values = (raw === undefined || raw === '' ? fallback.join(',') : raw).split(',').map((value) => value.trim()) as T[];
+  const bad = values.find((value) => !allowed.includes(value));
+  if (bad !== undefined) throw new Error(`${name} takes a comma-separated list of ${allowed.join(', ')}; got ${JSON.stringify(bad)}`);
+  return values;
+};
+const onOff = (name: string, fallback: boolean): boolean => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === '1') return true;
+  if (raw === 'off' || raw === '0') return false;
+  throw new Error(`${name} must be on or off; got ${JSON.stringify(raw)}`);
+};
+
+type CorpusName = 'demo' | 'large';
+
 const settings = {
+  corpora: list<CorpusName>('BENCH_CORPORA', ['demo', 'large'], ['demo', 'large']),
+  stores: list<TestDialect>('BENCH_STORES', ['sqlite', 'postgres'], ['sqlite', 'postgres']),
+  /** The large corpus's articles. */
   articles: setting('BENCH_ARTICLES', 100_000, 1000),
   rounds: setting('BENCH_ROUNDS', 5),
   seconds: setting('BENCH_SECONDS', 3),
   warmupSeconds: setting('BENCH_WARMUP_SECONDS', 2),
-  connections: setting('BENCH_CONNECTIONS', 32),
-  store: (process.env.BENCH_STORE ?? 'sqlite') as TestDialect,
+  connections: setting('BENCH_CONNECTIONS', 20),
+  latency: onOff('BENCH_LATENCY', false),
   output: process.env.BENCH_OUTPUT ?? path.join(ROOT, 'bench'),
 };
-if (settings.store !== 'sqlite' && settings.store !== 'postgres') throw new Error('BENCH_STORE must be sqlite or postgres');
 const only = (name: string) => (process.env[name] ? new Set(process.env[name]!.split(',')) : null);
 const onlyWorkloads = only('BENCH_WORKLOADS');
 const onlyServers = only('BENCH_SERVERS');
 
-const PEERS: ServerName[] = ['masthead', 'ceiling', 'naive', 'mercurius', 'apollo'];
+const PEERS: ServerName[] = ['masthead', 'mercurius-own', 'mercurius', 'apollo', 'ceiling', 'naive'];
 
 interface Plan {
   workload: Workload;
@@ -49,11 +70,15 @@ interface Plan {
 }
 
 const plans: Plan[] = [
-  ...WORKLOADS.map((workload) => ({ workload, servers: PEERS, latency: true })),
-  { workload: CACHED_QUERY, servers: ['masthead-cached', 'constant'] as ServerName[], latency: false },
-]
-  .filter((plan) => !onlyWorkloads || onlyWorkloads.has(plan.workload.name))
-  .map((plan) => ({ ...plan, servers: plan.servers.filter((name, index) => index === 0 || !onlyServers || onlyServers.has(name)) }));
+  ...WORKLOADS.filter((workload) => (onlyWorkloads ? onlyWorkloads.has(workload.name) : DEFAULT_WORKLOADS.includes(workload.name))).map((workload) => ({
+    workload,
+    servers: PEERS,
+    latency: settings.latency,
+  })),
+  ...(!onlyWorkloads || onlyWorkloads.has(CACHED_QUERY.name)
+    ? [{ workload: CACHED_QUERY, servers: ['masthead-cached', 'constant'] as ServerName[], latency: false }]
+    : []),
+].map((plan) => ({ ...plan, servers: plan.servers.filter((name, index) => index === 0 || !onlyServers || onlyServers.has(name)) }));
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const median = (values: readonly number[]) => {
@@ -74,8 +99,6 @@ function machine(): Machine {
     date: new Date().toISOString(),
     loadBefore: os.loadavg(),
     loadAfter: [],
-    store: settings.store,
-    storeVersion: '',
     commit: gitCommit(),
   };
 }
@@ -114,29 +137,6 @@ function runCli(args: string[], env: Record<string, string>): Promise<void> {
   });
 }
 
-async function pickSubjects(store: Store): Promise<Subjects> {
-  const { db } = store;
-  const issue = await db
-    .selectFrom('issues')
-    .select('number')
-    .orderBy('number')
-    .offset(Math.floor(Math.max(100, Math.round(settings.articles / 333)) / 2))
-    .limit(1)
-    .executeTakeFirstOrThrow();
-  const author = await db.selectFrom('authors').select('slug').orderBy('article_count', 'desc').orderBy('id').limit(1).executeTakeFirstOrThrow();
-  const newsletter = await db.selectFrom('newsletters').select('slug').orderBy('id').limit(1).executeTakeFirstOrThrow();
-  return { issueNumber: issue.number, authorSlug: author.slug, newsletterSlug: newsletter.slug };
-}
-
-/**
- * An answer in one canonical spelling, so that two servers' answers compare as text: its data
- * and errors. `extensions` is each server's own report on the request (Masthead's query cost).
- */
-const canonical = (text: string) => {
-  const { data, errors } = JSON.parse(text) as { data?: unknown; errors?: unknown };
-  return JSON.stringify({ data, errors });
-};
-
 async function post(server: RunningServer, body: string): Promise<{ status: number; text: string }> {
   const response = await fetch(`http://${server.host}:${server.port}/graphql`, {
     method: 'POST',
@@ -146,45 +146,44 @@ async function post(server: RunningServer, body: string): Promise<{ status: numb
   return { status: response.status, text: await response.text() };
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const host = machine();
-  log(`benchmark: ${settings.articles.toLocaleString('en')} articles on ${settings.store}, ${settings.rounds} rounds of ${settings.seconds} s`);
+/** The corpus's size: the demo corpus as `masthead serve` loads it into an empty store, or the large one. */
+function corpusSize(corpus: CorpusName): { articles: number; authors: number; issues: number; seed: number } {
+  if (corpus === 'demo') return { ...DEMO_CORPUS };
+  const articles = settings.articles;
+  return { articles, authors: Math.max(60, Math.round(articles / 50)), issues: Math.max(100, Math.round(articles / 333)), seed: 1 };
+}
 
-  const throwaway = await createThrowawayStore(settings.store);
+/** One corpus on one store: seeded, served by every server, every workload in interleaved rounds. */
+async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: boolean): Promise<Section> {
+  const started = performance.now();
+  const throwaway = await createThrowawayStore(dialect);
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'masthead-bench-'));
   const servers = new Map<ServerName, RunningServer>();
   const readerStore = openStore(throwaway.location, new Metrics());
   try {
-    const size = {
-      articles: settings.articles,
-      authors: Math.max(60, Math.round(settings.articles / 50)),
-      issues: Math.max(100, Math.round(settings.articles / 333)),
-    };
-    log(`seeding with masthead seed: ${JSON.stringify(size)}`);
+    const size = corpusSize(corpus);
+    log(`== ${corpus} corpus on ${dialect}: masthead seed ${JSON.stringify(size)}`);
     const seedStarted = performance.now();
-    await runCli(['seed', '--articles', String(size.articles), '--authors', String(size.authors), '--issues', String(size.issues), '--seed', '1'], {
-      DATABASE_URL: throwaway.databaseUrl,
-    });
+    await runCli(
+      ['seed', '--articles', String(size.articles), '--authors', String(size.authors), '--issues', String(size.issues), '--seed', String(size.seed)],
+      { DATABASE_URL: throwaway.databaseUrl },
+    );
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    if (settings.store === 'postgres') {
+    let storeVersion = '';
+    if (dialect === 'postgres') {
       const client = new pg.Client({ connectionString: throwaway.databaseUrl });
       await client.connect();
       await client.query('vacuum analyze');
-      host.storeVersion = (await client.query('show server_version')).rows[0].server_version as string;
+      storeVersion = (await client.query('show server_version')).rows[0].server_version as string;
       await client.end();
     } else {
       const { rows } = await sql<{ version: string }>`select sqlite_version() as version`.execute(readerStore.db);
-      host.storeVersion = rows[0]?.version ?? '';
+      storeVersion = rows[0]?.version ?? '';
     }
     const subjects = await pickSubjects(readerStore);
     log(`subjects: ${JSON.stringify(subjects)}`);
     const newsletterName = (await readerStore.db.selectFrom('newsletters').select('name').where('slug', '=', subjects.newsletterSlug).executeTakeFirstOrThrow())
       .name;
-
-    const pinned = canPin();
-    if (pinned) pinSelf(0);
-    else log('taskset or a second core is missing: the servers and the load generator share the cores');
 
     const env = {
       DATABASE_URL: throwaway.databaseUrl,
@@ -195,12 +194,11 @@ async function main(): Promise<void> {
       SUBSCRIBE_RATE_PER_EMAIL: 'off',
       CONSTANT_BODY_FILE: path.join(runDir, 'constant-body.json'),
     };
-    const needed = [...new Set(plans.flatMap((plan) => plan.servers))];
     const results: WorkloadResult[] = [];
 
     for (const plan of plans) {
       const { workload } = plan;
-      log(`== ${workload.title}`);
+      log(`-- ${workload.title}`);
       for (const name of plan.servers) {
         if (servers.has(name)) continue;
         if (name === 'constant') {
@@ -210,8 +208,9 @@ async function main(): Promise<void> {
           const { text } = await post(lead, requestBody(workload, subjects, 'constant', 0));
           writeFileSync(env.CONSTANT_BODY_FILE, text);
         }
-        servers.set(name, await startServer(SERVERS[name], { port: await freePort(), env, core: pinned ? 1 : null, logDir: runDir }));
-        log(`started ${name}`);
+        const server = await startServer(SERVERS[name], { port: await freePort(), env, core: pinned ? 1 : null, logDir: runDir });
+        servers.set(name, server);
+        log(`started ${name}: ${server.rssAfterStartMb.toFixed(0)} MiB resident`);
       }
       const running = plan.servers.map((name) => servers.get(name)!);
       const target = (server: RunningServer, tag: string): Target => ({
@@ -222,30 +221,35 @@ async function main(): Promise<void> {
       });
 
       // The reference answer: the lead server's (for sign-ups, the one answer a valid sign-up gets).
-      const expected = workload.query.startsWith('mutation')
+      const mutation = workload.query.startsWith('mutation');
+      const expected = mutation
         ? canonical(JSON.stringify({ data: { subscribe: { subscription: { status: 'PENDING', newsletter: { name: newsletterName } }, userErrors: [] } } }))
         : canonical((await post(running[0]!, requestBody(workload, subjects, 'reference', 0))).text);
-      if (expected.includes('"errors"') || !expected.includes('"edges":[{')) {
-        if (!workload.query.startsWith('mutation')) throw new Error(`the reference answer for ${workload.name} is empty or failed: ${expected.slice(0, 300)}`);
+      const emptyPage = workload.query.includes('edges') && !expected.includes('"edges":[{');
+      if (!mutation && (expected.includes('"errors":') || !expected.startsWith('{"data":{') || emptyPage)) {
+        throw new Error(`the reference answer for ${workload.name} is empty or failed: ${expected.slice(0, 300)}`);
       }
 
       const perServer = new Map<ServerName, ServerResult>(
         running.map((server) => [
           server.spec.name,
-          {
-            server: server.spec.name,
-            title: server.spec.title,
-            rounds: [],
-            bodyMismatches: [],
-            peakRssMb: 0,
-            statementsPerRequest: Number.NaN,
-          },
+          { server: server.spec.name, title: server.spec.title, rounds: [], bodyMismatches: [], peakRssMb: 0, statementsPerRequest: Number.NaN },
         ]),
       );
 
       const verify = async (server: RunningServer, tag: string) => {
         const result = perServer.get(server.spec.name)!;
-        const { status, text } = await post(server, requestBody(workload, subjects, tag, 0));
+        let answer: { status: number; text: string };
+        try {
+          answer = await post(server, requestBody(workload, subjects, tag, 0));
+        } catch (error) {
+          // A server that stopped answering is a result, not a reason to lose the run.
+          const exited = server.exitCode() === null ? 'still running' : `exited with ${server.exitCode()}`;
+          result.bodyMismatches.push(`${tag}: no answer (${String((error as Error).cause ?? error)}; the process is ${exited})`);
+          log(`!! ${server.spec.name} did not answer (${tag}); the process is ${exited}`);
+          return;
+        }
+        const { status, text } = answer;
         let same = false;
         try {
           same = status === 200 && canonical(text) === expected;
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
       for (const server of running) {
         await verify(server, `${server.spec.name}-warmup`);
         await saturate(target(server, `${server.spec.name}-warmup`), settings.warmupSeconds, settings.connections);
+        await settle(server.pid);
       }
 
       for (let round = 1; round <= settings.rounds; round++) {
@@ -292,6 +297,8 @@ async function main(): Promise<void> {
           await verify(server, `${tag}-verify`);
           const cpuBefore = cpuMs(server.pid);
           const { result, peakMb } = await peakRss(server.pid, () => saturate(target(server, tag), settings.seconds, settings.connections));
+          // The CPU of every request sent, those answered after the run ended included.
+          await settle(server.pid);
           const cpu = cpuMs(server.pid) - cpuBefore;
           const entry = perServer.get(server.spec.name)!;
           entry.peakRssMb = Math.max(entry.peakRssMb, peakMb);
@@ -299,7 +306,7 @@ async function main(): Promise<void> {
             round,
             perSecond: result.perSecond,
             failures: result.failures,
-            cpuMsPerRequest: result.requests > 0 ? cpu / result.requests : Number.NaN,
+            cpuMsPerRequest: result.sent > 0 ? cpu / result.sent : Number.NaN,
           });
           saturation.set(server.spec.name, result.perSecond);
           log(`r${round} ${workload.name} ${server.spec.name}: ${result.perSecond.toFixed(0)}/s${result.failures ? `, ${result.failures} failed` : ''}`);
@@ -310,6 +317,7 @@ async function main(): Promise<void> {
           const { result, peakMb } = await peakRss(server.pid, () =>
             fixedRate(target(server, `${server.spec.name}-r${round}-fixed`), rate, settings.seconds, 256),
           );
+          await settle(server.pid);
           const entry = perServer.get(server.spec.name)!;
           entry.peakRssMb = Math.max(entry.peakRssMb, peakMb);
           Object.assign(entry.rounds.at(-1)!, { fixed: result });
@@ -340,29 +348,77 @@ async function main(): Promise<void> {
       results.push({ workload: workload.name, title: workload.title, lead: running[0]!.spec.name, servers: [...perServer.values()] });
     }
 
-    host.loadAfter = os.loadavg();
-    const report: Report = {
-      machine: host,
-      settings: { ...settings, pinned, serversStarted: needed },
-      corpus: { ...size, seedSeconds },
+    // Memory from the kernel's own account of each process: resident after start, and the
+    // high-water mark (VmHWM), which no sampling interval can miss, after all its load.
+    const memory: MemoryResult[] = [...servers.values()].map((server) => ({
+      server: server.spec.name,
+      title: server.spec.title,
+      rssAfterStartMb: server.rssAfterStartMb,
+      peakRssMb: server.peakRssMb(),
+    }));
+    return {
+      corpus: corpus === 'demo' ? 'demo corpus' : `${size.articles.toLocaleString('en')}-article corpus`,
+      size: { ...size, seedSeconds },
+      store: dialect,
+      storeVersion,
       subjects,
-      minutes: (performance.now() - started) / 60_000,
       results,
+      memory,
+      minutes: (performance.now() - started) / 60_000,
     };
-    mkdirSync(settings.output, { recursive: true });
-    writeFileSync(path.join(settings.output, 'RESULTS.json'), `${JSON.stringify(report, null, 2)}\n`);
-    const markdown = renderReport(report);
-    writeFileSync(path.join(settings.output, 'RESULTS.md'), markdown);
-    process.stdout.write(markdown);
-    log(`done in ${report.minutes.toFixed(1)} min; wrote ${path.join(settings.output, 'RESULTS.md')} and RESULTS.json`);
-    if (results.some((r) => r.servers.some((s) => s.bodyMismatches.length > 0))) {
-      log('!! some answers differed from the reference: see the report');
-      process.exitCode = 1;
-    }
   } finally {
     for (const server of servers.values()) await server.stop();
     await readerStore.close();
     await throwaway.drop();
+  }
+}
+
+/** Fails at once, in one line, when PostgreSQL is asked for and does not answer (rather than after the SQLite sections). */
+async function postgresAnswers(): Promise<void> {
+  const url = process.env.MASTHEAD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    throw new Error(`PostgreSQL does not answer at ${url} (${(error as Error).message}): start it, set MASTHEAD_TEST_POSTGRES_URL, or run BENCH_STORES=sqlite`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const host = machine();
+  log(
+    `benchmark: corpora ${settings.corpora.join(', ')} on ${settings.stores.join(', ')}; ${settings.rounds} rounds of ${settings.seconds} s, ${settings.connections} connections`,
+  );
+  if (settings.stores.includes('postgres')) await postgresAnswers();
+  const pinned = canPin();
+  if (pinned) pinSelf(0);
+  else log('taskset or a second core is missing: the servers and the load generator share the cores');
+
+  const sections: Section[] = [];
+  for (const corpus of settings.corpora) {
+    for (const dialect of settings.stores) sections.push(await runSection(corpus, dialect, pinned));
+  }
+
+  host.loadAfter = os.loadavg();
+  const report: Report = {
+    machine: host,
+    settings: { ...settings, pinned },
+    minutes: (performance.now() - started) / 60_000,
+    sections,
+  };
+  mkdirSync(settings.output, { recursive: true });
+  writeFileSync(path.join(settings.output, 'RESULTS.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = renderReport(report);
+  writeFileSync(path.join(settings.output, 'RESULTS.md'), markdown);
+  process.stdout.write(markdown);
+  log(`done in ${report.minutes.toFixed(1)} min; wrote ${path.join(settings.output, 'RESULTS.md')} and RESULTS.json`);
+  if (sections.some((section) => section.results.some((r) => r.servers.some((s) => s.bodyMismatches.length > 0)))) {
+    log('!! some answers differed from the reference: see the report');
+    process.exitCode = 1;
   }
 }
 

@@ -1,34 +1,49 @@
 // The servers under test: each a child process of its own (so CPU time and memory are its own),
 // pinned to one core while the runner and its load generator keep to another.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-export type ServerName = 'masthead' | 'ceiling' | 'naive' | 'mercurius' | 'apollo' | 'masthead-cached' | 'constant';
+export type ServerName = 'masthead' | 'mercurius-own' | 'mercurius' | 'apollo' | 'ceiling' | 'naive' | 'masthead-cached' | 'constant';
 
 export interface ServerSpec {
   name: ServerName;
   /** A line for the report. */
   title: string;
-  entry: string;
+  /** What node runs: a TypeScript file (through tsx's loader), or `masthead serve` itself. */
+  command: { file: string } | { masthead: string[] };
   env?: Record<string, string>;
 }
 
+// Masthead runs as `masthead serve` runs, so the benchmark follows its listener wherever it goes;
+// only without the mail sender, which drains the outbox outside any request (the peers' too).
+const SERVE = { masthead: ['serve'] };
+
 export const SERVERS: Record<ServerName, ServerSpec> = {
-  masthead: { name: 'masthead', title: 'Masthead (response cache off)', entry: 'bench/peers/masthead.ts', env: { RESPONSE_CACHE: 'off' } },
-  ceiling: { name: 'ceiling', title: 'ceiling: node:http, same SQL, hand-built JSON', entry: 'bench/peers/ceiling.ts' },
-  naive: { name: 'naive', title: 'naive: Masthead with loaders unbatched (N+1)', entry: 'bench/peers/naive.ts', env: { RESPONSE_CACHE: 'off' } },
-  mercurius: { name: 'mercurius', title: 'Mercurius + graphql-jit + its loaders', entry: 'bench/peers/mercurius.ts' },
-  apollo: { name: 'apollo', title: 'Apollo Server + DataLoader', entry: 'bench/peers/apollo.ts' },
+  masthead: { name: 'masthead', title: 'Masthead (`masthead serve`, response cache off)', command: SERVE, env: { RESPONSE_CACHE: 'off', MAIL_SENDER: 'off' } },
+  'mercurius-own': {
+    name: 'mercurius-own',
+    title: 'Mercurius + graphql-jit + DataLoader, its own schema and SQL',
+    command: { file: 'bench/peers/mercurius-own.ts' },
+  },
+  mercurius: { name: 'mercurius', title: 'Mercurius + graphql-jit + its loaders, Masthead’s schema and SQL', command: { file: 'bench/peers/mercurius.ts' } },
+  apollo: { name: 'apollo', title: 'Apollo Server + DataLoader, Masthead’s schema and SQL', command: { file: 'bench/peers/apollo.ts' } },
+  ceiling: { name: 'ceiling', title: 'ceiling: node:http, Masthead’s SQL, hand-built JSON', command: { file: 'bench/peers/ceiling.ts' } },
+  naive: {
+    name: 'naive',
+    title: 'naive: Masthead with loaders unbatched (N+1)',
+    command: { file: 'bench/peers/naive.ts' },
+    env: { RESPONSE_CACHE: 'off' },
+  },
   'masthead-cached': {
     name: 'masthead-cached',
-    title: 'Masthead, response cache on',
-    entry: 'bench/peers/masthead.ts',
-    env: { RESPONSE_CACHE: 'on' },
+    title: 'Masthead (`masthead serve`), response cache on',
+    command: SERVE,
+    env: { RESPONSE_CACHE: 'on', MAIL_SENDER: 'off' },
   },
-  constant: { name: 'constant', title: 'node:http returning a constant JSON body', entry: 'bench/peers/constant.ts' },
+  constant: { name: 'constant', title: 'node:http returning a constant JSON body', command: { file: 'bench/peers/constant.ts' } },
 };
 
 export interface RunningServer {
@@ -36,9 +51,25 @@ export interface RunningServer {
   pid: number;
   host: string;
   port: number;
+  /** VmRSS in MiB once the server first answered /metrics. */
+  rssAfterStartMb: number;
+  /** VmHWM in MiB: the process's peak resident set so far. */
+  peakRssMb(): number;
+  /** The process's exit code, or null while it runs. */
+  exitCode(): number | null;
   /** `masthead_store_queries_total` from the server's /metrics. */
   statements(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** A memory figure of /proc/PID/status, in MiB (NaN once the process is gone). */
+export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export function canPin(): boolean {
@@ -75,7 +106,10 @@ export async function startServer(
   options: { port: number; env: Record<string, string>; core: number | null; logDir: string },
 ): Promise<RunningServer> {
   const host = '127.0.0.1';
-  const node = [process.execPath, '--import', 'tsx', path.join(ROOT, spec.entry)];
+  const node =
+    'file' in spec.command
+      ? [process.execPath, '--import', 'tsx', path.join(ROOT, spec.command.file)]
+      : [process.execPath, path.join(ROOT, 'bin/masthead.js'), ...spec.command.masthead];
   const [command, ...args] = options.core === null ? node : ['taskset', '-c', String(options.core), ...node];
   const logFile = path.join(options.logDir, `${spec.name}.log`);
   const log = createWriteStream(logFile);
@@ -89,11 +123,15 @@ export async function startServer(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const metricsUrl = `http://${host}:${options.port}/metrics`;
   await waitForMetrics(metricsUrl, child, logFile);
+  const pid = child.pid ?? 0;
   return {
     spec,
-    pid: child.pid ?? 0,
+    pid,
     host,
     port: options.port,
+    rssAfterStartMb: procStatusMb(pid, 'VmRSS'),
+    peakRssMb: () => procStatusMb(pid, 'VmHWM'),
+    exitCode: () => child.exitCode,
     async statements() {
       const text = await (await fetch(metricsUrl)).text();
       const match = /^masthead_store_queries_total (\d+)/m.exec(text);

@@ -1,10 +1,9 @@
-// The ceiling: a hand-written node:http handler that knows the benchmark's three documents,
+// The ceiling: a hand-written node:http handler that knows the benchmark's documents,
 // sends Masthead's statements for each (through PeerStore: prepared, on the bare driver) and
 // writes the same JSON. No GraphQL at all: the physical limit for these payloads on this store.
 import { createServer, type IncomingMessage } from 'node:http';
-import { AUTHOR_DASHBOARD, ISSUE_PAGE, SUBSCRIBE } from '../workloads.ts';
+import { AUTHOR_DASHBOARD, AUTHORS_OVERVIEW, ISSUE_PAGE, SUBSCRIBE, TYPENAME } from '../workloads.ts';
 import { HOST, openPeerStore, PORT, readBody, serveMetrics, socketAddress, subscribe } from './common.ts';
-import type { ArticleRow } from './store.ts';
 
 const store = openPeerStore();
 
@@ -34,41 +33,45 @@ async function issuePage(variables: Variables) {
 
 async function authorDashboard(variables: Variables) {
   const now = new Date().toISOString();
-  const [[author], ranked] = await Promise.all([store.authorsBySlugs([String(variables.slug)], now), store.authorsByArticleCount(21, now)]);
-  const top = ranked.slice(0, 20);
-  const [stats, ownPages, topPages] = await Promise.all([
-    store.authorStats([...new Set([...(author ? [author.id] : []), ...top.map((a) => a.id)])], now),
-    author ? store.authorArticles([author.id], 21, now) : new Map<number, ArticleRow[]>(),
-    store.authorArticles(
-      top.map((a) => a.id),
-      4,
-      now,
-    ),
-  ]);
-  const own = author ? (ownPages.get(author.id) ?? []).slice(0, 20) : [];
+  const [author] = await store.authorsBySlugs([String(variables.slug)], now);
+  if (!author) return { author: null };
+  const [stats, pages] = await Promise.all([store.authorStats([author.id], now), store.authorArticles([author.id], 21, now)]);
+  const own = (pages.get(author.id) ?? []).slice(0, 20);
   const issueIds = [...new Set(own.flatMap((article) => (article.issue_id === null ? [] : [article.issue_id])))];
   const issues = new Map((await store.issuesByIds(issueIds, now)).map((issue) => [issue.id, issue]));
   return {
-    author: author
-      ? {
-          articleCount: stats.get(author.id)?.articleCount ?? 0,
-          lastPublishedAt: stats.get(author.id)?.lastPublishedAt ?? null,
-          articles: {
-            edges: own.map((article) => ({
-              node: {
-                headline: article.headline,
-                issue: article.issue_id === null ? null : { number: issues.get(article.issue_id)?.number },
-              },
-            })),
+    author: {
+      name: author.name,
+      articleCount: stats.get(author.id)?.articleCount ?? 0,
+      lastPublishedAt: stats.get(author.id)?.lastPublishedAt ?? null,
+      articles: {
+        edges: own.map((article) => ({
+          node: {
+            headline: article.headline,
+            publishedAt: article.published_at,
+            issue: article.issue_id === null ? null : { number: issues.get(article.issue_id)?.number },
           },
-        }
-      : null,
+        })),
+      },
+    },
+  };
+}
+
+async function authorsOverview() {
+  const now = new Date().toISOString();
+  const top = (await store.authorsByArticleCount(21, now)).slice(0, 20);
+  const ids = top.map((a) => a.id);
+  const [stats, pages] = await Promise.all([store.authorStats(ids, now), store.authorArticles(ids, 4, now)]);
+  return {
     authors: {
       edges: top.map((ranked) => ({
         node: {
           name: ranked.name,
+          slug: ranked.slug,
           articleCount: stats.get(ranked.id)?.articleCount ?? 0,
-          articles: { edges: (topPages.get(ranked.id) ?? []).slice(0, 3).map((article) => ({ node: { headline: article.headline } })) },
+          articles: {
+            edges: (pages.get(ranked.id) ?? []).slice(0, 3).map((article) => ({ node: { headline: article.headline, publishedAt: article.published_at } })),
+          },
         },
       })),
     },
@@ -76,6 +79,8 @@ async function authorDashboard(variables: Variables) {
 }
 
 const handlers = new Map<string, (variables: Variables, req: IncomingMessage) => Promise<unknown>>([
+  [TYPENAME, async () => ({ __typename: 'Query' })],
+  [AUTHORS_OVERVIEW, authorsOverview],
   [ISSUE_PAGE, issuePage],
   [AUTHOR_DASHBOARD, authorDashboard],
   [

@@ -1,4 +1,0 @@
-// Masthead, as served (see masthead-server.ts).
-import { serveMasthead } from './masthead-server.ts';
-
-await serveMasthead();
