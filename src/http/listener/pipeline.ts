@@ -299,7 +299,8 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
       status = response.status;
       headers = {};
       response.headers.forEach((value, name) => {
-        if (name !== 'content-length' && name !== 'transfer-encoding') headers[name] = value;
+        const lower = name.toLowerCase();
+        if (lower !== 'content-length' && lower !== 'transfer-encoding') headers[lower] = value;
       });
       payload = Buffer.from(await response.arrayBuffer());
     }
