@@ -73,6 +73,20 @@ describe('request bodies and the HTTP rules on a real server', () => {
     });
     expect(response.status).toBe(413);
     expect(((await response.json()) as Answer).errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+    // Without a length (streamed in pieces) the server finds out only as it reads.
+    const pieces = Buffer.from(body);
+    const streamed = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': client() },
+      body: new ReadableStream({
+        start(controller) {
+          for (let at = 0; at < pieces.length; at += 64 * 1024) controller.enqueue(pieces.subarray(at, at + 64 * 1024));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
   });
 
   it('refuses Expect: 100-continue with a length over MAX_BODY_BYTES before the body is sent, and lets a small one go on', async () => {
