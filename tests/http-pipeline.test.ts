@@ -158,6 +158,47 @@ describe('request bodies and the HTTP rules on a real server', () => {
     });
     expect(clean?.headers['cache-control']).toBe('public, max-age=30');
   });
+  it.each([
+    ['a clean POST', 'POST', '', JSON.stringify({ query: '{ __typename }' }), 'application/graphql-response+json'],
+    ['a POST that does not parse', 'POST', '', JSON.stringify({ query: '{ __typename ' }), 'application/json'],
+    ['a POST that does not validate', 'POST', '', JSON.stringify({ query: '{ nothingHere }' }), 'application/graphql-response+json'],
+    [
+      'a POST whose variables do not coerce',
+      'POST',
+      '',
+      JSON.stringify({ query: 'query ($n: Int!) { issue(number: $n) { number } }', variables: { n: 'x' } }),
+      'application/json',
+    ],
+    ['a POST of an operation not in the document', 'POST', '', JSON.stringify({ query: 'query A { __typename }', operationName: 'B' }), 'application/json'],
+    ['a POST without a query', 'POST', '', JSON.stringify({ variables: {} }), 'application/json'],
+    ['a clean GET', 'GET', `?${new URLSearchParams({ query: '{ latestIssue { number } }' })}`, undefined, 'application/json'],
+    ['a GET of a page too large', 'GET', `?${new URLSearchParams({ query: '{ articles(first: 500) { totalCount } }' })}`, undefined, 'application/json'],
+    [
+      'a mutation over GET',
+      'GET',
+      `?${new URLSearchParams({ query: 'mutation { confirmSubscription(token: "x") { userErrors { code } } }' })}`,
+      undefined,
+      'application/json',
+    ],
+  ])("answers %s as Yoga's own handler does", async (_name, method, search, body, accept) => {
+    const at = client();
+    const send = (headers: Record<string, string>) =>
+      rawRequest(`${server.url}/graphql${search}`, {
+        method,
+        headers: { accept, 'x-forwarded-for': at, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body }),
+      });
+    // An Origin that CORS does not allow: the listener hands the request to Yoga's handler, which adds no CORS headers.
+    const [driven, handled] = [await send({}), await send({ origin: 'https://elsewhere.example' })];
+    const shape = (answer: Awaited<ReturnType<typeof send>>) => ({
+      status: answer?.status,
+      type: answer?.headers['content-type'],
+      cacheControl: answer?.headers['cache-control'],
+      allow: answer?.headers.allow,
+      body: answer?.text,
+    });
+    expect(shape(driven)).toEqual(shape(handled));
+  });
 });
 
 describe('trusted documents over GET on a real server', () => {
