@@ -35,7 +35,6 @@ export const REFUSALS = {
   incomplete: 'The request body ended before it was complete.',
   malformedJson: 'The request body is not valid JSON.',
   malformedParameter: 'The request has a parameter that is not valid JSON (variables or extensions).',
-  expectation: 'Only "Expect: 100-continue" is understood.',
 } as const;
 
 /** What a client past its request budget is told. */
