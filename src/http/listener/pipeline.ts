@@ -231,7 +231,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   };
 
   const drive = async (req: IncomingMessage, res: ServerResponse, body: Buffer | null): Promise<void> => {
-    const found = await lookUp(req, body);
+    const found = answers === null ? null : await lookUp(req, body);
     if (found !== null && 'body' in found) {
       metrics.graphqlRequests.inc();
       res.writeHead(found.status, found.headers).end(found.body);
@@ -263,7 +263,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
     let mediaType = '';
     const acceptableMediaTypes: string[] = [];
     for (const hook of resultHooks) {
-      await hook({
+      const done = hook({
         request,
         result,
         acceptableMediaTypes,
@@ -277,6 +277,8 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
         },
         serverContext,
       });
+      // Yoga's and our result hooks are synchronous: no microtask for each unless one is not.
+      if (done instanceof Promise) await done;
     }
     const get = req.method === 'GET';
     const outcome = result as ExecutionResult & { stringify?: (result: ExecutionResult) => string };
