@@ -1,6 +1,8 @@
 import type { RequestListener } from 'node:http';
+import type { YogaServerInstance } from 'graphql-yoga';
 import { type Config, describeStore } from './config.ts';
-import { createFront } from './http/listener/cached-answer-fast-path.ts';
+import type { Context } from './context.ts';
+import { createPipeline, type Pipeline } from './http/listener/pipeline.ts';
 import { createAnswerStore, createResponseStore, type ResponseStore } from './http/plugins/response-cache.ts';
 import { listen } from './http/listener/listen.ts';
 import type { Logger } from './logger.ts';
@@ -12,7 +14,7 @@ import { createRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.
 import { migrateToLatest } from './store/migrate.ts';
 import { countContent } from './store/totals.repository.ts';
 import { openStore, type Store } from './store/store.ts';
-import { createMastheadYoga } from './yoga.ts';
+import { createMastheadYoga, httpRules, type ServerContext } from './yoga.ts';
 
 export interface RunningServer {
   url: string;
@@ -57,10 +59,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...(responseCache ? { responseCache } : {}),
     onMessageQueued: () => sender.nudge(),
   });
+  const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
-    listening = await listen(serveFront(yoga, { store, config, metrics, rateLimiter, responseCache }), config.port, config.host, {
+    listening = await listen(pipeline.request, config.port, config.host, {
       requestTimeoutMs: config.http.requestTimeoutMs,
+      checkContinue: pipeline.checkContinue,
     });
   } catch (error) {
     // The port is taken (or forbidden): let go of what was opened, so the process can exit.
@@ -95,13 +99,28 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 }
 
 /**
- * The node:http listener as `masthead serve` runs it (the benchmark's Masthead peer too): the
- * response cache's fast path in front of Yoga when the cache is on, else Yoga alone.
+ * The node:http listener as `masthead serve` runs it: one pipeline that applies the HTTP rules
+ * and drives Yoga (src/http/listener/pipeline.ts), with the response cache's answers when it is on.
  */
+export function servePipeline(
+  yoga: YogaServerInstance<ServerContext, Context>,
+  deps: { store: Store; config: Config; metrics: Metrics; logger: Logger; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
+): Pipeline {
+  return createPipeline({
+    yoga,
+    store: deps.store,
+    rules: httpRules(deps.config),
+    metrics: deps.metrics,
+    logger: deps.logger,
+    rateLimiter: deps.rateLimiter,
+    answers: deps.responseCache === null ? null : createAnswerStore(deps.responseCache),
+  });
+}
+
+/** The pipeline's request listener alone (the benchmark's Masthead peer listens with it). */
 export function serveFront(
-  yoga: RequestListener,
-  deps: { store: Store; config: Config; metrics: Metrics; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
+  yoga: YogaServerInstance<ServerContext, Context>,
+  deps: { store: Store; config: Config; metrics: Metrics; logger: Logger; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
 ): RequestListener {
-  if (deps.responseCache === null) return yoga;
-  return createFront({ yoga, ...deps, answers: createAnswerStore(deps.responseCache) });
+  return servePipeline(yoga, deps).request;
 }

@@ -10,11 +10,12 @@ import { useClientErrorStatus } from './http/plugins/client-error-status.ts';
 import { useGraphiQLDelivery } from './http/plugins/graphiql.ts';
 import { usePhaseMetrics } from './http/plugins/phase-metrics.ts';
 import { useOperationalEndpoints } from './http/plugins/operational-endpoints.ts';
+import { corsDecision, type HttpRules } from './http/http-rules.ts';
 import { useHttpGuards } from './http/plugins/http-guards.ts';
 import { loadManifest, usePersistedDocuments } from './http/plugins/persisted-documents.ts';
 import { type ResponseStore, useResponseCache } from './http/plugins/response-cache.ts';
 import { useSubscriptionPages } from './http/plugins/subscription-pages.ts';
-import { DRY_RUN_HEADER, useQueryLimits } from './limits/query-limits.ts';
+import { useQueryLimits } from './limits/query-limits.ts';
 import type { LoaderOptions } from './loaders/loaders.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -55,6 +56,11 @@ const DEFAULT_QUERY = `# Welcome to Masthead. Try the latest print issue:
 }
 `;
 
+/** The HTTP rules' settings (src/http/http-rules.ts), from the configuration. */
+export function httpRules(config: Config): HttpRules {
+  return { ...config.http, trustProxyHops: config.trustProxyHops, https: config.publicUrl.startsWith('https:') };
+}
+
 /** The GraphQL server, apart from any listener: tests call `yoga.fetch` on it directly. */
 export function createMastheadYoga({
   store,
@@ -93,12 +99,7 @@ export function createMastheadYoga({
       );
     },
     // Browsers may call from the configured origins only: others get no CORS headers at all.
-    cors: (request) => {
-      const origin = request.headers.get('origin');
-      const allowed = config.http.corsOrigins;
-      if (origin === null || !(allowed.includes('*') || allowed.includes(origin))) return false;
-      return { origin, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', DRY_RUN_HEADER], maxAge: 600 };
-    },
+    cors: (request) => corsDecision(config.http, request.headers.get('origin')),
     batching: { limit: config.limits.maxBatch },
     // Persisted documents are named by `documentId` (the GraphQL-over-HTTP proposal).
     extraParamNames: ['documentId'],
@@ -130,7 +131,7 @@ export function createMastheadYoga({
       },
     },
     plugins: [
-      useHttpGuards({ ...config.http, trustProxyHops: config.trustProxyHops, https: config.publicUrl.startsWith('https:') }, rateLimiter),
+      useHttpGuards(httpRules(config), rateLimiter),
       useOperationalEndpoints(store, metrics),
       usePhaseMetrics(metrics),
       graphiql.plugin,

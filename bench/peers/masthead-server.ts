@@ -32,7 +32,7 @@ export async function serveMasthead(loaderOptions?: LoaderOptions): Promise<void
     ...(loaderOptions ? { loaderOptions } : {}),
     ...(responseCache ? { responseCache } : {}),
   });
-  const server = createServer(serveFront(yoga, { store, config, metrics, rateLimiter, responseCache }));
+  const server = createServer(serveFront(yoga, { store, config, metrics, logger, rateLimiter, responseCache }));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   process.once('SIGTERM', () => {
     server.close();

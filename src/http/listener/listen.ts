@@ -9,12 +9,19 @@ export interface Listening {
 }
 
 /** Listens on HOST:PORT (port 0 picks a free one; `url` says which). */
-export async function listen(handler: RequestListener, port: number, host: string, options: { requestTimeoutMs?: number } = {}): Promise<Listening> {
+export async function listen(
+  handler: RequestListener,
+  port: number,
+  host: string,
+  options: { requestTimeoutMs?: number; checkContinue?: RequestListener } = {},
+): Promise<Listening> {
   const server = createServer(
     // Node looks for overdue requests at this interval (30 s by default): often enough for the timeout.
     options.requestTimeoutMs === undefined ? {} : { connectionsCheckingInterval: Math.min(30_000, Math.max(250, options.requestTimeoutMs / 4)) },
     handler,
   );
+  // Without a listener Node answers `Expect: 100-continue` with 100 at once, whatever the body's size.
+  if (options.checkContinue) server.on('checkContinue', options.checkContinue);
   if (options.requestTimeoutMs !== undefined) {
     // A request must arrive whole in time: a client that trickles bytes gets a 408.
     server.requestTimeout = options.requestTimeoutMs;

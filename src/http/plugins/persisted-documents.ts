@@ -70,6 +70,18 @@ interface PersistedParams {
 export function usePersistedDocuments(manifest: Manifest | null, cacheSize = 1000): Plugin {
   const registered = new DocumentCache(cacheSize);
   return {
+    // Yoga's GET parser reads query, operationName, variables and extensions only: a GET names
+    // its document by `documentId` in the query string too (the listener reads it itself).
+    onRequestParse({ request, url }) {
+      if (request.method !== 'GET') return;
+      const documentId = url.searchParams.get('documentId');
+      if (!documentId) return;
+      return {
+        onRequestParseDone({ requestParserResult, setRequestParserResult }) {
+          if (!Array.isArray(requestParserResult)) setRequestParserResult({ ...requestParserResult, documentId } as typeof requestParserResult);
+        },
+      };
+    },
     onParams({ params, setParams, request }) {
       const persisted = params as PersistedParams;
       const announced = persisted.extensions?.persistedQuery?.sha256Hash;

@@ -22,7 +22,7 @@ export class MemoryResponseStore<V = string> implements ResponseStore {
   /** @param maxEntries how many answers to keep. @default 1000 */
   constructor(readonly maxEntries = 1000) {}
 
-  /** The kept value, synchronously (the front fast path's lookup). */
+  /** The kept value, synchronously (the listener's lookup). */
   peek(key: string, now = Date.now()): V | null {
     const entry = this.#entries.get(key);
     if (!entry) return null;
@@ -114,7 +114,7 @@ export function answerTtlMs(state: ContentState, nowMs: number): number {
   return Math.min(MAX_TTL_MS, state.nextPublication === null ? MAX_TTL_MS : Date.parse(state.nextPublication) - nowMs);
 }
 
-/** A whole HTTP answer as Yoga sent it: written again as it is on a hit of the front fast path. */
+/** A whole HTTP answer as the listener wrote it: written again as it is on a hit. */
 export interface CachedAnswer {
   status: number;
   /** Names and values in turn, as `res.writeHead` takes them. */
@@ -122,13 +122,13 @@ export interface CachedAnswer {
   body: Buffer;
 }
 
-/** Where the front fast path keeps whole answers: synchronous in memory, a round trip in Redis. */
+/** Where the listener keeps whole answers: synchronous in memory, a round trip in Redis. */
 export interface AnswerStore {
   get(key: string, nowMs: number): CachedAnswer | null | Promise<CachedAnswer | null>;
   set(key: string, answer: CachedAnswer, ttlMs: number): void;
 }
 
-/** The front's store beside `responses`: in memory when that is in memory, else in the same Redis. */
+/** The listener's store beside `responses`: in memory when that is in memory, else in the same Redis. */
 export function createAnswerStore(responses: ResponseStore): AnswerStore {
   if (responses instanceof MemoryResponseStore) {
     const memory = new MemoryResponseStore<CachedAnswer>(responses.maxEntries);
@@ -154,9 +154,9 @@ export function createAnswerStore(responses: ResponseStore): AnswerStore {
 }
 
 /**
- * What the front fast path (src/http/listener/cached-answer-fast-path.ts) hands Yoga, in the server context, with a request
- * it could not answer from its store: where to keep the answer. The plugin below says whether
- * the answer may be kept.
+ * What the listener (src/http/listener/pipeline.ts) hands Yoga, in the server context, with a
+ * request it could not answer from its kept answers: where to keep the answer it writes. The
+ * plugin below says whether the answer may be kept.
  */
 export interface FrontMiss {
   /** Every operation was an anonymous query answered without errors. */
@@ -182,8 +182,8 @@ function keepable(result: ExecutionResult | AsyncIterable<ExecutionResult>): res
  * publication: after any write or at that moment the request is computed afresh. The store says
  * which version is current (Store.contentState: on SQLite without a statement unless something
  * was committed; on PostgreSQL one statement). Mutations and answers with errors are never
- * cached. When the front fast path passed the request on, this also tells it whether Yoga's
- * whole answer (headers and body, as sent) may be kept for the next identical request.
+ * cached. When the listener drives the request, this tells it instead whether the whole answer
+ * it writes (headers and body) may be kept for the next identical request.
  */
 export function useResponseCache(store: Store, responses: ResponseStore): Plugin<Context> {
   const isQuery = new WeakMap<DocumentNode, Map<string | null, boolean>>();
@@ -212,8 +212,8 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
         return;
       }
       if (front) {
-        // The front fast path keeps Yoga's whole answer for the next identical request: a second
-        // copy here would be work and memory spent twice. Say only whether it may keep it.
+        // The listener keeps the whole answer for the next identical request: a second copy here
+        // would be work and memory spent twice. Say only whether it may keep it.
         return {
           onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
             if (keepable(result)) front.cacheable = true;
@@ -251,25 +251,6 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
       };
       const state = store.contentState(nowMs);
       return state instanceof Promise ? state.then(withState) : withState(state);
-    },
-    onResponse({ response, serverContext }) {
-      const front = (serverContext as { [FRONT_MISS]?: FrontMiss })[FRONT_MISS];
-      if (!front?.cacheable || front.refused || response.status !== 200) return;
-      if (!(response.headers.get('content-type') ?? '').includes('json')) return;
-      const headers: string[] = [];
-      response.headers.forEach((value, name) => {
-        if (name !== 'content-length' && name !== 'transfer-encoding') headers.push(name, value);
-      });
-      // A regular result's body is its JSON text (not a stream): reading it here leaves it to be sent.
-      return response
-        .clone()
-        .text()
-        .then((text) => {
-          const body = Buffer.from(text);
-          // Written in one go on a hit, with its length.
-          headers.push('content-length', String(body.length));
-          front.keep({ status: response.status, headers, body });
-        });
     },
   };
 }
