@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './database.ts';
+import { readInBatches } from './key-batches.ts';
 import type { Newsletter } from './model.ts';
 
 const newsletterColumns = ['newsletters.id', 'newsletters.slug', 'newsletters.name', 'newsletters.description'] as const;
@@ -9,13 +10,11 @@ export async function listNewsletters(db: Kysely<Database>): Promise<Newsletter[
 }
 
 export async function findNewslettersByIds(db: Kysely<Database>, ids: readonly number[]): Promise<Newsletter[]> {
-  if (ids.length === 0) return [];
-  return db.selectFrom('newsletters').select(newsletterColumns).where('newsletters.id', 'in', ids).execute();
+  return readInBatches(ids, (batch) => db.selectFrom('newsletters').select(newsletterColumns).where('newsletters.id', 'in', batch).execute());
 }
 
 export async function findNewslettersBySlugs(db: Kysely<Database>, slugs: readonly string[]): Promise<Newsletter[]> {
-  if (slugs.length === 0) return [];
-  return db.selectFrom('newsletters').select(newsletterColumns).where('newsletters.slug', 'in', slugs).execute();
+  return readInBatches(slugs, (batch) => db.selectFrom('newsletters').select(newsletterColumns).where('newsletters.slug', 'in', batch).execute());
 }
 
 export async function findNewsletterBySlug(db: Kysely<Database>, slug: string): Promise<Newsletter | null> {
