@@ -22,20 +22,51 @@ export interface ImportReport {
   updated: number;
   unchanged: number;
   failed: Array<{ path: string; reason: string }>;
+  /** What a folder holds that looks like a document but is not read, and why (not a failure). */
+  skipped: Array<{ path: string; reason: string }>;
 }
 
-/** The documents that the given paths name: files as given, folders searched for `*.txt`, in name order. */
-export async function collectDocumentPaths(paths: readonly string[]): Promise<{ files: string[]; failed: ImportReport['failed'] }> {
+function reasonFor(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'permission denied' : String(error);
+}
+
+/**
+ * The documents that the given paths name: files as given, folders searched for `*.txt`, in name
+ * order. In a folder, a symbolic link named `*.txt` is followed to the file it leads to (reading
+ * it gives nothing that naming the file would not); one that leads nowhere fails. A symbolic
+ * link to a folder is not followed (links can make loops): it is skipped, and named. So is a
+ * `*.txt` that is not a regular file (a pipe or a device would never end).
+ */
+export async function collectDocumentPaths(
+  paths: readonly string[],
+): Promise<{ files: string[]; failed: ImportReport['failed']; skipped: ImportReport['skipped'] }> {
   const files: string[] = [];
   const failed: ImportReport['failed'] = [];
+  const skipped: ImportReport['skipped'] = [];
   const walk = async (folder: string) => {
     const entries = await readdir(folder, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(folder, entry.name);
+      const document = DOCUMENT_EXTENSIONS.has(path.extname(entry.name).toLowerCase());
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && DOCUMENT_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.push(full);
+      else if (entry.isSymbolicLink()) {
+        let target: Awaited<ReturnType<typeof stat>>;
+        try {
+          target = await stat(full);
+        } catch (error) {
+          if (document) failed.push({ path: full, reason: `a symbolic link that leads nowhere: ${reasonFor(error)}` });
+          continue;
+        }
+        if (target.isDirectory()) skipped.push({ path: full, reason: 'a symbolic link to a folder, not followed: name the folder to import it' });
+        else if (!document) continue;
+        else if (target.isFile()) files.push(full);
+        else skipped.push({ path: full, reason: 'a symbolic link to something that is not a regular file' });
+      } else if (!document) continue;
+      else if (entry.isFile()) files.push(full);
+      else skipped.push({ path: full, reason: 'not a regular file' });
     }
   };
   for (const given of paths) {
@@ -45,14 +76,10 @@ export async function collectDocumentPaths(paths: readonly string[]): Promise<{ 
       else if (info.isFile()) files.push(given);
       else failed.push({ path: given, reason: 'not a file or folder' });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      failed.push({
-        path: given,
-        reason: code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'permission denied' : String(error),
-      });
+      failed.push({ path: given, reason: reasonFor(error) });
     }
   }
-  return { files, failed };
+  return { files, failed, skipped };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -176,8 +203,8 @@ export interface ImportOptions {
 
 /** Imports every document the paths name; a bad document is reported and the rest still land. */
 export async function importDocuments(store: Store, paths: readonly string[], options: ImportOptions = {}): Promise<ImportReport> {
-  const { files, failed } = await collectDocumentPaths(paths);
-  const report: ImportReport = { files: files.length, created: 0, updated: 0, unchanged: 0, failed };
+  const { files, failed, skipped } = await collectDocumentPaths(paths);
+  const report: ImportReport = { files: files.length, created: 0, updated: 0, unchanged: 0, failed, skipped };
   for (const [index, file] of files.entries()) {
     try {
       const outcome = await storeDocument(store, await readDocument(file));
