@@ -2,6 +2,14 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { slugify } from '../slug.ts';
+import {
+  type ArticleFields,
+  findArticleByIdentity,
+  findBylineAuthorIds,
+  findTakenArticleSlugs,
+  insertArticle,
+  updateArticle,
+} from '../store/article.repository.ts';
 import { upsertAuthor } from '../store/author.repository.ts';
 import type { Database } from '../store/database.ts';
 import { upsertIssue } from '../store/issue.repository.ts';
@@ -102,15 +110,7 @@ export async function readDocument(file: string): Promise<ArticleDocument> {
 /** A slug for `text` not yet taken by another article: `base`, else `base-2`, `base-3`, … */
 async function freeArticleSlug(db: Kysely<Database>, text: string): Promise<string> {
   const base = slugify(text) || 'article';
-  const taken = new Set(
-    (
-      await db
-        .selectFrom('articles')
-        .select('slug')
-        .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
-        .execute()
-    ).map((row) => row.slug),
-  );
+  const taken = await findTakenArticleSlugs(db, base);
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }
@@ -134,63 +134,37 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
       const id = await upsertAuthor(trx, slugify(name) || 'author', name);
       if (!authorIds.includes(id)) authorIds.push(id);
     }
-    const fields = {
+    const fields: ArticleFields = {
       headline: document.headline,
       standfirst: document.standfirst,
       body: document.body.join(PARAGRAPH_SEPARATOR),
       word_count: countWords(document.body),
       issue_id: issueId,
       published_at: document.publishedAt,
-      status: 'published' as const,
+      status: 'published',
       promoted_newsletter_id: newsletterId,
     };
-    const existing = await trx
-      .selectFrom('articles')
-      .select(['id', 'standfirst', 'body', 'issue_id', 'status', 'promoted_newsletter_id'])
-      .where('headline', '=', document.headline)
-      .where('published_at', '=', document.publishedAt)
-      .executeTakeFirst();
-
-    const bylineRows = (articleId: number) =>
-      authorIds.map((authorId, position) => ({
-        article_id: articleId,
-        author_id: authorId,
-        position,
-        published_at: fields.published_at,
-        status: fields.status,
-      }));
+    const existing = await findArticleByIdentity(trx, document.headline, document.publishedAt);
 
     if (!existing) {
-      const slug = await freeArticleSlug(trx, document.headline);
-      const { id } = await trx
-        .insertInto('articles')
-        .values({ ...fields, slug })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (authorIds.length > 0) await trx.insertInto('bylines').values(bylineRows(id)).execute();
+      await insertArticle(trx, { ...fields, slug: await freeArticleSlug(trx, document.headline) }, authorIds);
       await refreshAuthorTotals(trx, authorIds);
       await adjustPublishedArticles(trx, fields.status === 'published' ? 1 : 0);
       return 'created';
     }
 
-    const bylines = await trx.selectFrom('bylines').select('author_id').where('article_id', '=', existing.id).orderBy('position').execute();
-    const sameByline = bylines.length === authorIds.length && bylines.every((row, index) => row.author_id === authorIds[index]);
+    const bylines = await findBylineAuthorIds(trx, existing.id);
+    const sameByline = bylines.length === authorIds.length && bylines.every((authorId, index) => authorId === authorIds[index]);
     const sameContent =
       existing.standfirst === fields.standfirst &&
       existing.body === fields.body &&
-      existing.issue_id === fields.issue_id &&
+      existing.issueId === fields.issue_id &&
       existing.status === fields.status &&
-      existing.promoted_newsletter_id === fields.promoted_newsletter_id;
+      existing.promotedNewsletterId === fields.promoted_newsletter_id;
     if (sameByline && sameContent) return 'unchanged';
 
-    await trx
-      .updateTable('articles')
-      .set({ ...fields, updated_at: new Date().toISOString() })
-      .where('id', '=', existing.id)
-      .execute();
-    await trx.deleteFrom('bylines').where('article_id', '=', existing.id).execute();
-    if (authorIds.length > 0) await trx.insertInto('bylines').values(bylineRows(existing.id)).execute();
-    await refreshAuthorTotals(trx, [...new Set([...bylines.map((row) => row.author_id), ...authorIds])]);
+    await updateArticle(trx, existing.id, fields, authorIds);
+    await refreshAuthorTotals(trx, [...new Set([...bylines, ...authorIds])]);
     await adjustPublishedArticles(trx, (fields.status === 'published' ? 1 : 0) - (existing.status === 'published' ? 1 : 0));
     return 'updated';
   });

@@ -1,5 +1,5 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
-import type { ArticleRow, Database } from './database.ts';
+import type { ArticleRow, ArticleStatus, Database, NewArticle } from './database.ts';
 import { readInBatches } from './key-batches.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
 import { type Article, type Author, type KeysetValue, PARAGRAPH_SEPARATOR, toIso } from './model.ts';
@@ -338,4 +338,80 @@ export async function countSearchResults(db: Kysely<Database>, dialect: Dialect,
     .where(isPublic(now))
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/** What an import compares to decide whether a stored piece changed. */
+export interface StoredPiece {
+  id: number;
+  standfirst: string | null;
+  body: string;
+  issueId: number | null;
+  status: ArticleStatus;
+  promotedNewsletterId: number | null;
+}
+
+/** The stored piece with this headline and publication time: the same piece, to an import. */
+export async function findArticleByIdentity(db: Kysely<Database>, headline: string, publishedAt: string): Promise<StoredPiece | null> {
+  const row = await db
+    .selectFrom('articles')
+    .select(['id', 'standfirst', 'body', 'issue_id', 'status', 'promoted_newsletter_id'])
+    .where('headline', '=', headline)
+    .where('published_at', '=', publishedAt)
+    .executeTakeFirst();
+  return row
+    ? { id: row.id, standfirst: row.standfirst, body: row.body, issueId: row.issue_id, status: row.status, promotedNewsletterId: row.promoted_newsletter_id }
+    : null;
+}
+
+/** The article slugs taken among `base` and `base-…`. */
+export async function findTakenArticleSlugs(db: Kysely<Database>, base: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('articles')
+    .select('slug')
+    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+    .execute();
+  return new Set(rows.map((row) => row.slug));
+}
+
+/** An article's columns as an import writes them. */
+export type ArticleFields = Omit<NewArticle, 'slug' | 'created_at' | 'updated_at'> & { published_at: string };
+
+/** Adds a piece with its byline (authors in byline order); its id. */
+export async function insertArticle(db: Kysely<Database>, fields: ArticleFields & { slug: string }, authorIds: readonly number[]): Promise<number> {
+  const { id } = await db.insertInto('articles').values(fields).returning('id').executeTakeFirstOrThrow();
+  await insertBylines(db, id, fields, authorIds);
+  return id;
+}
+
+/** Rewrites a piece and its byline in place (same id and slug). */
+export async function updateArticle(db: Kysely<Database>, id: number, fields: ArticleFields, authorIds: readonly number[]): Promise<void> {
+  await db
+    .updateTable('articles')
+    .set({ ...fields, updated_at: new Date().toISOString() })
+    .where('id', '=', id)
+    .execute();
+  await db.deleteFrom('bylines').where('article_id', '=', id).execute();
+  await insertBylines(db, id, fields, authorIds);
+}
+
+async function insertBylines(db: Kysely<Database>, articleId: number, fields: ArticleFields, authorIds: readonly number[]): Promise<void> {
+  if (authorIds.length === 0) return;
+  await db
+    .insertInto('bylines')
+    .values(
+      authorIds.map((authorId, position) => ({
+        article_id: articleId,
+        author_id: authorId,
+        position,
+        published_at: fields.published_at,
+        status: fields.status,
+      })),
+    )
+    .execute();
+}
+
+/** A piece's authors, in byline order. */
+export async function findBylineAuthorIds(db: Kysely<Database>, articleId: number): Promise<number[]> {
+  const rows = await db.selectFrom('bylines').select('author_id').where('article_id', '=', articleId).orderBy('position').execute();
+  return rows.map((row) => row.author_id);
 }
