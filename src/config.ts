@@ -19,7 +19,11 @@ export interface Config {
   statementTimeoutMs: number;
   /** How long to wait for a new store connection before failing the request. @default 3000 */
   connectTimeoutMs: number;
-  /** The base of every link in a message, e.g. `https://news.example.org`. @default http://localhost:PORT */
+  /**
+   * The base of every link in a message, e.g. `https://news.example.org`. With `PORT=0`, the
+   * default names the port that `serve` bound (see defaultPublicUrl).
+   * @default http://HOST:PORT (localhost when HOST is a wildcard)
+   */
   publicUrl: string;
   mail: MailConfig;
   signUp: SignUpConfig;
@@ -311,11 +315,14 @@ export const DEFAULT_MAIL_DIR = './data/mail';
 const HOUR_MS = 3_600_000;
 const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: HOUR_MS, d: 24 * HOUR_MS };
 
+/** PUBLIC_URL when it is not set: where this host and port are reached from this machine. */
+export function defaultPublicUrl(host: string, port: number): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  return `http://${wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
 function parsePublicUrl(raw: string | undefined, host: string, port: number): string {
-  if (raw === undefined || raw === '') {
-    const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
-    return `http://${wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-  }
+  if (raw === undefined || raw === '') return defaultPublicUrl(host, port);
   let url: URL;
   try {
     url = new URL(raw.trim());

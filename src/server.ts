@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { type Config, describeStore } from './config.ts';
+import { type Config, defaultPublicUrl, describeStore } from './config.ts';
 import type { Context } from './context.ts';
 import { createPipeline, type Pipeline } from './http/listener/pipeline.ts';
 import { createAnswerStore, createResponseStore, type ResponseStore } from './http/plugins/response-cache.ts';
@@ -46,8 +46,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await store.close();
     throw error;
   }
-  const transport = createMailTransport(config.mail);
-  const sender = new OutboxSender(store, transport, config, logger);
+  // Made once the port is bound (see servedConfig); a sign-up before then is sent on its first poll.
+  let sender: OutboxSender | null = null;
   const rateLimiter = createRateLimiter(config.redisUrl, logger);
   const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger) : null;
   const yoga = createMastheadYoga({
@@ -57,7 +57,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     rateLimiter,
     ...(responseCache ? { responseCache } : {}),
-    onMessageQueued: () => sender.nudge(),
+    onMessageQueued: () => sender?.nudge(),
   });
   const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache });
   let listening: Awaited<ReturnType<typeof listen>>;
@@ -74,10 +74,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const { url } = listening;
+  const served = servedConfig(config, Number(new URL(url).port));
+  const transport = createMailTransport(config.mail);
+  sender = new OutboxSender(store, transport, served, logger);
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
   logger.info(
     config.mail.sender
-      ? `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${config.publicUrl}`
+      ? `mail goes to ${transport.description}${config.mail.smtpUrl === null ? ' (SMTP_URL is unset)' : ''}; links start ${served.publicUrl}`
       : 'MAIL_SENDER is off: this instance queues mail and another delivers it',
   );
   if (config.redisUrl !== null) {
@@ -90,12 +93,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     close: async () => {
       await listening.close();
-      await sender.stop();
+      await sender?.stop();
       await rateLimiter.close();
       await responseCache?.close();
       await store.close();
     },
   };
+}
+
+/**
+ * The settings as served: with PORT=0 and no PUBLIC_URL, links in e-mails name the port that was
+ * bound, not port 0, which no reader could open.
+ */
+function servedConfig(config: Config, boundPort: number): Config {
+  if (config.port !== 0 || config.publicUrl !== defaultPublicUrl(config.host, 0)) return config;
+  return { ...config, publicUrl: defaultPublicUrl(config.host, boundPort) };
 }
 
 /**

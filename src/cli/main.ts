@@ -171,11 +171,13 @@ async function importCommand(args: string[], io: Out): Promise<number> {
     }),
   );
   for (const failure of report.failed) io.err(`${failure.path}: ${failure.reason}`);
+  for (const skip of report.skipped) io.err(`${skip.path}: skipped: ${skip.reason}`);
   if (report.files === 0) io.err(`found no documents (*.txt) in ${positionals.map((name) => JSON.stringify(name)).join(', ')}: nothing to import`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   io.out(
     `imported ${report.created + report.updated + report.unchanged} of ${report.files} documents in ${seconds} s: ` +
-      `${report.created} new, ${report.updated} updated, ${report.unchanged} unchanged, ${report.failed.length} failed`,
+      `${report.created} new, ${report.updated} updated, ${report.unchanged} unchanged, ${report.failed.length} failed` +
+      (report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''),
   );
   return report.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }

@@ -2,6 +2,14 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { slugify } from '../slug.ts';
+import {
+  type ArticleFields,
+  findArticleByIdentity,
+  findBylineAuthorIds,
+  findTakenArticleSlugs,
+  insertArticle,
+  updateArticle,
+} from '../store/article.repository.ts';
 import { upsertAuthor } from '../store/author.repository.ts';
 import type { Database } from '../store/database.ts';
 import { upsertIssue } from '../store/issue.repository.ts';
@@ -22,20 +30,51 @@ export interface ImportReport {
   updated: number;
   unchanged: number;
   failed: Array<{ path: string; reason: string }>;
+  /** What a folder holds that looks like a document but is not read, and why (not a failure). */
+  skipped: Array<{ path: string; reason: string }>;
 }
 
-/** The documents that the given paths name: files as given, folders searched for `*.txt`, in name order. */
-export async function collectDocumentPaths(paths: readonly string[]): Promise<{ files: string[]; failed: ImportReport['failed'] }> {
+function reasonFor(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'permission denied' : String(error);
+}
+
+/**
+ * The documents that the given paths name: files as given, folders searched for `*.txt`, in name
+ * order. In a folder, a symbolic link named `*.txt` is followed to the file it leads to (reading
+ * it gives nothing that naming the file would not); one that leads nowhere fails. A symbolic
+ * link to a folder is not followed (links can make loops): it is skipped, and named. So is a
+ * `*.txt` that is not a regular file (a pipe or a device would never end).
+ */
+export async function collectDocumentPaths(
+  paths: readonly string[],
+): Promise<{ files: string[]; failed: ImportReport['failed']; skipped: ImportReport['skipped'] }> {
   const files: string[] = [];
   const failed: ImportReport['failed'] = [];
+  const skipped: ImportReport['skipped'] = [];
   const walk = async (folder: string) => {
     const entries = await readdir(folder, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(folder, entry.name);
+      const document = DOCUMENT_EXTENSIONS.has(path.extname(entry.name).toLowerCase());
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && DOCUMENT_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.push(full);
+      else if (entry.isSymbolicLink()) {
+        let target: Awaited<ReturnType<typeof stat>>;
+        try {
+          target = await stat(full);
+        } catch (error) {
+          if (document) failed.push({ path: full, reason: `a symbolic link that leads nowhere: ${reasonFor(error)}` });
+          continue;
+        }
+        if (target.isDirectory()) skipped.push({ path: full, reason: 'a symbolic link to a folder, not followed: name the folder to import it' });
+        else if (!document) continue;
+        else if (target.isFile()) files.push(full);
+        else skipped.push({ path: full, reason: 'a symbolic link to something that is not a regular file' });
+      } else if (!document) continue;
+      else if (entry.isFile()) files.push(full);
+      else skipped.push({ path: full, reason: 'not a regular file' });
     }
   };
   for (const given of paths) {
@@ -45,14 +84,10 @@ export async function collectDocumentPaths(paths: readonly string[]): Promise<{ 
       else if (info.isFile()) files.push(given);
       else failed.push({ path: given, reason: 'not a file or folder' });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      failed.push({
-        path: given,
-        reason: code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'permission denied' : String(error),
-      });
+      failed.push({ path: given, reason: reasonFor(error) });
     }
   }
-  return { files, failed };
+  return { files, failed, skipped };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -75,15 +110,7 @@ export async function readDocument(file: string): Promise<ArticleDocument> {
 /** A slug for `text` not yet taken by another article: `base`, else `base-2`, `base-3`, … */
 async function freeArticleSlug(db: Kysely<Database>, text: string): Promise<string> {
   const base = slugify(text) || 'article';
-  const taken = new Set(
-    (
-      await db
-        .selectFrom('articles')
-        .select('slug')
-        .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
-        .execute()
-    ).map((row) => row.slug),
-  );
+  const taken = await findTakenArticleSlugs(db, base);
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }
@@ -107,63 +134,37 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
       const id = await upsertAuthor(trx, slugify(name) || 'author', name);
       if (!authorIds.includes(id)) authorIds.push(id);
     }
-    const fields = {
+    const fields: ArticleFields = {
       headline: document.headline,
       standfirst: document.standfirst,
       body: document.body.join(PARAGRAPH_SEPARATOR),
       word_count: countWords(document.body),
       issue_id: issueId,
       published_at: document.publishedAt,
-      status: 'published' as const,
+      status: 'published',
       promoted_newsletter_id: newsletterId,
     };
-    const existing = await trx
-      .selectFrom('articles')
-      .select(['id', 'standfirst', 'body', 'issue_id', 'status', 'promoted_newsletter_id'])
-      .where('headline', '=', document.headline)
-      .where('published_at', '=', document.publishedAt)
-      .executeTakeFirst();
-
-    const bylineRows = (articleId: number) =>
-      authorIds.map((authorId, position) => ({
-        article_id: articleId,
-        author_id: authorId,
-        position,
-        published_at: fields.published_at,
-        status: fields.status,
-      }));
+    const existing = await findArticleByIdentity(trx, document.headline, document.publishedAt);
 
     if (!existing) {
-      const slug = await freeArticleSlug(trx, document.headline);
-      const { id } = await trx
-        .insertInto('articles')
-        .values({ ...fields, slug })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      if (authorIds.length > 0) await trx.insertInto('bylines').values(bylineRows(id)).execute();
+      await insertArticle(trx, { ...fields, slug: await freeArticleSlug(trx, document.headline) }, authorIds);
       await refreshAuthorTotals(trx, authorIds);
       await adjustPublishedArticles(trx, fields.status === 'published' ? 1 : 0);
       return 'created';
     }
 
-    const bylines = await trx.selectFrom('bylines').select('author_id').where('article_id', '=', existing.id).orderBy('position').execute();
-    const sameByline = bylines.length === authorIds.length && bylines.every((row, index) => row.author_id === authorIds[index]);
+    const bylines = await findBylineAuthorIds(trx, existing.id);
+    const sameByline = bylines.length === authorIds.length && bylines.every((authorId, index) => authorId === authorIds[index]);
     const sameContent =
       existing.standfirst === fields.standfirst &&
       existing.body === fields.body &&
-      existing.issue_id === fields.issue_id &&
+      existing.issueId === fields.issue_id &&
       existing.status === fields.status &&
-      existing.promoted_newsletter_id === fields.promoted_newsletter_id;
+      existing.promotedNewsletterId === fields.promoted_newsletter_id;
     if (sameByline && sameContent) return 'unchanged';
 
-    await trx
-      .updateTable('articles')
-      .set({ ...fields, updated_at: new Date().toISOString() })
-      .where('id', '=', existing.id)
-      .execute();
-    await trx.deleteFrom('bylines').where('article_id', '=', existing.id).execute();
-    if (authorIds.length > 0) await trx.insertInto('bylines').values(bylineRows(existing.id)).execute();
-    await refreshAuthorTotals(trx, [...new Set([...bylines.map((row) => row.author_id), ...authorIds])]);
+    await updateArticle(trx, existing.id, fields, authorIds);
+    await refreshAuthorTotals(trx, [...new Set([...bylines, ...authorIds])]);
     await adjustPublishedArticles(trx, (fields.status === 'published' ? 1 : 0) - (existing.status === 'published' ? 1 : 0));
     return 'updated';
   });
@@ -176,8 +177,8 @@ export interface ImportOptions {
 
 /** Imports every document the paths name; a bad document is reported and the rest still land. */
 export async function importDocuments(store: Store, paths: readonly string[], options: ImportOptions = {}): Promise<ImportReport> {
-  const { files, failed } = await collectDocumentPaths(paths);
-  const report: ImportReport = { files: files.length, created: 0, updated: 0, unchanged: 0, failed };
+  const { files, failed, skipped } = await collectDocumentPaths(paths);
+  const report: ImportReport = { files: files.length, created: 0, updated: 0, unchanged: 0, failed, skipped };
   for (const [index, file] of files.entries()) {
     try {
       const outcome = await storeDocument(store, await readDocument(file));

@@ -79,6 +79,7 @@ function pageLoaders(
 export function createLoaders(store: Store, now: string, { batch = true, preview = false }: LoaderOptions = {}) {
   const { db } = store;
   const options = batch ? undefined : UNBATCHED;
+  const newslettersAt = preview ? undefined : now;
   const loaders = {
     articleById: new DataLoader<number, Article | null>(
       async (ids) => inKeyOrder(ids, await findArticlesByIds(db, storable(ids), now, preview), (a) => a.id),
@@ -98,12 +99,18 @@ export function createLoaders(store: Store, now: string, { batch = true, preview
       async (slugs) => inKeyOrder(slugs, await findAuthorsBySlugs(db, storable(slugs), now), (a) => a.slug),
       options,
     ),
+    /** Public newsletters (with `preview`, any): an embargoed piece's newsletter waits for the piece. */
     newsletterById: new DataLoader<number, Newsletter | null>(
-      async (ids) => inKeyOrder(ids, await findNewslettersByIds(db, storable(ids)), (n) => n.id),
+      async (ids) => inKeyOrder(ids, await findNewslettersByIds(db, storable(ids), newslettersAt), (n) => n.id),
       options,
     ),
     newsletterBySlug: new DataLoader<string, Newsletter | null>(
-      async (slugs) => inKeyOrder(slugs, await findNewslettersBySlugs(db, storable(slugs)), (n) => n.slug),
+      async (slugs) => inKeyOrder(slugs, await findNewslettersBySlugs(db, storable(slugs), newslettersAt), (n) => n.slug),
+      options,
+    ),
+    /** The newsletter of a sign-up, public or not: whoever may read the sign-up may read what it is to. */
+    signUpNewsletter: new DataLoader<number, Newsletter | null>(
+      async (ids) => inKeyOrder(ids, await findNewslettersByIds(db, storable(ids)), (n) => n.id),
       options,
     ),
     subscriberCounts: new DataLoader<number, SubscriberCounts>(async (ids) => {

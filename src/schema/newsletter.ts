@@ -42,9 +42,9 @@ builder.asEntity(NewsletterRef, {
 builder.queryFields((t) => ({
   newsletters: t.field({
     type: [NewsletterRef],
-    description: 'Every newsletter, by name.',
+    description: 'Every newsletter readers can sign up to, by name. A newsletter that a scheduled piece promotes is listed once that piece is published.',
     resolve: async (_root, _args, context) => {
-      const newsletters = await listNewsletters(context.store.db);
+      const newsletters = await listNewsletters(context.store.db, context.now);
       for (const newsletter of newsletters) context.loaders.newsletterById.prime(newsletter.id, newsletter);
       return newsletters;
     },

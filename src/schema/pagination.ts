@@ -4,6 +4,7 @@ import type { KeysetValue } from '../store/model.ts';
 import type { Context } from '../context.ts';
 import { builder } from './builder.ts';
 import { badUserInput } from './errors.ts';
+import { canonicalInstant } from './scalars.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -36,7 +37,6 @@ export interface CursorKind {
 export type CursorPart = 'id' | 'count' | 'rank' | 'time' | 'text';
 
 const MAX_INT = 2_147_483_647;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function isCursorPart(value: unknown, part: CursorPart): boolean {
   switch (part) {
@@ -47,7 +47,8 @@ function isCursorPart(value: unknown, part: CursorPart): boolean {
     case 'rank':
       return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 1e9;
     case 'time':
-      return typeof value === 'string' && ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
+      // A real instant the stores can hold: not 2023-06-31 (which Date.parse reads as 1 July), not year 0.
+      return typeof value === 'string' && canonicalInstant(value) !== null;
     case 'text':
       return typeof value === 'string' && value.length <= 1000 && !value.includes('\u0000');
   }

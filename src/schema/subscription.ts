@@ -32,7 +32,7 @@ builder.node(NewsletterSubscriptionRef, {
       type: NewsletterRef,
       description: 'The newsletter signed up to.',
       resolve: async (subscription, _args, context) => {
-        const newsletter = await context.loaders.newsletterById.load(subscription.newsletterId);
+        const newsletter = await context.loaders.signUpNewsletter.load(subscription.newsletterId);
         if (!newsletter) throw new Error(`subscription ${subscription.publicId} names a missing newsletter`);
         return newsletter;
       },
@@ -163,7 +163,7 @@ builder.mutationFields((t) => ({
         now: context.now,
       });
       if (!result.accepted) return { subscription: null, userErrors: result.userErrors };
-      context.loaders.newsletterById.prime(result.newsletter.id, result.newsletter);
+      context.loaders.signUpNewsletter.prime(result.newsletter.id, result.newsletter);
       return { subscription: result.receipt, userErrors: [] };
     },
   }),

@@ -93,7 +93,7 @@ export async function signUp(services: SignUpServices, request: SignUpRequest): 
     });
   }
   const slug = request.newsletter.trim();
-  const newsletter = slug.length > 0 && slug.length <= MAX_SLUG_LENGTH ? await findNewsletterBySlug(store.db, slug) : null;
+  const newsletter = slug.length > 0 && slug.length <= MAX_SLUG_LENGTH ? await findNewsletterBySlug(store.db, slug, request.now) : null;
   if (!newsletter) {
     userErrors.push({
       field: ['input', 'newsletter'],

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
-import type { ArticleRow, Database } from './database.ts';
+import type { ArticleRow, ArticleStatus, Database, NewArticle } from './database.ts';
+import { readInBatches } from './key-batches.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
 import { type Article, type Author, type KeysetValue, PARAGRAPH_SEPARATOR, toIso } from './model.ts';
 import type { Dialect } from './store.ts';
@@ -74,24 +75,26 @@ const publishedAtKey = (article: Article): KeysetValue[] => [article.publishedAt
 
 /** Articles by id: public ones, or with `preview` any (drafts and scheduled pieces too). */
 export async function findArticlesByIds(db: Kysely<Database>, ids: readonly number[], now: string, preview = false): Promise<Article[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('articles')
-    .select(articleColumns)
-    .where('articles.id', 'in', ids)
-    .$if(!preview, (q) => q.where(isPublic(now)))
-    .execute();
+  const rows = await readInBatches(ids, (batch) =>
+    db
+      .selectFrom('articles')
+      .select(articleColumns)
+      .where('articles.id', 'in', batch)
+      .$if(!preview, (q) => q.where(isPublic(now)))
+      .execute(),
+  );
   return rows.map(toArticle);
 }
 
 export async function findArticlesBySlugs(db: Kysely<Database>, slugs: readonly string[], now: string, preview = false): Promise<Article[]> {
-  if (slugs.length === 0) return [];
-  const rows = await db
-    .selectFrom('articles')
-    .select(articleColumns)
-    .where('articles.slug', 'in', slugs)
-    .$if(!preview, (q) => q.where(isPublic(now)))
-    .execute();
+  const rows = await readInBatches(slugs, (batch) =>
+    db
+      .selectFrom('articles')
+      .select(articleColumns)
+      .where('articles.slug', 'in', batch)
+      .$if(!preview, (q) => q.where(isPublic(now)))
+      .execute(),
+  );
   return rows.map(toArticle);
 }
 
@@ -186,7 +189,8 @@ function groupByParent(rows: Array<ArticleColumns & { parent_id: number }>, dire
 /**
  * One statement that reads a page per parent: a UNION ALL of one branch per parent, each an
  * index range with its own ORDER BY and LIMIT, so the work is the page sizes, not the parents'
- * whole histories (a window over every piece of a prolific author would read them all).
+ * whole histories (a window over every piece of a prolific author would read them all). Past
+ * SQLite's 500 terms of a compound SELECT, a statement per 500 parents (see readInBatches).
  */
 async function pagePerParent(
   db: Kysely<Database>,
@@ -194,9 +198,10 @@ async function pagePerParent(
   parentIds: readonly number[],
   branch: (parentId: number) => SelectQueryBuilder<Database, never, ArticleColumns & { parent_id: number }>,
 ): Promise<Map<number, Keyed<Article>[]>> {
-  const [first, ...rest] = [...new Set(parentIds)].map((id, index) => db.selectFrom(branch(id).as(`page${index}`)).selectAll());
-  if (!first) return new Map();
-  const rows = await rest.reduce((union, next) => union.unionAll(next), first).execute();
+  const rows = await readInBatches([...new Set(parentIds)], async (batch) => {
+    const [first, ...rest] = batch.map((id, index) => db.selectFrom(branch(id).as(`page${index}`)).selectAll());
+    return first ? rest.reduce((union, next) => union.unionAll(next), first).execute() : [];
+  });
   return groupByParent(rows as Array<ArticleColumns & { parent_id: number }>, direction);
 }
 
@@ -248,15 +253,16 @@ export async function listAuthorArticles(db: Kysely<Database>, authorIds: readon
 /** Authors of each article, in byline order. */
 export async function findBylines(db: Kysely<Database>, articleIds: readonly number[]): Promise<Map<number, Author[]>> {
   const bylines = new Map<number, Author[]>();
-  if (articleIds.length === 0) return bylines;
-  const rows = await db
-    .selectFrom('bylines')
-    .innerJoin('authors', 'authors.id', 'bylines.author_id')
-    .select(['bylines.article_id', 'authors.id', 'authors.slug', 'authors.name'])
-    .where('bylines.article_id', 'in', articleIds)
-    .orderBy('bylines.article_id')
-    .orderBy('bylines.position')
-    .execute();
+  const rows = await readInBatches(articleIds, (batch) =>
+    db
+      .selectFrom('bylines')
+      .innerJoin('authors', 'authors.id', 'bylines.author_id')
+      .select(['bylines.article_id', 'authors.id', 'authors.slug', 'authors.name'])
+      .where('bylines.article_id', 'in', batch)
+      .orderBy('bylines.article_id')
+      .orderBy('bylines.position')
+      .execute(),
+  );
   for (const row of rows) {
     const authors = bylines.get(row.article_id) ?? [];
     authors.push({ id: row.id, slug: row.slug, name: row.name });
@@ -332,4 +338,80 @@ export async function countSearchResults(db: Kysely<Database>, dialect: Dialect,
     .where(isPublic(now))
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/** What an import compares to decide whether a stored piece changed. */
+export interface StoredPiece {
+  id: number;
+  standfirst: string | null;
+  body: string;
+  issueId: number | null;
+  status: ArticleStatus;
+  promotedNewsletterId: number | null;
+}
+
+/** The stored piece with this headline and publication time: the same piece, to an import. */
+export async function findArticleByIdentity(db: Kysely<Database>, headline: string, publishedAt: string): Promise<StoredPiece | null> {
+  const row = await db
+    .selectFrom('articles')
+    .select(['id', 'standfirst', 'body', 'issue_id', 'status', 'promoted_newsletter_id'])
+    .where('headline', '=', headline)
+    .where('published_at', '=', publishedAt)
+    .executeTakeFirst();
+  return row
+    ? { id: row.id, standfirst: row.standfirst, body: row.body, issueId: row.issue_id, status: row.status, promotedNewsletterId: row.promoted_newsletter_id }
+    : null;
+}
+
+/** The article slugs taken among `base` and `base-…`. */
+export async function findTakenArticleSlugs(db: Kysely<Database>, base: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('articles')
+    .select('slug')
+    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+    .execute();
+  return new Set(rows.map((row) => row.slug));
+}
+
+/** An article's columns as an import writes them. */
+export type ArticleFields = Omit<NewArticle, 'slug' | 'created_at' | 'updated_at'> & { published_at: string };
+
+/** Adds a piece with its byline (authors in byline order); its id. */
+export async function insertArticle(db: Kysely<Database>, fields: ArticleFields & { slug: string }, authorIds: readonly number[]): Promise<number> {
+  const { id } = await db.insertInto('articles').values(fields).returning('id').executeTakeFirstOrThrow();
+  await insertBylines(db, id, fields, authorIds);
+  return id;
+}
+
+/** Rewrites a piece and its byline in place (same id and slug). */
+export async function updateArticle(db: Kysely<Database>, id: number, fields: ArticleFields, authorIds: readonly number[]): Promise<void> {
+  await db
+    .updateTable('articles')
+    .set({ ...fields, updated_at: new Date().toISOString() })
+    .where('id', '=', id)
+    .execute();
+  await db.deleteFrom('bylines').where('article_id', '=', id).execute();
+  await insertBylines(db, id, fields, authorIds);
+}
+
+async function insertBylines(db: Kysely<Database>, articleId: number, fields: ArticleFields, authorIds: readonly number[]): Promise<void> {
+  if (authorIds.length === 0) return;
+  await db
+    .insertInto('bylines')
+    .values(
+      authorIds.map((authorId, position) => ({
+        article_id: articleId,
+        author_id: authorId,
+        position,
+        published_at: fields.published_at,
+        status: fields.status,
+      })),
+    )
+    .execute();
+}
+
+/** A piece's authors, in byline order. */
+export async function findBylineAuthorIds(db: Kysely<Database>, articleId: number): Promise<number[]> {
+  const rows = await db.selectFrom('bylines').select('author_id').where('article_id', '=', articleId).orderBy('position').execute();
+  return rows.map((row) => row.author_id);
 }

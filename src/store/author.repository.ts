@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { isPublic, type Keyed, type PageWindow } from './article.repository.ts';
 import type { Database } from './database.ts';
+import { readInBatches } from './key-batches.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
 import { type Author, type AuthorStats, toIsoOrNull } from './model.ts';
 import { hasScheduledArticles } from './totals.repository.ts';
@@ -38,14 +39,16 @@ function statsQuery(db: Kysely<Database>, now: string) {
 }
 
 export async function findAuthorsByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Author[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.selectFrom('authors').select(authorColumns).where('authors.id', 'in', ids).where(hasPublicArticle(now)).execute();
+  const rows = await readInBatches(ids, (batch) =>
+    db.selectFrom('authors').select(authorColumns).where('authors.id', 'in', batch).where(hasPublicArticle(now)).execute(),
+  );
   return rows.map(toAuthor);
 }
 
 export async function findAuthorsBySlugs(db: Kysely<Database>, slugs: readonly string[], now: string): Promise<Author[]> {
-  if (slugs.length === 0) return [];
-  const rows = await db.selectFrom('authors').select(authorColumns).where('authors.slug', 'in', slugs).where(hasPublicArticle(now)).execute();
+  const rows = await readInBatches(slugs, (batch) =>
+    db.selectFrom('authors').select(authorColumns).where('authors.slug', 'in', batch).where(hasPublicArticle(now)).execute(),
+  );
   return rows.map(toAuthor);
 }
 
@@ -107,8 +110,7 @@ export async function countAuthors(db: Kysely<Database>, now: string): Promise<n
 }
 
 export async function findAuthorStats(db: Kysely<Database>, authorIds: readonly number[], now: string): Promise<Map<number, AuthorStats>> {
-  if (authorIds.length === 0) return new Map();
-  const rows = await statsQuery(db, now).where('bylines.author_id', 'in', authorIds).execute();
+  const rows = await readInBatches(authorIds, (batch) => statsQuery(db, now).where('bylines.author_id', 'in', batch).execute());
   return new Map(
     rows.map((row) => [
       row.author_id,

@@ -34,11 +34,18 @@ export interface AuthorTable {
   created_at: DefaultedTimestamp;
 }
 
+/**
+ * Where a newsletter came from: an editor's (public from the start), or an import's, from a
+ * piece's promotion line (public once a piece that promotes it is).
+ */
+export type NewsletterOrigin = 'editor' | 'import';
+
 export interface NewsletterTable {
   id: Generated<number>;
   slug: string;
   name: string;
   description: string | null;
+  origin: ColumnType<NewsletterOrigin, NewsletterOrigin | undefined, NewsletterOrigin>;
   created_at: DefaultedTimestamp;
 }
 

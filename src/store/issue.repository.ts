@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { isPublic, type Keyed, type PageWindow } from './article.repository.ts';
 import type { Database } from './database.ts';
+import { readInBatches } from './key-batches.ts';
 import { keysetAfter, type SortKey } from './keyset.ts';
 import type { Author, Issue } from './model.ts';
 
@@ -19,14 +20,16 @@ function hasPublicArticle(now: string) {
 const NEWEST_FIRST: SortKey[] = [{ expression: sql.ref('issues.number'), direction: 'desc' }];
 
 export async function findIssuesByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Issue[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.selectFrom('issues').select(issueColumns).where('issues.id', 'in', ids).where(hasPublicArticle(now)).execute();
+  const rows = await readInBatches(ids, (batch) =>
+    db.selectFrom('issues').select(issueColumns).where('issues.id', 'in', batch).where(hasPublicArticle(now)).execute(),
+  );
   return rows.map(toIssue);
 }
 
 export async function findIssuesByNumbers(db: Kysely<Database>, numbers: readonly number[], now: string): Promise<Issue[]> {
-  if (numbers.length === 0) return [];
-  const rows = await db.selectFrom('issues').select(issueColumns).where('issues.number', 'in', numbers).where(hasPublicArticle(now)).execute();
+  const rows = await readInBatches(numbers, (batch) =>
+    db.selectFrom('issues').select(issueColumns).where('issues.number', 'in', batch).where(hasPublicArticle(now)).execute(),
+  );
   return rows.map(toIssue);
 }
 
@@ -59,33 +62,35 @@ export async function findLatestIssue(db: Kysely<Database>, now: string): Promis
 }
 
 export async function countIssueArticles(db: Kysely<Database>, issueIds: readonly number[], now: string): Promise<Map<number, number>> {
-  if (issueIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('articles')
-    .select(['articles.issue_id', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('articles.issue_id', 'in', issueIds)
-    .where(isPublic(now))
-    .groupBy('articles.issue_id')
-    .execute();
+  const rows = await readInBatches(issueIds, (batch) =>
+    db
+      .selectFrom('articles')
+      .select(['articles.issue_id', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('articles.issue_id', 'in', batch)
+      .where(isPublic(now))
+      .groupBy('articles.issue_id')
+      .execute(),
+  );
   return new Map(rows.map((row) => [Number(row.issue_id), Number(row.count)]));
 }
 
 /** Each issue's contributors, in the order they first appear in its running order and bylines. */
 export async function findIssueContributors(db: Kysely<Database>, issueIds: readonly number[], now: string): Promise<Map<number, Author[]>> {
   const contributors = new Map<number, Author[]>();
-  if (issueIds.length === 0) return contributors;
-  const rows = await db
-    .selectFrom('articles')
-    .innerJoin('bylines', 'bylines.article_id', 'articles.id')
-    .innerJoin('authors', 'authors.id', 'bylines.author_id')
-    .select(['articles.issue_id', 'authors.id', 'authors.slug', 'authors.name'])
-    .where('articles.issue_id', 'in', issueIds)
-    .where(isPublic(now))
-    .orderBy('articles.issue_id')
-    .orderBy('articles.published_at')
-    .orderBy('articles.id')
-    .orderBy('bylines.position')
-    .execute();
+  const rows = await readInBatches(issueIds, (batch) =>
+    db
+      .selectFrom('articles')
+      .innerJoin('bylines', 'bylines.article_id', 'articles.id')
+      .innerJoin('authors', 'authors.id', 'bylines.author_id')
+      .select(['articles.issue_id', 'authors.id', 'authors.slug', 'authors.name'])
+      .where('articles.issue_id', 'in', batch)
+      .where(isPublic(now))
+      .orderBy('articles.issue_id')
+      .orderBy('articles.published_at')
+      .orderBy('articles.id')
+      .orderBy('bylines.position')
+      .execute(),
+  );
   for (const row of rows) {
     const issueId = Number(row.issue_id);
     const authors = contributors.get(issueId) ?? [];

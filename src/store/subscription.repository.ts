@@ -1,5 +1,6 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Database, NewConsent, SubscriptionRow, SubscriptionStatus, SubscriptionTokenRow, TokenPurpose } from './database.ts';
+import { readInBatches } from './key-batches.ts';
 import { type Subscription, toIso, toIsoOrNull } from './model.ts';
 
 function toSubscription(row: SubscriptionRow): Subscription {
@@ -88,8 +89,7 @@ export async function findSubscriptionById(db: Kysely<Database>, id: number): Pr
 }
 
 export async function findSubscriptionsByPublicIds(db: Kysely<Database>, publicIds: readonly string[]): Promise<Subscription[]> {
-  if (publicIds.length === 0) return [];
-  const rows = await db.selectFrom('subscriptions').selectAll().where('public_id', 'in', publicIds).execute();
+  const rows = await readInBatches(publicIds, (batch) => db.selectFrom('subscriptions').selectAll().where('public_id', 'in', batch).execute());
   return rows.map(toSubscription);
 }
 
@@ -167,13 +167,14 @@ export interface SubscriberCounts {
 
 /** Sign-ups per newsletter and status, for editors: one row per newsletter that has any (of `newsletterIds`, if given). */
 export async function countSubscribers(db: Kysely<Database>, newsletterIds?: readonly number[]): Promise<SubscriberCounts[]> {
-  if (newsletterIds?.length === 0) return [];
-  const rows = await db
-    .selectFrom('subscriptions')
-    .select(['newsletter_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
-    .$if(newsletterIds !== undefined, (q) => q.where('newsletter_id', 'in', newsletterIds ?? []))
-    .groupBy(['newsletter_id', 'status'])
-    .execute();
+  const counts = (batch: readonly number[] | undefined) =>
+    db
+      .selectFrom('subscriptions')
+      .select(['newsletter_id', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+      .$if(batch !== undefined, (q) => q.where('newsletter_id', 'in', batch ?? []))
+      .groupBy(['newsletter_id', 'status'])
+      .execute();
+  const rows = newsletterIds === undefined ? await counts(undefined) : await readInBatches(newsletterIds, counts);
   const byNewsletter = new Map<number, SubscriberCounts>();
   for (const row of rows) {
     const counts = byNewsletter.get(row.newsletter_id) ?? { newsletterId: row.newsletter_id, pending: 0, active: 0, unsubscribed: 0 };

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.ts';
+import { MAX_KEYS_PER_STATEMENT } from './key-batches.ts';
 
 // Kept counts: written with the content they count, so that reads at archive scale need not
 // count a million rows. They count published pieces whatever their time; readers subtract the
@@ -7,6 +8,12 @@ import type { Database } from './database.ts';
 
 /** Recomputes the kept counts of these authors from their bylines (one statement). */
 export async function refreshAuthorTotals(db: Kysely<Database>, authorIds: readonly number[] | 'all'): Promise<void> {
+  if (authorIds !== 'all' && authorIds.length > MAX_KEYS_PER_STATEMENT) {
+    for (let start = 0; start < authorIds.length; start += MAX_KEYS_PER_STATEMENT) {
+      await refreshAuthorTotals(db, authorIds.slice(start, start + MAX_KEYS_PER_STATEMENT));
+    }
+    return;
+  }
   if (authorIds !== 'all' && authorIds.length === 0) return;
   const published = (column: string) => sql`(select ${sql.raw(column)} from bylines b where b.author_id = authors.id and b.status = 'published')`;
   await db
