@@ -73,3 +73,11 @@ describe('the response cache setting', () => {
     expect(() => loadConfig({ RESPONSE_CACHE: 'memory' })).toThrow(/^RESPONSE_CACHE must be on or off/);
   });
 });
+
+describe('the representations limit', () => {
+  it('lets 500 representations into one _entities call unless MAX_REPRESENTATIONS says otherwise', () => {
+    expect(loadConfig({}).limits.maxRepresentations).toBe(500);
+    expect(loadConfig({ MAX_REPRESENTATIONS: '50' }).limits.maxRepresentations).toBe(50);
+    expect(() => loadConfig({ MAX_REPRESENTATIONS: 'many' })).toThrow(/^MAX_REPRESENTATIONS must be a whole number from 1 to 100000, got "many"$/);
+  });
+});

@@ -29,6 +29,13 @@ function firstBreach(analysis: QueryAnalysis, limits: Limits, cost: CostReport):
   if (analysis.directives > limits.maxDirectives) {
     return refusal(`The query uses ${analysis.directives} directives; the limit is ${limits.maxDirectives}.`, 'TOO_MANY_DIRECTIVES', cost);
   }
+  if (analysis.representations > limits.maxRepresentations) {
+    return refusal(
+      `The query gives _entities ${analysis.representations} representations; the limit is ${limits.maxRepresentations} per call.`,
+      'TOO_MANY_REPRESENTATIONS',
+      cost,
+    );
+  }
   if (analysis.cost > cost.maximum) {
     return refusal(
       `The query could return ${analysis.cost} objects; the limit is ${cost.maximum}. Ask for smaller pages (first) or fewer nested lists.`,
