@@ -1,8 +1,9 @@
-import { getOperationAST, parse } from 'graphql';
+import { getOperationAST, type GraphQLInterfaceType, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeQuery } from '../src/limits/query-analysis.ts';
 import { subgraphSchema } from '../src/schema/index.ts';
-import { createTestApp, type TestApp } from './support/app.ts';
+import { NODE_TYPES } from '../src/schema/global-id.ts';
+import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
 import { type ServerProcess, startServerProcess } from './support/cli.ts';
 import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
 
@@ -41,6 +42,8 @@ const refusedWith = (answer: Answer, code: string) => {
   expect(answer.body.data ?? undefined).toBeUndefined();
   expect(answer.body.errors?.[0]?.extensions?.code).toBe(code);
 };
+
+const globalId = (text: string) => Buffer.from(text).toString('base64');
 
 /** `query{...F0}`, each fragment spreading the next twice: the document grows by one fragment, its expansion doubles. */
 function fragmentChain(length: number, body = ''): string {
@@ -199,5 +202,70 @@ describe('_entities costs what it is given (item 3)', () => {
     const allowed = await post(app, many(500));
     expect(allowed.status).toBe(200);
     expect(allowed.body.data?._entities).toHaveLength(500);
+  });
+});
+
+describe('ids and representations that are not what they claim (items 11 and 12)', () => {
+  const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Article { slug } } }';
+
+  it('answers a representation nested 10,000 lists deep with BAD_USER_INPUT in its slot, not a 500', async () => {
+    const deep = `${'['.repeat(10_000)}"x"${']'.repeat(10_000)}`;
+    const errorsBefore = silentLogger.errors.length;
+    for (const representation of [`{"__typename":"Article","id":${deep}}`, `{"__typename":"Article","slug":${deep}}`, `{"__typename":${deep}}`]) {
+      const answer = await post(app, `{"query":${JSON.stringify(ENTITIES)},"variables":{"r":[${representation}]}}`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.data?._entities).toEqual([null]);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(answer.body.errors?.[0]?.message).toMatch(/got (__typename )?a list$/);
+    }
+    expect(silentLogger.errors.length).toBe(errorsBefore);
+  });
+
+  it('resolves an _entities id that this API never issued to null, without an error', async () => {
+    const answer = await post(app, {
+      query: ENTITIES,
+      variables: {
+        r: ['bogus-id', 'not an id!', globalId('article:1'), globalId('Query:1'), globalId('Node:1'), globalId('Article:0')].map((id) => ({
+          __typename: 'Article',
+          id,
+        })),
+      },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data?._entities).toEqual(Array(6).fill(null));
+  });
+
+  it('keeps BAD_USER_INPUT for representations that cannot be a key at all', async () => {
+    const answer = await post(app, {
+      query: ENTITIES,
+      variables: { r: [{ __typename: 'Article', id: 42 }, { __typename: 'Article' }, { __typename: 'NewsletterSubscription', id: 'x' }] },
+    });
+    expect(answer.body.data?._entities).toEqual([null, null, null]);
+    expect(answer.body.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT']);
+  });
+
+  it('answers node ids that name no node type, or the wrong case, with BAD_USER_INPUT and the documented wording', async () => {
+    for (const text of ['article:1', 'Query:1', 'Node:1', 'PageInfo:1', 'ARTICLE:1']) {
+      const id = globalId(text);
+      const answer = await post(app, { query: 'query($id: ID!) { node(id: $id) { id } }', variables: { id } });
+      expect(answer.status, text).toBe(200);
+      expect(answer.body.data).toEqual({ node: null });
+      expect(answer.body.errors?.[0]?.extensions?.code, text).toBe('BAD_USER_INPUT');
+      expect(answer.body.errors?.[0]?.message, text).toBe(`Invalid ID "${id}": not an id that this API issued`);
+    }
+    const { data } = await app.graphql<{ articles: { edges: { node: { id: string } }[] } }>('{ articles(first: 1) { edges { node { id } } } }');
+    const article = data?.articles.edges[0]?.node.id ?? '';
+    expect((await post(app, { query: `{ node(id: "${article}") { id } }` })).body).toMatchObject({ data: { node: { id: article } } });
+  });
+
+  it('knows the ids of exactly the types that implement Node', () => {
+    const node = subgraphSchema.getType('Node') as GraphQLInterfaceType;
+    expect([...NODE_TYPES].sort()).toEqual(
+      subgraphSchema
+        .getPossibleTypes(node)
+        .map((type) => type.name)
+        .sort(),
+    );
   });
 });
