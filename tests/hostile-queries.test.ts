@@ -1,8 +1,11 @@
 import { getOperationAST, type GraphQLInterfaceType, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newApiKey } from '../src/auth/api-keys.ts';
+import { loadConfig } from '../src/config.ts';
 import { analyzeQuery } from '../src/limits/query-analysis.ts';
 import { subgraphSchema } from '../src/schema/index.ts';
 import { NODE_TYPES } from '../src/schema/global-id.ts';
+import { insertApiKey } from '../src/store/api-key.repository.ts';
 import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
 import { type ServerProcess, startServerProcess } from './support/cli.ts';
 import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
@@ -267,5 +270,43 @@ describe('ids and representations that are not what they claim (items 11 and 12)
         .map((type) => type.name)
         .sort(),
     );
+  });
+});
+
+describe('_service with INTROSPECTION=off (item 14)', () => {
+  let closed: TestApp;
+  let editorKey = '';
+
+  beforeAll(async () => {
+    closed = await createTestApp({ config: { limits: { ...loadConfig({}).limits, introspection: false } } });
+    const key = newApiKey();
+    await insertApiKey(closed.store.db, { name: 'router', role: 'editor', hash: key.hash, prefix: key.prefix, costBudget: null });
+    editorKey = key.secret;
+  });
+  afterAll(async () => {
+    await closed?.close();
+  });
+
+  it('refuses the subgraph SDL to the public, however the query asks for it', async () => {
+    for (const query of ['{ _service { sdl } }', 'query { ...S } fragment S on Query { _service { sdl } }', '{ ... on Query { svc: _service { sdl } } }']) {
+      const answer = await post(closed, { query });
+      refusedWith(answer, 'INTROSPECTION_DISABLED');
+      expect(answer.body.errors?.[0]?.message).toMatch(/introspection has been disabled.*"_service"/);
+    }
+    expect((await post(closed, { query: '{ latestIssue { __typename } }' })).status).toBe(200);
+  });
+
+  it("serves the subgraph SDL to an editor's key, for a router", async () => {
+    const answer = await post(closed, { query: '{ _service { sdl } }' }, { authorization: `Bearer ${editorKey}` });
+    expect(answer.status).toBe(200);
+    expect(answer.body.data).toMatchObject({ _service: { sdl: expect.any(String) } });
+    expect((answer.body.data?._service as { sdl?: string } | undefined)?.sdl).toMatch(/type Article/);
+  });
+
+  it('still serves it to everyone while introspection is on', async () => {
+    const answer = await post(app, { query: '{ _service { sdl } }' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.data).toMatchObject({ _service: { sdl: expect.any(String) } });
+    expect((answer.body.data?._service as { sdl?: string } | undefined)?.sdl).toMatch(/@key/);
   });
 });

@@ -1,4 +1,13 @@
-import { GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule, parse } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionSetNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/api-keys.ts';
 import type { Limits } from '../config.ts';
@@ -44,6 +53,28 @@ function firstBreach(analysis: QueryAnalysis, limits: Limits, cost: CostReport):
     );
   }
   return null;
+}
+
+/**
+ * Whether an operation asks for the subgraph SDL, `_service`: a field of Query only, so the
+ * selections at the root and the fragments spread there (each looked at once) are enough.
+ */
+function asksForSubgraphSdl(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition.selectionSet);
+  }
+  const seen = new Set<string>();
+  const asks = (selectionSet: SelectionSetNode): boolean =>
+    selectionSet.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === '_service';
+      if (selection.kind === Kind.INLINE_FRAGMENT) return asks(selection.selectionSet);
+      if (seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      const fragment = fragments.get(selection.name.value);
+      return fragment !== undefined && asks(fragment);
+    });
+  return operation.operation === 'query' && asks(operation.selectionSet);
 }
 
 /** Strips "Did you mean …?" from error messages: the schema is not to be guessed at field by field. */
@@ -99,6 +130,15 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
         return;
       }
       const { request, viewer } = args.contextValue as { request?: Request; viewer?: Viewer };
+      if (!limits.introspection && (viewer?.role ?? 'anonymous') === 'anonymous' && asksForSubgraphSdl(args.document, operation)) {
+        // The SDL is the whole schema: with introspection off it is not served to the public.
+        // A router may still read it with an editor's or admin's key, or compose from schema/subgraph.graphql.
+        const error = new GraphQLError('GraphQL introspection has been disabled, but the requested query contained the field "_service".', {
+          extensions: { code: 'INTROSPECTION_DISABLED', http: { status: 400 } },
+        });
+        setResultAndStopExecution({ errors: [error], extensions: { cost } });
+        return;
+      }
       if (request?.headers.get(DRY_RUN_HEADER) === '1') {
         setResultAndStopExecution({ extensions: { cost, dryRun: true } });
         return;
