@@ -108,36 +108,33 @@ function fieldOf(schema: GraphQLSchema, parent: GraphQLCompositeType, name: stri
   return isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
 }
 
-function pageSize(value: ValueNode | undefined, variables: Readonly<Record<string, unknown>>, fallback: number, max: number): number {
+/** Variables as a request gives them; null before they are known, when a variable counts as little as it could (0). */
+type Variables = Readonly<Record<string, unknown>> | null;
+
+function pageSize(value: ValueNode | undefined, variables: Variables, fallback: number, max: number): number {
   let size: unknown = fallback;
   if (value?.kind === Kind.INT) size = Number(value.value);
-  else if (value?.kind === Kind.VARIABLE) size = variables[value.name.value] ?? fallback;
+  else if (value?.kind === Kind.VARIABLE) size = variables === null ? 0 : (variables[value.name.value] ?? fallback);
   return typeof size === 'number' && Number.isFinite(size) ? Math.min(Math.max(size, 0), max) : fallback;
 }
 
 /** How many representations an `_entities` call is given: a list's length; a single value is a list of one. */
-function representationCount(value: ValueNode | undefined, variables: Readonly<Record<string, unknown>>): number {
+function representationCount(value: ValueNode | undefined, variables: Variables): number {
   if (value === undefined || value.kind === Kind.NULL) return 0;
   if (value.kind === Kind.LIST) return value.values.length;
   if (value.kind !== Kind.VARIABLE) return 1;
-  const given = variables[value.name.value];
+  const given = variables?.[value.name.value];
   if (given === undefined || given === null) return 0;
   return Array.isArray(given) ? given.length : 1;
 }
 
 /**
- * Measures the operation that will run. Each fragment is measured once and its measures reused
- * at every spread (cost scaled by where it is spread), so the work is linear in the document
- * however its fragments nest. It does not need the document to be valid: fields that the schema
- * does not have cost nothing, and a fragment that spreads itself adds nothing the second time.
+ * Measures the parts of one document. Each fragment is measured once and its measures reused at
+ * every spread (cost scaled by where it is spread), so the work is linear in the document however
+ * its fragments nest. It does not need the document to be valid: fields that the schema does not
+ * have cost nothing, and a fragment that spreads itself adds nothing the second time.
  */
-export function analyzeQuery(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Readonly<Record<string, unknown>>,
-  pages: { defaultSize: number; maxSize: number },
-): QueryAnalysis {
+function documentMeasurer(schema: GraphQLSchema, document: DocumentNode, variables: Variables, pages: { defaultSize: number; maxSize: number }) {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION && !fragments.has(definition.name.value)) fragments.set(definition.name.value, definition);
@@ -197,14 +194,42 @@ export function analyzeQuery(
     return total;
   };
 
-  const root = schema.getRootType(operation.operation);
-  const measure = measureSelections(operation.selectionSet, root ?? null);
-  return {
+  const analysis = (measure: Measure, directives: number): QueryAnalysis => ({
     depth: measure.depth,
     aliases: measure.aliases,
-    directives: sum(measure.directives, operation.directives?.length ?? 0),
+    directives: sum(measure.directives, directives),
     cost: measure.cost,
     representations: measure.representations,
     visited,
+  });
+
+  return {
+    operation: (operation: OperationDefinitionNode) =>
+      analysis(measureSelections(operation.selectionSet, schema.getRootType(operation.operation) ?? null), operation.directives?.length ?? 0),
+    fragment: (name: string) => analysis(measureFragment(name), 0),
+    fragmentNames: () => [...fragments.keys()],
   };
+}
+
+/** Measures the operation that will run, with the variables it is given. */
+export function analyzeQuery(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>>,
+  pages: { defaultSize: number; maxSize: number },
+): QueryAnalysis {
+  return documentMeasurer(schema, document, variables, pages).operation(operation);
+}
+
+/**
+ * The least that any part of a document asks, whatever its variables: each operation, and each
+ * fragment as if it were spread once at depth 0, with every variable counting as 0. Measured
+ * before validation, which takes time that grows faster than the document (graphql-js compares
+ * fields in pairs), and cached with its result: so it depends on the document alone.
+ */
+export function analyzeDocument(schema: GraphQLSchema, document: DocumentNode, pages: { defaultSize: number; maxSize: number }): QueryAnalysis[] {
+  const measurer = documentMeasurer(schema, document, null, pages);
+  const operations = document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [measurer.operation(definition)] : []));
+  return [...operations, ...measurer.fragmentNames().map((name) => measurer.fragment(name))];
 }

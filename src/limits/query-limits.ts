@@ -12,7 +12,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/api-keys.ts';
 import type { Limits } from '../config.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
-import { analyzeQuery, type QueryAnalysis } from './query-analysis.ts';
+import { analyzeDocument, analyzeQuery, type QueryAnalysis } from './query-analysis.ts';
 
 /** The request header that asks for a query's measures without running it. */
 export const DRY_RUN_HEADER = 'x-masthead-dry-run';
@@ -98,6 +98,7 @@ function withoutSuggestions(error: GraphQLError): GraphQLError {
  * cost in `extensions.cost`; with the dry-run header the query is measured and not run.
  */
 export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter: RateLimiter): Plugin {
+  const pages = { defaultSize: 20, maxSize: maxPageSize };
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
@@ -113,16 +114,22 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
         }
       });
     },
-    onValidate({ addValidationRule }) {
+    onValidate({ params, addValidationRule, setResult }) {
       if (!limits.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
+      // Before validation, whose time grows with the square of repeated fields: a document that
+      // is over the limits whatever its variables is refused here, after work linear in its size.
+      for (const analysis of analyzeDocument(params.schema, params.documentAST, pages)) {
+        const breach = firstBreach(analysis, limits, { requested: analysis.cost, maximum: limits.maxCost, depth: analysis.depth });
+        if (breach) {
+          setResult([breach]);
+          return;
+        }
+      }
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation) return;
-      const analysis = analyzeQuery(args.schema, args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>, {
-        defaultSize: 20,
-        maxSize: maxPageSize,
-      });
+      const analysis = analyzeQuery(args.schema, args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>, pages);
       const cost: CostReport = { requested: analysis.cost, maximum: limits.maxCost, depth: analysis.depth };
       const breach = firstBreach(analysis, limits, cost);
       if (breach) {
