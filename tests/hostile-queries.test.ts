@@ -96,6 +96,26 @@ describe('fragments spread again and again (item 1)', () => {
     expect(answer.body.errors).toHaveLength(1);
   });
 
+  it('refuses a field repeated more than MAX_REPEATED_FIELD times in one selection, fragments included, before validating it', async () => {
+    // Within the other limits, yet validation compares such fields in pairs: seconds for 5000 tokens.
+    const repeated = `{${' latestIssue { number }'.repeat(1000)} }`;
+    const flat = `{ ${Array.from({ length: 300 }, (_, i) => `...F${i}`).join(' ')} } ${Array.from({ length: 300 }, (_, i) => `fragment F${i} on Query { latestIssue { number } }`).join(' ')}`;
+    let chain = 'query { ...F0 }';
+    for (let i = 0; i < 300; i++) chain += ` fragment F${i} on Query { latestIssue { number } ...F${i + 1} }`;
+    chain += ' fragment F300 on Query { __typename }';
+    for (const [query, times] of [
+      [repeated, 1000],
+      [flat, 300],
+      [chain, 300],
+    ] as const) {
+      const answer = await post(app, { query });
+      refusedWith(answer, 'FIELD_REPEATED_TOO_OFTEN');
+      expect(answer.body.errors?.[0]?.message).toBe(`The field "latestIssue" is asked ${times} times in one selection; the limit is 100.`);
+    }
+    const fewer = await post(app, { query: `{${' latestIssue { number }'.repeat(100)} }` });
+    expect(fewer.status).toBe(200);
+  });
+
   describe('on a real server with the default settings', () => {
     let store: ThrowawayStore;
     let server: ServerProcess;

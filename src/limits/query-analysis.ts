@@ -233,3 +233,57 @@ export function analyzeDocument(schema: GraphQLSchema, document: DocumentNode, p
   const operations = document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [measurer.operation(definition)] : []));
   return [...operations, ...measurer.fragmentNames().map((name) => measurer.fragment(name))];
 }
+
+/** The field that one selection set asks for most often, and how often. */
+export interface RepeatedField {
+  key: string;
+  times: number;
+}
+
+/**
+ * The response key asked most often in one selection set, counting the fields of the fragments
+ * spread there (each distinct spread once, as validation compares them). graphql-js validation
+ * compares the fields of one selection set that share a key in pairs: time that grows with the
+ * square of this number. Each fragment's keys are counted once and reused where it is spread.
+ */
+export function mostRepeatedField(document: DocumentNode): RepeatedField {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION && !fragments.has(definition.name.value)) fragments.set(definition.name.value, definition);
+  }
+  const keysOf = new Map<string, Map<string, number>>();
+  const most: RepeatedField = { key: '', times: 0 };
+  const count = (into: Map<string, number>, key: string, times: number) => {
+    const total = sum(into.get(key) ?? 0, times);
+    into.set(key, total);
+    if (total > most.times) Object.assign(most, { key, times: total });
+  };
+  const fragmentKeys = (name: string): Map<string, number> => {
+    const known = keysOf.get(name);
+    if (known) return known;
+    const keys = new Map<string, number>();
+    // Set before it is counted: a cycle (which validation refuses) then ends here.
+    keysOf.set(name, keys);
+    const fragment = fragments.get(name);
+    if (fragment) collect(fragment.selectionSet, keys, new Set([name]));
+    return keys;
+  };
+  const collect = (selectionSet: SelectionSetNode, into: Map<string, number>, spread: Set<string>): void => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        count(into, (selection.alias ?? selection.name).value, 1);
+        if (selection.selectionSet) collect(selection.selectionSet, new Map(), new Set());
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet, into, spread);
+      } else if (!spread.has(selection.name.value)) {
+        spread.add(selection.name.value);
+        for (const [key, times] of fragmentKeys(selection.name.value)) count(into, key, times);
+      }
+    }
+  };
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) collect(definition.selectionSet, new Map(), new Set());
+    else if (definition.kind === Kind.FRAGMENT_DEFINITION) fragmentKeys(definition.name.value);
+  }
+  return most;
+}

@@ -12,7 +12,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/api-keys.ts';
 import type { Limits } from '../config.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
-import { analyzeDocument, analyzeQuery, type QueryAnalysis } from './query-analysis.ts';
+import { analyzeDocument, analyzeQuery, mostRepeatedField, type QueryAnalysis } from './query-analysis.ts';
 
 /** The request header that asks for a query's measures without running it. */
 export const DRY_RUN_HEADER = 'x-masthead-dry-run';
@@ -118,6 +118,15 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
       if (!limits.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
       // Before validation, whose time grows with the square of repeated fields: a document that
       // is over the limits whatever its variables is refused here, after work linear in its size.
+      const repeated = mostRepeatedField(params.documentAST);
+      if (repeated.times > limits.maxRepeatedField) {
+        setResult([
+          new GraphQLError(`The field "${repeated.key}" is asked ${repeated.times} times in one selection; the limit is ${limits.maxRepeatedField}.`, {
+            extensions: { code: 'FIELD_REPEATED_TOO_OFTEN', http: { status: 400 } },
+          }),
+        ]);
+        return;
+      }
       for (const analysis of analyzeDocument(params.schema, params.documentAST, pages)) {
         const breach = firstBreach(analysis, limits, { requested: analysis.cost, maximum: limits.maxCost, depth: analysis.depth });
         if (breach) {
