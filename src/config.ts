@@ -58,6 +58,10 @@ export interface Limits {
   maxDirectives: number;
   /** @default 5000 */
   maxTokens: number;
+  /** Representations in one `_entities` call. @default 500 */
+  maxRepresentations: number;
+  /** Times one field (response key) may be asked in one selection set, fragments spread there included. @default 100 */
+  maxRepeatedField: number;
   /** Operations in one batched request (a JSON array body). @default 10 */
   maxBatch: number;
   /** @default true */
@@ -239,6 +243,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxAliases: optionalInteger('MAX_ALIASES', 30, 0, 100_000),
     maxDirectives: optionalInteger('MAX_DIRECTIVES', 20, 0, 100_000),
     maxTokens: optionalInteger('MAX_TOKENS', 5000, 100, 1_000_000),
+    maxRepresentations: optionalInteger('MAX_REPRESENTATIONS', 500, 1, 100_000),
+    maxRepeatedField: optionalInteger('MAX_REPEATED_FIELD', 100, 1, 100_000),
     maxBatch: optionalInteger('MAX_BATCH', 10, 1, 1000),
     introspection: parseSwitch('INTROSPECTION', env.INTROSPECTION, true),
     costBudgetPerKey: parseRateLimit('COST_BUDGET_PER_KEY', env.COST_BUDGET_PER_KEY, { limit: 200_000, windowMs: 60_000 }),

@@ -94,6 +94,8 @@ describe('masthead, the command', () => {
     [{ CONSENT_VERSION: 'two words' }, /^masthead: CONSENT_VERSION must be 1 to 100 printable ASCII characters/],
     [{ MAX_DEPTH: '0' }, /^masthead: MAX_DEPTH must be a whole number from 1/],
     [{ MAX_COST: 'cheap' }, /^masthead: MAX_COST must be a whole number/],
+    [{ MAX_REPEATED_FIELD: 'lots' }, /^masthead: MAX_REPEATED_FIELD must be a whole number from 1 to 100000, got "lots"/],
+    [{ MAX_REPRESENTATIONS: '0' }, /^masthead: MAX_REPRESENTATIONS must be a whole number from 1 to 100000, got "0"/],
     [{ MAX_BODY_BYTES: '10' }, /^masthead: MAX_BODY_BYTES must be a whole number from 1024/],
     [{ INTROSPECTION: 'maybe' }, /^masthead: INTROSPECTION must be on or off/],
     [{ MAIL_SENDER: 'sometimes' }, /^masthead: MAIL_SENDER must be on or off/],

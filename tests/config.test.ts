@@ -83,3 +83,19 @@ describe('the log settings', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/^LOG_FORMAT must be one of json, text, got "xml"$/);
   });
 });
+
+describe('the representations limit', () => {
+  it('lets 500 representations into one _entities call unless MAX_REPRESENTATIONS says otherwise', () => {
+    expect(loadConfig({}).limits.maxRepresentations).toBe(500);
+    expect(loadConfig({ MAX_REPRESENTATIONS: '50' }).limits.maxRepresentations).toBe(50);
+    expect(() => loadConfig({ MAX_REPRESENTATIONS: 'many' })).toThrow(/^MAX_REPRESENTATIONS must be a whole number from 1 to 100000, got "many"$/);
+  });
+});
+
+describe('the repeated field limit', () => {
+  it('lets a field be asked 100 times in one selection unless MAX_REPEATED_FIELD says otherwise', () => {
+    expect(loadConfig({}).limits.maxRepeatedField).toBe(100);
+    expect(loadConfig({ MAX_REPEATED_FIELD: '20' }).limits.maxRepeatedField).toBe(20);
+    expect(() => loadConfig({ MAX_REPEATED_FIELD: '0' })).toThrow(/^MAX_REPEATED_FIELD must be a whole number from 1 to 100000, got "0"$/);
+  });
+});

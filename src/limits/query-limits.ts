@@ -1,9 +1,18 @@
-import { GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule, parse } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionSetNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/api-keys.ts';
 import type { Limits } from '../config.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
-import { analyzeQuery, type QueryAnalysis } from './query-analysis.ts';
+import { analyzeDocument, analyzeQuery, mostRepeatedField, type QueryAnalysis } from './query-analysis.ts';
 
 /** The request header that asks for a query's measures without running it. */
 export const DRY_RUN_HEADER = 'x-masthead-dry-run';
@@ -29,6 +38,13 @@ function firstBreach(analysis: QueryAnalysis, limits: Limits, cost: CostReport):
   if (analysis.directives > limits.maxDirectives) {
     return refusal(`The query uses ${analysis.directives} directives; the limit is ${limits.maxDirectives}.`, 'TOO_MANY_DIRECTIVES', cost);
   }
+  if (analysis.representations > limits.maxRepresentations) {
+    return refusal(
+      `The query gives _entities ${analysis.representations} representations; the limit is ${limits.maxRepresentations} per call.`,
+      'TOO_MANY_REPRESENTATIONS',
+      cost,
+    );
+  }
   if (analysis.cost > cost.maximum) {
     return refusal(
       `The query could return ${analysis.cost} objects; the limit is ${cost.maximum}. Ask for smaller pages (first) or fewer nested lists.`,
@@ -37,6 +53,28 @@ function firstBreach(analysis: QueryAnalysis, limits: Limits, cost: CostReport):
     );
   }
   return null;
+}
+
+/**
+ * Whether an operation asks for the subgraph SDL, `_service`: a field of Query only, so the
+ * selections at the root and the fragments spread there (each looked at once) are enough.
+ */
+function asksForSubgraphSdl(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition.selectionSet);
+  }
+  const seen = new Set<string>();
+  const asks = (selectionSet: SelectionSetNode): boolean =>
+    selectionSet.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === '_service';
+      if (selection.kind === Kind.INLINE_FRAGMENT) return asks(selection.selectionSet);
+      if (seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      const fragment = fragments.get(selection.name.value);
+      return fragment !== undefined && asks(fragment);
+    });
+  return operation.operation === 'query' && asks(operation.selectionSet);
 }
 
 /** Strips "Did you mean …?" from error messages: the schema is not to be guessed at field by field. */
@@ -60,6 +98,7 @@ function withoutSuggestions(error: GraphQLError): GraphQLError {
  * cost in `extensions.cost`; with the dry-run header the query is measured and not run.
  */
 export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter: RateLimiter): Plugin {
+  const pages = { defaultSize: 20, maxSize: maxPageSize };
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
@@ -75,16 +114,31 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
         }
       });
     },
-    onValidate({ addValidationRule }) {
+    onValidate({ params, addValidationRule, setResult }) {
       if (!limits.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
+      // Before validation, whose time grows with the square of repeated fields: a document that
+      // is over the limits whatever its variables is refused here, after work linear in its size.
+      const repeated = mostRepeatedField(params.documentAST);
+      if (repeated.times > limits.maxRepeatedField) {
+        setResult([
+          new GraphQLError(`The field "${repeated.key}" is asked ${repeated.times} times in one selection; the limit is ${limits.maxRepeatedField}.`, {
+            extensions: { code: 'FIELD_REPEATED_TOO_OFTEN', http: { status: 400 } },
+          }),
+        ]);
+        return;
+      }
+      for (const analysis of analyzeDocument(params.schema, params.documentAST, pages)) {
+        const breach = firstBreach(analysis, limits, { requested: analysis.cost, maximum: limits.maxCost, depth: analysis.depth });
+        if (breach) {
+          setResult([breach]);
+          return;
+        }
+      }
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation) return;
-      const analysis = analyzeQuery(args.schema, args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>, {
-        defaultSize: 20,
-        maxSize: maxPageSize,
-      });
+      const analysis = analyzeQuery(args.schema, args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>, pages);
       const cost: CostReport = { requested: analysis.cost, maximum: limits.maxCost, depth: analysis.depth };
       const breach = firstBreach(analysis, limits, cost);
       if (breach) {
@@ -92,6 +146,15 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
         return;
       }
       const { request, viewer } = args.contextValue as { request?: Request; viewer?: Viewer };
+      if (!limits.introspection && (viewer?.role ?? 'anonymous') === 'anonymous' && asksForSubgraphSdl(args.document, operation)) {
+        // The SDL is the whole schema: with introspection off it is not served to the public.
+        // A router may still read it with an editor's or admin's key, or compose from schema/subgraph.graphql.
+        const error = new GraphQLError('GraphQL introspection has been disabled, but the requested query contained the field "_service".', {
+          extensions: { code: 'INTROSPECTION_DISABLED', http: { status: 400 } },
+        });
+        setResultAndStopExecution({ errors: [error], extensions: { cost } });
+        return;
+      }
       if (request?.headers.get(DRY_RUN_HEADER) === '1') {
         setResultAndStopExecution({ extensions: { cost, dryRun: true } });
         return;

@@ -1,7 +1,7 @@
 import { type GraphQLFieldResolver, type GraphQLSchema, isUnionType } from 'graphql';
 import type { Context } from '../context.ts';
 import { builder } from './builder.ts';
-import { decodeGlobalID } from './global-id.ts';
+import { decodeGlobalID, isIssuedId } from './global-id.ts';
 import { badUserInput } from './errors.ts';
 import { localId } from './refs.ts';
 
@@ -16,16 +16,23 @@ export const NUMBER_KEY = builder.selection<{ number: number }>('number');
 /** A key other than `id` that names one entity: a slug, or an issue's number. */
 export type NaturalKey<T> = { field: 'slug'; load: (slug: string) => Promise<T | null> } | { field: 'number'; load: (number: number) => Promise<T | null> };
 
-/** A value from a representation, short enough to quote in an error. */
+/**
+ * A value from a representation, short enough to quote in an error. Lists and objects are named,
+ * not printed: printing recurses, and a value nested thousands deep would exhaust the stack.
+ */
 function quote(value: unknown): string {
-  return (JSON.stringify(value) ?? String(value)).slice(0, 100);
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 100));
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
 }
 
 /**
  * The entity that a router's representation names, by its global `id` or its natural key, through
  * the request's loaders, so that every representation of a type costs one statement together.
- * Like the root lookups, an id of another type and a key that names nothing public give null; a
- * representation without a usable key is a BAD_USER_INPUT error in its own slot. Async on purpose:
+ * An unknown key gives null, as the contract says: a string that is no id this API issued, an id
+ * of another type, a key that names nothing public. A representation that cannot be a key at all
+ * (no key field, a key that is not a string) is a BAD_USER_INPUT error in its own slot. Async on purpose:
  * a mistake must reject this representation's promise, not throw through `_entities` as a whole.
  */
 export async function resolveRepresentation<T>(
@@ -37,6 +44,7 @@ export async function resolveRepresentation<T>(
   const fields = representation as Record<string, unknown>;
   if (fields.id !== undefined) {
     if (typeof fields.id !== 'string') throw badUserInput(`A ${typename} representation's id must be a string, got ${quote(fields.id)}`);
+    if (!isIssuedId(fields.id)) return null;
     const id = localId(decodeGlobalID(fields.id), typename);
     return id === null ? null : byId(id);
   }
