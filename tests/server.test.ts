@@ -91,6 +91,21 @@ describe('the server as a user runs it', () => {
     expect(server.output()).toMatch(/ info store: (SQLite file \S+|PostgreSQL database \S+), holding \d+ articles, \d+ issues and \d+ authors$/m);
   });
 
+  it('answers each request with an id of its own, and logs one access line for it under that id', async () => {
+    const response = await post(JSON.stringify({ query: '{ latestIssue { number } }' }));
+    const id = response.headers.get('x-request-id') ?? '';
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A client that reaches the server directly does not choose its id.
+    const chosen = await post(JSON.stringify({ query: '{ __typename }' }), { 'content-type': 'application/json', 'x-request-id': 'mine' });
+    expect(chosen.headers.get('x-request-id')).not.toBe('mine');
+    for (let waited = 0; !server.output().includes(`requestId=${id}`) && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.output()).toMatch(
+      new RegExp(`^\\S+ info request log=access requestId=${id} method=POST path=/graphql status=200 ms=[\\d.]+ bytes=\\d+$`, 'm'),
+    );
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^graphql_yoga_http_duration_count\{method="POST",route="\/graphql",statusCode="200"\} \d+$/m);
+  });
+
   it('names PORT when the port is taken', { timeout: 90_000 }, async () => {
     const taken = createNetServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

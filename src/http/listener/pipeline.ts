@@ -3,7 +3,7 @@ import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { GraphQLParams, YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
 import { DRY_RUN_HEADER } from '../../limits/query-limits.ts';
-import type { Logger } from '../../logger.ts';
+import { type Logger, requestScope } from '../../logger.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { RateLimiter } from '../../rate-limits/rate-limiter.ts';
 import type { Store } from '../../store/store.ts';
@@ -20,6 +20,7 @@ import {
   refusalBody,
   securityHeaders,
 } from '../http-rules.ts';
+import { requestIdOf } from '../request-id.ts';
 import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from '../plugins/response-cache.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
 
@@ -79,6 +80,8 @@ function listenerRequest(req: IncomingMessage): Request {
   return { method: req.method, url: `http://${req.headers.host ?? 'localhost'}${req.url}`, headers: new ListenerHeaders(req.headers) } as unknown as Request;
 }
 
+/** Routes the HTTP histogram labels by name; any other path is `other`, so clients cannot make up series. */
+const OPERATIONAL_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const JSON_TYPE = /^application\/(?:graphql\+)?json\s*(?:;|$)/i;
 /** Accept values that ask for what Yoga's own handler writes: GraphiQL, SSE, incremental delivery. */
 const OTHER_ANSWER = /text\/html|text\/event-stream|multipart\/mixed/i;
@@ -96,6 +99,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * handler, with the body as read and the server context saying that the rules were applied.
  */
 export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers }: PipelineOptions): Pipeline {
+  const accessLog = logger.child({ log: 'access' });
   const security = securityHeaders(rules);
   const tooLarge = refusalBody('PAYLOAD_TOO_LARGE', REFUSALS.tooLarge(rules.maxBodyBytes));
   // Yoga keeps its result hooks (its media-type negotiation, our status rules) on the instance:
@@ -326,7 +330,27 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
     else handToYoga(req, res, body ?? null);
   };
 
+  /**
+   * Every request, whatever answers it: its id (in the X-Request-Id answer header and in every
+   * line logged while it is served), then, when its answer has gone, an access log line and the
+   * HTTP latency histogram.
+   */
   const request: RequestListener = (req, res) => {
+    const started = performance.now();
+    const requestId = requestIdOf(req.headers['x-request-id'], rules.trustProxyHops);
+    res.setHeader('x-request-id', requestId);
+    res.once('close', () => {
+      const ms = performance.now() - started;
+      const path = pathOf(req);
+      const status = res.headersSent ? res.statusCode : 0;
+      metrics.observeHttp(req.method ?? '', isGuardedPath(path) || OPERATIONAL_PATHS.has(path) ? path : 'other', status, ms);
+      // The path only: a GET's query string may hold what a reader typed.
+      accessLog.info({ requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: res.getHeader('content-length') ?? null }, 'request');
+    });
+    requestScope.run({ requestId }, route, req, res);
+  };
+
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
     if (!isGuardedPath(pathOf(req))) {
       // Health, readiness, metrics and unknown paths read no body: Yoga's handler answers them.
       void yoga(req, res, {} as ServerContext);
