@@ -37,7 +37,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const transport = createMailTransport(config.mail);
   const sender = new OutboxSender(store, transport, config, logger);
   const rateLimiter = createRateLimiter(config.redisUrl, logger);
-  const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger) : null;
+  const responseCache = config.responseCache
+    ? createResponseStore(config.redisUrl, logger, { budget: config.responseCacheBudget, namespace: config.redisPrefix })
+    : null;
   const yoga = createMastheadYoga({
     store,
     config,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStoreLocation } from '../src/config.ts';
@@ -126,17 +127,48 @@ describe('the response cache', () => {
     expect(Number(consents.n)).toBe(2);
   });
 
-  it('forgets the least recently used answer past its size, and every answer past its time', async () => {
-    const small = new MemoryResponseStore(2);
-    await small.set('a', 'A', 60_000);
-    await small.set('b', 'B', 60_000);
-    expect(await small.get('a')).toBe('A');
-    await small.set('c', 'C', 60_000);
+  it('forgets the least recently used answer past its byte budget, and every answer past its time', async () => {
+    // Each entry: a one-byte key and 1000 bytes of answer; room for three.
+    const small = new MemoryResponseStore({ maxBytes: 3100, maxEntryBytes: 2000 });
+    const answer = (c: string) => c.repeat(1000);
+    await small.set('a', answer('A'), 60_000);
+    await small.set('b', answer('B'), 60_000);
+    await small.set('c', answer('C'), 60_000);
+    expect(await small.get('a')).toBe(answer('A'));
+    await small.set('d', answer('D'), 60_000);
     expect(await small.get('b')).toBeNull();
-    expect(await small.get('a')).toBe('A');
-    await small.set('d', 'D', 1);
+    expect(await small.get('a')).toBe(answer('A'));
+    expect(small.bytes).toBeLessThanOrEqual(3100);
+    await small.set('e', 'E', 1);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(await small.get('d')).toBeNull();
+    expect(await small.get('e')).toBeNull();
+  });
+
+  it('serves an answer over its largest size without keeping it, and keeps the bytes it holds within budget', async () => {
+    const budget = { maxBytes: 100_000, maxEntryBytes: 10_000 };
+    const store = new MemoryResponseStore(budget);
+    await store.set('large', 'x'.repeat(10_000), 60_000);
+    expect(await store.get('large')).toBeNull();
+    // Multi-byte text counts by its bytes, not its characters.
+    await store.set('wide', '\u00e9'.repeat(6000), 60_000);
+    expect(await store.get('wide')).toBeNull();
+    for (let i = 0; i < 200; i++) await store.set(`key-${i}`, 'y'.repeat(5000), 60_000);
+    expect(store.bytes).toBeLessThanOrEqual(budget.maxBytes);
+    expect(await store.get('key-199')).not.toBeNull();
+
+    // Through Yoga: a large answer is computed each time, a small one kept.
+    const kept = new MemoryResponseStore({ maxBytes: 1_000_000, maxEntryBytes: 2048 });
+    const small = await createTestApp({ seed: { issues: 2, authors: 3, articles: 30, seed: 5 }, responseCache: kept });
+    try {
+      const large = '{ articles(first: 30) { edges { node { slug headline body } } } }';
+      const tiny = '{ issues(first: 1) { edges { node { number } } } }';
+      for (const query of [large, tiny]) expect((await small.graphql(query)).errors).toBeUndefined();
+      expect(await small.statementsFor(() => small.graphql(large))).toBeGreaterThan(HIT_STATEMENTS);
+      expect(await small.statementsFor(() => small.graphql(tiny))).toBe(HIT_STATEMENTS);
+      expect(kept.bytes).toBeLessThan(2048);
+    } finally {
+      await small.close();
+    }
   });
 });
 
@@ -162,6 +194,7 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
       RATE_LIMIT_PER_CLIENT: '12/1m',
       MAX_BODY_BYTES: '2048',
       CORS_ORIGINS: 'https://reader.example.org',
+      RESPONSE_CACHE_MAX_ENTRY_BYTES: '8192',
     });
   });
   afterAll(async () => {
@@ -242,6 +275,18 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     expect(await newest()).toBe(piece!.slug);
   });
 
+  it('serves an answer over RESPONSE_CACHE_MAX_ENTRY_BYTES each time, computed, and never keeps it', async () => {
+    const at = client();
+    const body = JSON.stringify({ query: '{ articles(first: 40) { edges { node { slug headline body } } } }' });
+    const first = await post(body, { 'x-forwarded-for': at });
+    expect(first?.status).toBe(200);
+    expect(first!.text.length).toBeGreaterThan(8192);
+    const before = await storeQueriesTotal();
+    const again = await post(body, { 'x-forwarded-for': at });
+    expect(again?.text).toBe(first?.text);
+    expect((await storeQueriesTotal()) - before).toBeGreaterThan(HIT_STATEMENTS);
+  });
+
   it('leaves requests with credentials, a dry run or an Origin to Yoga', async () => {
     const at = client();
     const body = JSON.stringify({ query: '{ latestIssue { number } }' });
@@ -310,6 +355,13 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     }
   });
 
+  it('refuses a RESPONSE_CACHE_MAX_BYTES that is not a number of bytes in one line, exit 2', async () => {
+    const result = await runCli(['serve'], { DATABASE_URL: throwaway.databaseUrl, RESPONSE_CACHE_MAX_BYTES: '64MB' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^masthead: RESPONSE_CACHE_MAX_BYTES must be a whole number/);
+  });
+
   it('refuses a RESPONSE_CACHE that is neither on nor off in one line, exit 2', async () => {
     const result = await runCli(['serve'], { DATABASE_URL: throwaway.databaseUrl, RESPONSE_CACHE: 'memory' });
     expect(result.code).toBe(2);
@@ -329,12 +381,43 @@ describe.runIf(redisUp)('the response cache in Redis (REDIS_URL)', () => {
     const first = new RedisResponseStore(REDIS_URL, silentLogger, prefix);
     const second = new RedisResponseStore(REDIS_URL, silentLogger, prefix);
     try {
+      expect(await first.ready()).toBe(true);
+      expect(await second.ready()).toBe(true);
       await first.set('k', '{"data":{}}', 60_000);
       expect(await second.get('k')).toBe('{"data":{}}');
       await first.set('brief', 'x', 50);
       await new Promise((resolve) => setTimeout(resolve, 120));
       expect(await second.get('brief')).toBeNull();
     } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('keeps the bytes of a deployment within its budget across instances, and no answer over its largest size', async () => {
+    const budget = { maxBytes: 100_000, maxEntryBytes: 20_000 };
+    const own = `${prefix}budget:`;
+    const first = new RedisResponseStore(REDIS_URL, silentLogger, own, budget);
+    const second = new RedisResponseStore(REDIS_URL, silentLogger, own, budget);
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await first.ready()).toBe(true);
+      expect(await second.ready()).toBe(true);
+      await first.set('large', 'x'.repeat(20_000), 60_000);
+      expect(await second.get('large')).toBeNull();
+      for (let i = 0; i < 30; i++) await (i % 2 ? first : second).set(`k${i}`, 'y'.repeat(9000), 60_000 + i);
+      const keys = (await redis.keys(`${own}k*`)).sort();
+      const held = (await Promise.all(keys.map((key) => redis.strlen(key)))).reduce((sum, n) => sum + n, 0);
+      expect(held).toBeLessThanOrEqual(budget.maxBytes);
+      expect(await first.bytes()).toBeLessThanOrEqual(budget.maxBytes);
+      expect(keys.length).toBeGreaterThanOrEqual(9);
+      // The soonest to expire went first; the newest is kept.
+      expect(await second.get('k29')).toBe('y'.repeat(9000));
+      expect(await second.get('k0')).toBeNull();
+    } finally {
+      const keys = await redis.keys(`${own}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
       await first.close();
       await second.close();
     }
