@@ -36,10 +36,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const transport = createMailTransport(config.mail);
   const sender = new OutboxSender(store, transport, config, logger);
-  const rateLimiter = createRateLimiter(config.redisUrl, logger);
+  const rateLimiter = createRateLimiter(config.redisUrl, logger, { namespace: config.redisPrefix });
   const responseCache = config.responseCache
     ? createResponseStore(config.redisUrl, logger, { budget: config.responseCacheBudget, namespace: config.redisPrefix })
     : null;
+  // A healthy Redis is connected before the first request (bounded: a Redis that does not answer
+  // leaves the limits in memory and every answer computed until it does).
+  await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.()]);
   const yoga = createMastheadYoga({
     store,
     config,

@@ -11,6 +11,7 @@ import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
 import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
 import { rawRequest } from './support/raw-http.ts';
 import { REDIS_URL, redisAnswers } from './support/redis.ts';
+import { listenSilently } from './support/silent-socket.ts';
 import { seedCorpus } from '../src/seed/seed.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
@@ -423,16 +424,26 @@ describe.runIf(redisUp)('the response cache in Redis (REDIS_URL)', () => {
     }
   });
 
-  it('computes every answer, and says so, while Redis cannot be reached', async () => {
+  it.each([
+    ['a closed port', async () => ({ url: 'redis://127.0.0.1:1', close: async () => {} })],
+    ['a socket that never answers', listenSilently],
+  ])('computes every answer at once, and says so, while Redis is %s', async (_name, open) => {
+    const down = await open();
     const warnings: unknown[][] = [];
     const logger = { ...silentLogger, warn: (...args: unknown[]) => void warnings.push(args) };
-    const unreachable = new RedisResponseStore('redis://127.0.0.1:1', logger, prefix);
+    const unreachable = new RedisResponseStore(down.url, logger, prefix);
     try {
-      await unreachable.set('k', 'v', 1000);
-      expect(await unreachable.get('k')).toBeNull();
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) {
+        await unreachable.set('k', 'v', 1000);
+        expect(await unreachable.get('k')).toBeNull();
+      }
+      // Generous: each call waiting on Redis would take its connect or command timeout.
+      expect(performance.now() - started).toBeLessThan(200);
       expect(String(warnings[0]?.[0])).toMatch(/Redis is unreachable; responses are not cached/);
     } finally {
       await unreachable.close();
+      await down.close();
     }
   });
 });

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Context } from '../../context.ts';
 import type { Logger } from '../../logger.ts';
+import { connectRedis, REDIS_REST_MS, waitUntilReady } from '../../redis.ts';
 import type { ContentState } from '../../store/content-version.repository.ts';
 import type { Store } from '../../store/store.ts';
 
@@ -14,6 +15,8 @@ export interface ResponseStore {
   get(key: string): Promise<string | null>;
   /** Keeps the answer within the store's byte budget; one larger than its largest entry is not kept. */
   set(key: string, body: string, ttlMs: number): Promise<void>;
+  /** Resolves when a shared store's connection is ready, or after a short bound. */
+  ready?(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -130,22 +133,6 @@ type KeepingRedis = Redis & {
 };
 
 /**
- * ioredis settings that fail fast: no queue of commands while the connection is down (a command
- * then fails at once, and the caller does without Redis), a short connect and command timeout,
- * and reconnection in the background.
- */
-export const FAIL_FAST_REDIS: RedisOptions = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  connectTimeout: 1000,
-  commandTimeout: 250,
-  retryStrategy: (times) => Math.min(times * 200, 5000),
-};
-
-/** How long a Redis that failed a command is left alone before it is tried again (a circuit breaker). */
-export const REDIS_REST_MS = 5000;
-
-/**
  * Answers in Redis, shared by every instance, within a byte budget for the deployment. When
  * Redis cannot be reached (or stops answering), every request is computed at once, without
  * waiting on it, and the log says so.
@@ -164,7 +151,7 @@ export class RedisResponseStore implements ResponseStore {
     this.#logger = logger;
     this.#prefix = prefix;
     this.#budget = budget;
-    this.#redis = new Redis(url, FAIL_FAST_REDIS) as KeepingRedis;
+    this.#redis = connectRedis(url) as KeepingRedis;
     this.#redis.defineCommand('keepAnswer', { numberOfKeys: 4, lua: KEEP_SCRIPT });
     this.#redis.on('error', (error: Error) => this.#complain(error));
   }
@@ -235,24 +222,6 @@ export class RedisResponseStore implements ResponseStore {
   async close(): Promise<void> {
     this.#redis.disconnect();
   }
-}
-
-/** Resolves true once `redis` is ready, false after `timeoutMs` or when it ends. */
-export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (ready: boolean) => {
-      clearTimeout(timer);
-      redis.off('ready', onReady);
-      redis.off('end', onEnd);
-      resolve(ready);
-    };
-    const onReady = () => done(true);
-    const onEnd = () => done(false);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    redis.on('ready', onReady);
-    redis.on('end', onEnd);
-  });
 }
 
 export interface ResponseStoreOptions {
