@@ -9,7 +9,9 @@ import { createMailTransport } from './mail/transport.ts';
 import { Metrics } from './metrics.ts';
 import { loadDemoContentIfEmpty } from './seed/demo.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.ts';
+import { redisNamespace } from './redis.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { readStoreIdentity } from './store/store-identity.repository.ts';
 import { openStore, type Store } from './store/store.ts';
 import { createMastheadYoga } from './yoga.ts';
 
@@ -23,6 +25,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
   const store = openStore(config.store, metrics, config);
+  let identity: string | null = null;
   try {
     const applied = await migrateToLatest(store);
     if (applied.length > 0) logger.info(`store migrated: ${applied.join(', ')}`);
@@ -30,16 +33,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const loaded = await loadDemoContentIfEmpty(store);
       if (loaded) logger.info(`the store was empty: loaded the demo corpus (${loaded.articles} articles)`);
     }
+    if (config.redisUrl !== null) identity = await readStoreIdentity(store.db);
   } catch (error) {
     await store.close();
     throw error;
   }
+  // Redis keys are bound to this store, so deployments sharing a Redis never share a key.
+  const namespace = identity === null ? config.redisPrefix : redisNamespace(config.redisPrefix, identity);
   const transport = createMailTransport(config.mail);
   const sender = new OutboxSender(store, transport, config, logger);
-  const rateLimiter = createRateLimiter(config.redisUrl, logger, { namespace: config.redisPrefix });
-  const responseCache = config.responseCache
-    ? createResponseStore(config.redisUrl, logger, { budget: config.responseCacheBudget, namespace: config.redisPrefix })
-    : null;
+  const rateLimiter = createRateLimiter(config.redisUrl, logger, { namespace });
+  const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger, { budget: config.responseCacheBudget, namespace }) : null;
   // A healthy Redis is connected before the first request (bounded: a Redis that does not answer
   // leaves the limits in memory and every answer computed until it does).
   await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.()]);

@@ -424,6 +424,60 @@ describe.runIf(redisUp)('the response cache in Redis (REDIS_URL)', () => {
     }
   });
 
+  it('keeps two deployments with the same REDIS_PREFIX apart by their stores: answers and rate limits', async () => {
+    const shared = `masthead-test:${randomBytes(6).toString('hex')}:`;
+    const stores: ThrowawayStore[] = [];
+    const servers: ServerProcess[] = [];
+    const redis = new Redis(REDIS_URL);
+    try {
+      // Two stores whose content version is the same (one write each) and whose content is not.
+      const identities = await Promise.all(
+        ['alpha-daily', 'beta-weekly'].map(async (slug, i) => {
+          const throwaway = await createThrowawayStore();
+          stores[i] = throwaway;
+          const store = openStore(throwaway.location, new Metrics());
+          await migrateToLatest(store);
+          await store.db.insertInto('newsletters').values({ slug, name: slug, description: null }).execute();
+          const { id } = await store.db.selectFrom('store_identity').select('id').executeTakeFirstOrThrow();
+          await store.close();
+          const env = {
+            DATABASE_URL: throwaway.databaseUrl,
+            DEMO_CONTENT: '0',
+            MAIL_SENDER: 'off',
+            REDIS_URL,
+            REDIS_PREFIX: shared,
+            RATE_LIMIT_PER_CLIENT: '3/1m',
+          };
+          servers[i] = await startServerProcess(env);
+          return id;
+        }),
+      );
+      expect(identities[0]).not.toBe(identities[1]);
+      const body = JSON.stringify({ query: '{ newsletters { slug } }' });
+      const ask = async (server: ServerProcess) => {
+        const response = await rawRequest(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return response!.status === 200
+          ? (JSON.parse(response!.text) as { data: { newsletters: { slug: string }[] } }).data.newsletters[0]?.slug
+          : response!.status;
+      };
+      const [staging, production] = servers as [ServerProcess, ServerProcess];
+      expect([await ask(staging), await ask(staging)]).toEqual(['alpha-daily', 'alpha-daily']);
+      expect(await ask(production)).toBe('beta-weekly');
+      expect([await ask(staging), await ask(staging)]).toEqual(['alpha-daily', 429]);
+      expect([await ask(production), await ask(production)]).toEqual(['beta-weekly', 'beta-weekly']);
+      const keys = await redis.keys(`${shared}*`);
+      expect(keys.some((key) => key.startsWith(`${shared}${identities[0]}:rate:`))).toBe(true);
+      expect(keys.some((key) => key.startsWith(`${shared}${identities[1]}:response:`))).toBe(true);
+      expect(keys.every((key) => identities.some((identity) => key.startsWith(`${shared}${identity}:`)))).toBe(true);
+    } finally {
+      await Promise.all(servers.map((server) => server?.stop()));
+      await Promise.all(stores.map((throwaway) => throwaway?.drop()));
+      const keys = await redis.keys(`${shared}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  }, 90_000);
+
   it.each([
     ['a closed port', async () => ({ url: 'redis://127.0.0.1:1', close: async () => {} })],
     ['a socket that never answers', listenSilently],
