@@ -46,7 +46,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger, { budget: config.responseCacheBudget, namespace }) : null;
   // A healthy Redis is connected before the first request (bounded: a Redis that does not answer
   // leaves the limits in memory and every answer computed until it does).
-  await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.()]);
+  // Likewise the store's content watch, so that a cached answer costs no statement from the start.
+  const [, , watching] = await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.(), responseCache ? store.watchContent() : true]);
+  if (!watching) logger.warn('the content version watch is not listening yet: each cached answer reads the version until it is');
   const yoga = createMastheadYoga({
     store,
     config,

@@ -5,6 +5,7 @@ import * as signUps from './migrations/2026-11-25T02-sign-ups.ts';
 import * as apiKeys from './migrations/2026-11-25T03-api-keys.ts';
 import * as contentVersion from './migrations/2026-11-25T04-content-version.ts';
 import * as storeIdentity from './migrations/2026-12-02T00-store-identity.ts';
+import * as contentVersionNotify from './migrations/2026-12-02T01-content-version-notify.ts';
 import type { Store } from './store.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -15,6 +16,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-11-25T03-api-keys': apiKeys,
   '2026-11-25T04-content-version': contentVersion,
   '2026-12-02T00-store-identity': storeIdentity,
+  '2026-12-02T01-content-version-notify': contentVersionNotify,
 };
 
 function isBusy(error: unknown): boolean {

@@ -115,7 +115,8 @@ export function createFront({ yoga, store, config, metrics, rateLimiter, answers
         cacheable: false,
         refused: false,
         keep(computed) {
-          const ttlMs = answerTtlMs(state, nowMs);
+          // From now, not from the request's start: the answer must not outlive the next publication.
+          const ttlMs = answerTtlMs(state, Date.now());
           if (ttlMs > 0) answers.set(hitKey, computed, ttlMs);
         },
       });

@@ -317,8 +317,8 @@ function keepable(result: ExecutionResult | AsyncIterable<ExecutionResult>): res
  * store's content version, whoever writes, in whichever process) and the coming of a scheduled
  * piece's time. So an entry is keyed by the content version and lives until the next scheduled
  * publication: after any write or at that moment the request is computed afresh. The store says
- * which version is current (Store.contentState: on SQLite without a statement unless something
- * was committed; on PostgreSQL one statement). Mutations and answers with errors are never
+ * which version is current (Store.contentState: without a statement unless something was
+ * committed, on SQLite by PRAGMA data_version, on PostgreSQL by LISTEN/NOTIFY). Mutations and answers with errors are never
  * cached. When the front fast path passed the request on, this also tells it whether Yoga's
  * whole answer (headers and body, as sent) may be kept for the next identical request.
  */
@@ -379,9 +379,10 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
           } as ExecutionResult);
           return;
         }
-        const ttlMs = answerTtlMs(state, nowMs);
         return {
           onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
+            // Until the next publication, counted from now: not from the request's start.
+            const ttlMs = answerTtlMs(state, Date.now());
             if (keepable(result) && ttlMs > 0) void responses.set(key, JSON.stringify(result), ttlMs);
           },
         };
