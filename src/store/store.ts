@@ -129,8 +129,9 @@ export function openStore(
     },
     contentState: (nowMs) => watch.current(nowMs),
     watchContent: async () => {
-      if (watch instanceof PostgresContentWatch) return watch.start();
-      watch.current(Date.now());
+      // Listening (on PostgreSQL), then the state read once: the first request finds it kept.
+      if (watch instanceof PostgresContentWatch && !(await watch.start())) return false;
+      await watch.current(Date.now());
       return true;
     },
     close: async () => {
