@@ -35,6 +35,10 @@ export interface Config {
   http: HttpConfig;
   /** Keep whole answers to public queries (see src/http/plugins/response-cache.ts and src/http/listener/cached-answer-fast-path.ts). @default true */
   responseCache: boolean;
+  /** Bytes each response cache may hold, and the largest answer it keeps (larger is served, not kept). @default 64 MiB and 1 MiB */
+  responseCacheBudget: { maxBytes: number; maxEntryBytes: number };
+  /** What every Redis key of this deployment starts with (before the store's identity). @default 'masthead:' */
+  redisPrefix: string;
   log: LogConfig;
 }
 
@@ -276,6 +280,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     limits,
     http,
     responseCache: parseSwitch('RESPONSE_CACHE', env.RESPONSE_CACHE, true),
+    responseCacheBudget: parseCacheBudget(env),
+    redisPrefix: parseRedisPrefix(env.REDIS_PREFIX),
     log: {
       level: parseChoice('LOG_LEVEL', env.LOG_LEVEL, ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
       format: parseChoice('LOG_FORMAT', env.LOG_FORMAT, ['json', 'text'], env.NODE_ENV?.trim() === 'production' ? 'json' : 'text'),
@@ -289,6 +295,29 @@ function parseChoice<T extends string>(name: string, raw: string | undefined, ch
   const chosen = choices.find((choice) => choice === value);
   if (chosen === undefined) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
   return chosen;
+}
+
+function parseCacheBudget(env: Env): Config['responseCacheBudget'] {
+  const bytes = (name: string, fallback: number, min: number) => {
+    const raw = env[name];
+    return raw === undefined || raw === '' ? fallback : parseIntegerSetting(name, raw, min, 17_179_869_184);
+  };
+  const maxBytes = bytes('RESPONSE_CACHE_MAX_BYTES', 64 * 1024 * 1024, 65_536);
+  const maxEntryBytes = bytes('RESPONSE_CACHE_MAX_ENTRY_BYTES', Math.min(1024 * 1024, maxBytes), 1024);
+  if (maxEntryBytes > maxBytes) {
+    throw new ConfigError(
+      `RESPONSE_CACHE_MAX_ENTRY_BYTES must not be larger than RESPONSE_CACHE_MAX_BYTES (${maxBytes}), got ${JSON.stringify(env.RESPONSE_CACHE_MAX_ENTRY_BYTES)}`,
+    );
+  }
+  return { maxBytes, maxEntryBytes };
+}
+
+function parseRedisPrefix(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'masthead:';
+  if (!/^[\x21-\x7e]{1,100}$/.test(raw)) {
+    throw new ConfigError(`REDIS_PREFIX must be 1 to 100 printable ASCII characters without spaces, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
 }
 
 function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {

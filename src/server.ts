@@ -11,8 +11,10 @@ import { createMailTransport } from './mail/transport.ts';
 import { Metrics } from './metrics.ts';
 import { loadDemoContentIfEmpty } from './seed/demo.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.ts';
+import { redisNamespace } from './redis.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { countContent } from './store/totals.repository.ts';
+import { readStoreIdentity } from './store/store-identity.repository.ts';
 import { openStore, type Store } from './store/store.ts';
 import { createMastheadYoga, httpRules, type ServerContext } from './yoga.ts';
 
@@ -26,6 +28,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics({ process: true });
   const store = openStore(config.store, metrics, config);
+  let identity: string | null = null;
   try {
     const applied = await migrateToLatest(store);
     if (applied.length > 0) logger.info(`store migrated: ${applied.join(', ')}`);
@@ -42,14 +45,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           : 'the store holds no articles: import some with `masthead import FOLDER`',
       );
     }
+    if (config.redisUrl !== null) identity = await readStoreIdentity(store.db);
   } catch (error) {
     await store.close();
     throw error;
   }
   // Made once the port is bound (see servedConfig); a sign-up before then is sent on its first poll.
   let sender: OutboxSender | null = null;
-  const rateLimiter = createRateLimiter(config.redisUrl, logger);
-  const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger) : null;
+  // Redis keys are bound to this store, so deployments sharing a Redis never share a key.
+  const namespace = identity === null ? config.redisPrefix : redisNamespace(config.redisPrefix, identity);
+  const rateLimiter = createRateLimiter(config.redisUrl, logger, { namespace });
+  const responseCache = config.responseCache ? createResponseStore(config.redisUrl, logger, { budget: config.responseCacheBudget, namespace }) : null;
+  // A healthy Redis is connected before the first request (bounded: a Redis that does not answer
+  // leaves the limits in memory and every answer computed until it does).
+  // Likewise the store's content watch, so that a cached answer costs no statement from the start.
+  const [, , watching] = await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.(), responseCache ? store.watchContent() : true]);
+  if (!watching) logger.warn('the content version watch is not listening yet: each cached answer reads the version until it is');
   const yoga = createMastheadYoga({
     store,
     config,

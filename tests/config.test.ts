@@ -99,3 +99,29 @@ describe('the repeated field limit', () => {
     expect(() => loadConfig({ MAX_REPEATED_FIELD: '0' })).toThrow(/^MAX_REPEATED_FIELD must be a whole number from 1 to 100000, got "0"$/);
   });
 });
+
+describe('the response cache budget and the Redis prefix', () => {
+  it('default to 64 MiB per cache, 1 MiB per answer, and keys starting masthead:', () => {
+    const config = loadConfig({});
+    expect(config.responseCacheBudget).toEqual({ maxBytes: 67_108_864, maxEntryBytes: 1_048_576 });
+    expect(config.redisPrefix).toBe('masthead:');
+    expect(loadConfig({ RESPONSE_CACHE_MAX_BYTES: '1000000', RESPONSE_CACHE_MAX_ENTRY_BYTES: '5000', REDIS_PREFIX: 'staging:' })).toMatchObject({
+      responseCacheBudget: { maxBytes: 1_000_000, maxEntryBytes: 5000 },
+      redisPrefix: 'staging:',
+    });
+  });
+
+  it.each([
+    [{ RESPONSE_CACHE_MAX_BYTES: '64MB' }, /^RESPONSE_CACHE_MAX_BYTES must be a whole number from 65536/],
+    [{ RESPONSE_CACHE_MAX_BYTES: '100' }, /^RESPONSE_CACHE_MAX_BYTES must be a whole number from 65536/],
+    [{ RESPONSE_CACHE_MAX_ENTRY_BYTES: '-1' }, /^RESPONSE_CACHE_MAX_ENTRY_BYTES must be a whole number from 1024/],
+    [
+      { RESPONSE_CACHE_MAX_BYTES: '100000', RESPONSE_CACHE_MAX_ENTRY_BYTES: '200000' },
+      /^RESPONSE_CACHE_MAX_ENTRY_BYTES must not be larger than RESPONSE_CACHE_MAX_BYTES/,
+    ],
+    [{ REDIS_PREFIX: 'two words' }, /^REDIS_PREFIX must be 1 to 100 printable ASCII characters/],
+    [{ REDIS_PREFIX: 'x'.repeat(101) }, /^REDIS_PREFIX must be 1 to 100 printable ASCII characters/],
+  ])('refuse %j in one line', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

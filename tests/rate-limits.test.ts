@@ -5,7 +5,11 @@ import { loadConfig } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
 import { MemoryRateLimiter, RedisRateLimiter } from '../src/rate-limits/rate-limiter.ts';
 import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
+import { type ServerProcess, startServerProcess } from './support/cli.ts';
+import { rawRequest } from './support/raw-http.ts';
 import { REDIS_URL, redisAnswers } from './support/redis.ts';
+import { listenSilently, type SilentSocket } from './support/silent-socket.ts';
+import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
 
 const rule = { limit: 2, windowMs: 60_000 };
 
@@ -55,6 +59,8 @@ describe.runIf(redisUp)('the Redis rate limiter (REDIS_URL)', () => {
     const first = new RedisRateLimiter(REDIS_URL, silentLogger);
     const second = new RedisRateLimiter(REDIS_URL, silentLogger);
     try {
+      expect(await first.ready()).toBe(true);
+      expect(await second.ready()).toBe(true);
       expect((await first.consume(`shared-${run}`, rule)).allowed).toBe(true);
       expect((await second.consume(`shared-${run}`, rule)).allowed).toBe(true);
       const refused = await first.consume(`shared-${run}`, rule);
@@ -75,13 +81,9 @@ describe.runIf(redisUp)('the Redis rate limiter (REDIS_URL)', () => {
     const apps: TestApp[] = [];
     try {
       for (let i = 0; i < 2; i++) {
-        apps.push(
-          await createTestApp({
-            seed: { issues: 1, authors: 1, articles: 1 },
-            config: { signUp, http },
-            rateLimiter: new RedisRateLimiter(REDIS_URL, silentLogger),
-          }),
-        );
+        const rateLimiter = new RedisRateLimiter(REDIS_URL, silentLogger);
+        expect(await rateLimiter.ready()).toBe(true);
+        apps.push(await createTestApp({ seed: { issues: 1, authors: 1, articles: 1 }, config: { signUp, http }, rateLimiter }));
       }
       const email = `shared-${run}@example.org`;
       const codes: string[][] = [];
@@ -98,15 +100,77 @@ describe.runIf(redisUp)('the Redis rate limiter (REDIS_URL)', () => {
     }
   });
 
-  it('lets sign-ups through, and says so in the log, when Redis cannot be reached', async () => {
+  it.each([
+    ['a closed port', async () => ({ url: 'redis://127.0.0.1:1', close: async () => {} })],
+    ['a socket that never answers', listenSilently],
+  ])('counts in memory at once, and says so in the log, when Redis is %s', async (_name, open) => {
+    const down = await open();
     const warnings: unknown[][] = [];
     const logger: Logger = { ...silentLogger, warn: (...args: unknown[]) => warnings.push(args) };
-    const limiter = new RedisRateLimiter('redis://127.0.0.1:1', logger);
+    const limiter = new RedisRateLimiter(down.url, logger);
     try {
-      for (let i = 0; i < 3; i++) expect((await limiter.consume(`down-${run}`, rule)).allowed).toBe(true);
-      expect(String(warnings[0]?.[0])).toMatch(/Redis is unreachable; rate limits are not enforced/);
+      const started = performance.now();
+      const allowed: boolean[] = [];
+      for (let i = 0; i < 4; i++) allowed.push((await limiter.consume(`down-${run}`, rule)).allowed);
+      // Generous: a command waiting on Redis would take its connect or command timeout, each time.
+      expect(performance.now() - started).toBeLessThan(200);
+      expect(allowed).toEqual([true, true, false, false]);
+      expect(String(warnings[0]?.[0])).toMatch(/Redis is unreachable; rate limits are counted in this instance's memory/);
     } finally {
       await limiter.close();
+      await down.close();
     }
+  });
+});
+
+describe('a server whose Redis does not answer', () => {
+  let silent: SilentSocket;
+  let throwaway: ThrowawayStore;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    silent = await listenSilently();
+    throwaway = await createThrowawayStore();
+    server = await startServerProcess({
+      DATABASE_URL: throwaway.databaseUrl,
+      DEMO_CONTENT: '1',
+      MAIL_SENDER: 'off',
+      REDIS_URL: silent.url,
+      RATE_LIMIT_PER_CLIENT: '6/1m',
+      SUBSCRIBE_RATE_PER_EMAIL: '2/1h',
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await throwaway?.drop();
+    await silent?.close();
+  });
+
+  it('answers fast, keeps its rate limits in memory, and says so in the log', async () => {
+    const timings: number[] = [];
+    const timed = async (body: string) => {
+      const started = performance.now();
+      const response = await rawRequest(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      timings.push(performance.now() - started);
+      return response;
+    };
+    const codes: string[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await timed(
+        JSON.stringify({
+          query: 'mutation S($input: SubscribeInput!) { subscribe(input: $input) { userErrors { code } } }',
+          variables: { input: { email: 'down@example.org', newsletter: 'breakfast-in-red' } },
+        }),
+      );
+      codes.push((JSON.parse(response!.text) as { data: { subscribe: { userErrors: { code: string }[] } } }).data.subscribe.userErrors.map((e) => e.code));
+    }
+    expect(codes).toEqual([[], [], ['RATE_LIMITED']]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await timed(JSON.stringify({ query: '{ latestIssue { number } }' })))!.status);
+    // Six requests per client a minute: three sign-ups, three queries, then 429.
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    // Generous for a loaded machine; a request waiting on Redis took 1.3 s to 6.4 s.
+    expect(Math.max(...timings)).toBeLessThan(1000);
+    expect(server.output()).toMatch(/Redis is unreachable; rate limits are counted in this instance's memory/);
   });
 });

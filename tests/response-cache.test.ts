@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStoreLocation } from '../src/config.ts';
 import { MemoryResponseStore, RedisResponseStore } from '../src/http/plugins/response-cache.ts';
@@ -10,12 +12,30 @@ import { createTestApp, silentLogger, type TestApp } from './support/app.ts';
 import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
 import { rawRequest } from './support/raw-http.ts';
 import { REDIS_URL, redisAnswers } from './support/redis.ts';
+import { listenSilently } from './support/silent-socket.ts';
 import { seedCorpus } from '../src/seed/seed.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
 
-/** Statements a cache hit sends: none on SQLite (PRAGMA data_version), the version read on PostgreSQL. */
-const HIT_STATEMENTS = testDialect === 'postgres' ? 1 : 0;
+/** Statements a cache hit sends: none, on SQLite (PRAGMA data_version) and on PostgreSQL (LISTEN/NOTIFY). */
+const HIT_STATEMENTS = 0;
+
+/**
+ * Runs `check` after a write through another connection: on SQLite it must hold at once; on
+ * PostgreSQL once the write's announcement has arrived, so it is polled, within two seconds.
+ */
+async function afterWrite(check: () => Promise<void>): Promise<void> {
+  if (testDialect === 'sqlite') return check();
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
 
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures/documents');
 
@@ -36,6 +56,7 @@ let other: Store;
 beforeAll(async () => {
   cache = new CountingStore();
   app = await createTestApp({ seed: { issues: 8, authors: 10, articles: 120, seed: 3 }, responseCache: cache });
+  expect(await app.store.watchContent()).toBe(true);
   other = openStore(parseStoreLocation(app.databaseUrl, process.cwd()), new Metrics());
 });
 afterAll(async () => {
@@ -72,12 +93,14 @@ describe('the response cache', () => {
     expect((two.body as { articles: { edges: unknown[] } }).articles.edges).toHaveLength(2);
   });
 
-  it('shows a write made through another connection at once, never the answer from before it', async () => {
+  it('shows a write made through another connection, never the answer from before it', async () => {
     const before = (await answer(NEWEST)).body as { articles: { edges: { node: { slug: string; headline: string } }[] } };
     const newest = before.articles.edges[0]!.node;
     await other.db.updateTable('articles').set({ headline: 'Rewritten by an editor' }).where('slug', '=', newest.slug).execute();
-    const after = (await answer(NEWEST)).body as typeof before;
-    expect(after.articles.edges[0]!.node.headline).toBe('Rewritten by an editor');
+    await afterWrite(async () => {
+      const after = (await answer(NEWEST)).body as typeof before;
+      expect(after.articles.edges[0]!.node.headline).toBe('Rewritten by an editor');
+    });
   });
 
   it('shows a piece that an import in another process adds, where a cached answer said there was none', async () => {
@@ -86,8 +109,10 @@ describe('the response cache', () => {
     expect((await answer(query)).statements).toBe(HIT_STATEMENTS);
     const report = await importDocuments(other, [path.join(FIXTURES, 'good/web-only.txt')]);
     expect(report.created).toBe(1);
-    expect((await answer(query)).body).toEqual({
-      author: { name: 'Sam Okoro', articles: { edges: [{ node: { headline: 'Live: climate march reaches the square' } }] } },
+    await afterWrite(async () => {
+      expect((await answer(query)).body).toEqual({
+        author: { name: 'Sam Okoro', articles: { edges: [{ node: { headline: 'Live: climate march reaches the square' } }] } },
+      });
     });
   });
 
@@ -100,11 +125,55 @@ describe('the response cache', () => {
     const query = '{ articles(first: 1) { edges { node { slug } } } }';
     const early = (await answer(query)).body as { articles: { edges: { node: { slug: string } }[] } };
     expect(early.articles.edges[0]?.node.slug).not.toBe(piece!.slug);
-    expect((await answer(query)).statements).toBe(HIT_STATEMENTS);
+    // Kept (on PostgreSQL once the writes above have been announced), though the piece comes out soon.
+    await afterWrite(async () => expect((await answer(query)).statements).toBe(HIT_STATEMENTS));
     await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 50));
     const later = (await answer(query)).body as typeof early;
     expect(later.articles.edges[0]?.node.slug).toBe(piece!.slug);
   });
+
+  it.runIf(testDialect === 'postgres')(
+    'on PostgreSQL sends no statement per hit, and stays exact while its listening connection is lost and back',
+    async () => {
+      const query = '{ issues(first: 2) { edges { node { number articleCount } } } }';
+      await answer(query);
+      for (let i = 0; i < 5; i++) expect((await answer(query)).statements).toBe(0);
+
+      // The watch's connection is cut: until it listens again, each request reads the version.
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'masthead-content-watch' and datname = current_database()`.execute(
+        other.db,
+      );
+      await other.db
+        .updateTable('issues')
+        .set({ number: 9001 })
+        .where(
+          'number',
+          '=',
+          (
+            await other.db
+              .selectFrom('issues')
+              .select((eb) => eb.fn.max('number').as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        )
+        .execute();
+      await afterWrite(async () => {
+        const body = (await answer(query)).body as { issues: { edges: { node: { number: number } }[] } };
+        expect(body.issues.edges[0]!.node.number).toBe(9001);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await app.store.watchContent()).toBe(true);
+      await answer(query);
+      expect((await answer(query)).statements).toBe(0);
+
+      // Listening again: a write from another connection shows within the polled bound.
+      await other.db.updateTable('issues').set({ number: 9002 }).where('number', '=', 9001).execute();
+      await afterWrite(async () => {
+        const body = (await answer(query)).body as { issues: { edges: { node: { number: number } }[] } };
+        expect(body.issues.edges[0]!.node.number).toBe(9002);
+      });
+    },
+  );
 
   it('keeps no answer with errors, and no mutation', async () => {
     const kept = cache.kept;
@@ -126,17 +195,49 @@ describe('the response cache', () => {
     expect(Number(consents.n)).toBe(2);
   });
 
-  it('forgets the least recently used answer past its size, and every answer past its time', async () => {
-    const small = new MemoryResponseStore(2);
-    await small.set('a', 'A', 60_000);
-    await small.set('b', 'B', 60_000);
-    expect(await small.get('a')).toBe('A');
-    await small.set('c', 'C', 60_000);
+  it('forgets the least recently used answer past its byte budget, and every answer past its time', async () => {
+    // Each entry: a one-byte key and 1000 bytes of answer; room for three.
+    const small = new MemoryResponseStore({ maxBytes: 3100, maxEntryBytes: 2000 });
+    const answer = (c: string) => c.repeat(1000);
+    await small.set('a', answer('A'), 60_000);
+    await small.set('b', answer('B'), 60_000);
+    await small.set('c', answer('C'), 60_000);
+    expect(await small.get('a')).toBe(answer('A'));
+    await small.set('d', answer('D'), 60_000);
     expect(await small.get('b')).toBeNull();
-    expect(await small.get('a')).toBe('A');
-    await small.set('d', 'D', 1);
+    expect(await small.get('a')).toBe(answer('A'));
+    expect(small.bytes).toBeLessThanOrEqual(3100);
+    await small.set('e', 'E', 1);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(await small.get('d')).toBeNull();
+    expect(await small.get('e')).toBeNull();
+  });
+
+  it('serves an answer over its largest size without keeping it, and keeps the bytes it holds within budget', async () => {
+    const budget = { maxBytes: 100_000, maxEntryBytes: 10_000 };
+    const store = new MemoryResponseStore(budget);
+    await store.set('large', 'x'.repeat(10_000), 60_000);
+    expect(await store.get('large')).toBeNull();
+    // Multi-byte text counts by its bytes, not its characters.
+    await store.set('wide', '\u00e9'.repeat(6000), 60_000);
+    expect(await store.get('wide')).toBeNull();
+    for (let i = 0; i < 200; i++) await store.set(`key-${i}`, 'y'.repeat(5000), 60_000);
+    expect(store.bytes).toBeLessThanOrEqual(budget.maxBytes);
+    expect(await store.get('key-199')).not.toBeNull();
+
+    // Through Yoga: a large answer is computed each time, a small one kept.
+    const kept = new MemoryResponseStore({ maxBytes: 1_000_000, maxEntryBytes: 2048 });
+    const small = await createTestApp({ seed: { issues: 2, authors: 3, articles: 30, seed: 5 }, responseCache: kept });
+    try {
+      await small.store.watchContent();
+      const large = '{ articles(first: 30) { edges { node { slug headline body } } } }';
+      const tiny = '{ issues(first: 1) { edges { node { number } } } }';
+      for (const query of [large, tiny]) expect((await small.graphql(query)).errors).toBeUndefined();
+      expect(await small.statementsFor(() => small.graphql(large))).toBeGreaterThan(HIT_STATEMENTS);
+      expect(await small.statementsFor(() => small.graphql(tiny))).toBe(HIT_STATEMENTS);
+      expect(kept.bytes).toBeLessThan(2048);
+    } finally {
+      await small.close();
+    }
   });
 });
 
@@ -162,6 +263,7 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
       RATE_LIMIT_PER_CLIENT: '12/1m',
       MAX_BODY_BYTES: '2048',
       CORS_ORIGINS: 'https://reader.example.org',
+      RESPONSE_CACHE_MAX_ENTRY_BYTES: '8192',
     });
   });
   afterAll(async () => {
@@ -212,8 +314,10 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     await post(body, { 'x-forwarded-for': at });
     const slug = before.data.articles.edges[0]!.node.slug;
     await writer.db.updateTable('articles').set({ headline: 'Rewritten at the desk' }).where('slug', '=', slug).execute();
-    const after = JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text) as typeof before;
-    expect(after.data.articles.edges[0]!.node).toEqual({ slug, headline: 'Rewritten at the desk' });
+    await afterWrite(async () => {
+      const after = JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text) as typeof before;
+      expect(after.data.articles.edges[0]!.node).toEqual({ slug, headline: 'Rewritten at the desk' });
+    });
   });
 
   it('computes afresh after `masthead import` in another process', async () => {
@@ -223,7 +327,9 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     expect(JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text)).toMatchObject({ data: { author: null } });
     const imported = await runCli(['import', path.join(FIXTURES, 'good/web-only.txt')], { DATABASE_URL: throwaway.databaseUrl });
     expect(imported.code).toBe(0);
-    expect(JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text)).toMatchObject({ data: { author: { name: 'Sam Okoro' } } });
+    await afterWrite(async () => {
+      expect(JSON.parse((await post(body, { 'x-forwarded-for': at }))!.text)).toMatchObject({ data: { author: { name: 'Sam Okoro' } } });
+    });
   });
 
   it('shows a scheduled piece when its time comes, though nothing was written since', async () => {
@@ -240,6 +346,18 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     expect(await newest()).not.toBe(piece!.slug);
     await new Promise((resolve) => setTimeout(resolve, Date.parse(soon) - Date.now() + 50));
     expect(await newest()).toBe(piece!.slug);
+  });
+
+  it('serves an answer over RESPONSE_CACHE_MAX_ENTRY_BYTES each time, computed, and never keeps it', async () => {
+    const at = client();
+    const body = JSON.stringify({ query: '{ articles(first: 40) { edges { node { slug headline body } } } }' });
+    const first = await post(body, { 'x-forwarded-for': at });
+    expect(first?.status).toBe(200);
+    expect(first!.text.length).toBeGreaterThan(8192);
+    const before = await storeQueriesTotal();
+    const again = await post(body, { 'x-forwarded-for': at });
+    expect(again?.text).toBe(first?.text);
+    expect((await storeQueriesTotal()) - before).toBeGreaterThan(HIT_STATEMENTS);
   });
 
   it('leaves requests with credentials, a dry run or an Origin to Yoga', async () => {
@@ -310,6 +428,13 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     }
   });
 
+  it('refuses a RESPONSE_CACHE_MAX_BYTES that is not a number of bytes in one line, exit 2', async () => {
+    const result = await runCli(['serve'], { DATABASE_URL: throwaway.databaseUrl, RESPONSE_CACHE_MAX_BYTES: '64MB' });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^masthead: RESPONSE_CACHE_MAX_BYTES must be a whole number/);
+  });
+
   it('refuses a RESPONSE_CACHE that is neither on nor off in one line, exit 2', async () => {
     const result = await runCli(['serve'], { DATABASE_URL: throwaway.databaseUrl, RESPONSE_CACHE: 'memory' });
     expect(result.code).toBe(2);
@@ -329,6 +454,8 @@ describe.runIf(redisUp)('the response cache in Redis (REDIS_URL)', () => {
     const first = new RedisResponseStore(REDIS_URL, silentLogger, prefix);
     const second = new RedisResponseStore(REDIS_URL, silentLogger, prefix);
     try {
+      expect(await first.ready()).toBe(true);
+      expect(await second.ready()).toBe(true);
       await first.set('k', '{"data":{}}', 60_000);
       expect(await second.get('k')).toBe('{"data":{}}');
       await first.set('brief', 'x', 50);
@@ -340,16 +467,109 @@ describe.runIf(redisUp)('the response cache in Redis (REDIS_URL)', () => {
     }
   });
 
-  it('computes every answer, and says so, while Redis cannot be reached', async () => {
+  it('keeps the bytes of a deployment within its budget across instances, and no answer over its largest size', async () => {
+    const budget = { maxBytes: 100_000, maxEntryBytes: 20_000 };
+    const own = `${prefix}budget:`;
+    const first = new RedisResponseStore(REDIS_URL, silentLogger, own, budget);
+    const second = new RedisResponseStore(REDIS_URL, silentLogger, own, budget);
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await first.ready()).toBe(true);
+      expect(await second.ready()).toBe(true);
+      await first.set('large', 'x'.repeat(20_000), 60_000);
+      expect(await second.get('large')).toBeNull();
+      for (let i = 0; i < 30; i++) await (i % 2 ? first : second).set(`k${i}`, 'y'.repeat(9000), 60_000 + i);
+      const keys = (await redis.keys(`${own}k*`)).sort();
+      const held = (await Promise.all(keys.map((key) => redis.strlen(key)))).reduce((sum, n) => sum + n, 0);
+      expect(held).toBeLessThanOrEqual(budget.maxBytes);
+      expect(await first.bytes()).toBeLessThanOrEqual(budget.maxBytes);
+      expect(keys.length).toBeGreaterThanOrEqual(9);
+      // The soonest to expire went first; the newest is kept.
+      expect(await second.get('k29')).toBe('y'.repeat(9000));
+      expect(await second.get('k0')).toBeNull();
+    } finally {
+      const keys = await redis.keys(`${own}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('keeps two deployments with the same REDIS_PREFIX apart by their stores: answers and rate limits', async () => {
+    const shared = `masthead-test:${randomBytes(6).toString('hex')}:`;
+    const stores: ThrowawayStore[] = [];
+    const servers: ServerProcess[] = [];
+    const redis = new Redis(REDIS_URL);
+    try {
+      // Two stores whose content version is the same (one write each) and whose content is not.
+      const identities = await Promise.all(
+        ['alpha-daily', 'beta-weekly'].map(async (slug, i) => {
+          const throwaway = await createThrowawayStore();
+          stores[i] = throwaway;
+          const store = openStore(throwaway.location, new Metrics());
+          await migrateToLatest(store);
+          await store.db.insertInto('newsletters').values({ slug, name: slug, description: null }).execute();
+          const { id } = await store.db.selectFrom('store_identity').select('id').executeTakeFirstOrThrow();
+          await store.close();
+          const env = {
+            DATABASE_URL: throwaway.databaseUrl,
+            DEMO_CONTENT: '0',
+            MAIL_SENDER: 'off',
+            REDIS_URL,
+            REDIS_PREFIX: shared,
+            RATE_LIMIT_PER_CLIENT: '3/1m',
+          };
+          servers[i] = await startServerProcess(env);
+          return id;
+        }),
+      );
+      expect(identities[0]).not.toBe(identities[1]);
+      const body = JSON.stringify({ query: '{ newsletters { slug } }' });
+      const ask = async (server: ServerProcess) => {
+        const response = await rawRequest(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return response!.status === 200
+          ? (JSON.parse(response!.text) as { data: { newsletters: { slug: string }[] } }).data.newsletters[0]?.slug
+          : response!.status;
+      };
+      const [staging, production] = servers as [ServerProcess, ServerProcess];
+      expect([await ask(staging), await ask(staging)]).toEqual(['alpha-daily', 'alpha-daily']);
+      expect(await ask(production)).toBe('beta-weekly');
+      expect([await ask(staging), await ask(staging)]).toEqual(['alpha-daily', 429]);
+      expect([await ask(production), await ask(production)]).toEqual(['beta-weekly', 'beta-weekly']);
+      const keys = await redis.keys(`${shared}*`);
+      expect(keys.some((key) => key.startsWith(`${shared}${identities[0]}:rate:`))).toBe(true);
+      expect(keys.some((key) => key.startsWith(`${shared}${identities[1]}:response:`))).toBe(true);
+      expect(keys.every((key) => identities.some((identity) => key.startsWith(`${shared}${identity}:`)))).toBe(true);
+    } finally {
+      await Promise.all(servers.map((server) => server?.stop()));
+      await Promise.all(stores.map((throwaway) => throwaway?.drop()));
+      const keys = await redis.keys(`${shared}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  }, 90_000);
+
+  it.each([
+    ['a closed port', async () => ({ url: 'redis://127.0.0.1:1', close: async () => {} })],
+    ['a socket that never answers', listenSilently],
+  ])('computes every answer at once, and says so, while Redis is %s', async (_name, open) => {
+    const down = await open();
     const warnings: unknown[][] = [];
     const logger = { ...silentLogger, warn: (...args: unknown[]) => void warnings.push(args) };
-    const unreachable = new RedisResponseStore('redis://127.0.0.1:1', logger, prefix);
+    const unreachable = new RedisResponseStore(down.url, logger, prefix);
     try {
-      await unreachable.set('k', 'v', 1000);
-      expect(await unreachable.get('k')).toBeNull();
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) {
+        await unreachable.set('k', 'v', 1000);
+        expect(await unreachable.get('k')).toBeNull();
+      }
+      // Generous: each call waiting on Redis would take its connect or command timeout.
+      expect(performance.now() - started).toBeLessThan(200);
       expect(String(warnings[0]?.[0])).toMatch(/Redis is unreachable; responses are not cached/);
     } finally {
       await unreachable.close();
+      await down.close();
     }
   });
 });

@@ -1,7 +1,9 @@
-import { sha256Hex } from '../digest.ts';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimit } from '../config.ts';
+import { sha256Hex } from '../digest.ts';
 import type { Logger } from '../logger.ts';
+import { connectRedis, REDIS_REST_MS, waitUntilReady } from '../redis.ts';
 
 export interface RateDecision {
   allowed: boolean;
@@ -12,6 +14,8 @@ export interface RateDecision {
 /** Counts events per key in fixed windows; an event may weigh more than one (a query's cost). */
 export interface RateLimiter {
   consume(key: string, rule: RateLimit, weight?: number): Promise<RateDecision>;
+  /** Resolves when a shared limiter's connection is ready, or after a short bound. */
+  ready?(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -20,7 +24,11 @@ const ALLOWED: RateDecision = { allowed: true, retryAfterMs: 0 };
 /** Live windows kept in memory at most: beyond, the oldest are forgotten (their clients start afresh). */
 const MAX_WINDOWS = 100_000;
 
-/** Counters in this process: enough for one instance. */
+/**
+ * Counters in this process: enough for one instance. Hand-written rather than
+ * rate-limiter-flexible's RateLimiterMemory, which keeps a timer per key and no bound on keys:
+ * this one forgets the oldest windows past MAX_WINDOWS, so a flood of new addresses cannot grow it.
+ */
 export class MemoryRateLimiter implements RateLimiter {
   readonly #windows = new Map<string, { count: number; resetAt: number }>();
   readonly #clock: () => number;
@@ -58,51 +66,94 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
-// One round trip, atomic: count the event, start the window's clock on its first event.
-const CONSUME_SCRIPT = `
-local count = redis.call('INCRBY', KEYS[1], ARGV[2])
-if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return { count, ttl }`;
+/**
+ * While Redis cannot be reached, a window is counted here instead (rate-limiter-flexible's
+ * insurance limiter): limits then hold per instance. Each use tells the owner, which logs it.
+ */
+class InsuranceLimiter extends RateLimiterMemory {
+  readonly #onUse: () => void;
+
+  constructor(options: { points: number; duration: number }, onUse: () => void) {
+    super(options);
+    this.#onUse = onUse;
+  }
+
+  override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
+    this.#onUse();
+    return super.consume(key, points, options);
+  }
+}
 
 /**
- * Counters in Redis, shared by every instance. When Redis cannot be reached the limiter lets
- * events through (and logs it): sign-ups keep working, with the bot check still in place.
+ * Counters in Redis, shared by every instance (rate-limiter-flexible, one atomic script per
+ * event). Redis never slows a request down: while it is not connected, an event is counted at
+ * once in this instance's memory instead (the insurance limiter), and a Redis that fails a
+ * command while connected is left alone for REDIS_REST_MS (the circuit opens). The log says so.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
   readonly #logger: Logger;
+  readonly #keyPrefix: string;
+  readonly #limiters = new Map<string, { shared: RateLimiterRedis; insurance: InsuranceLimiter }>();
   #lastComplaint = 0;
+  #restUntil = 0;
 
-  constructor(url: string, logger: Logger) {
+  /** @param namespace what every key starts with (see redisNamespace). @default 'masthead:' */
+  constructor(url: string, logger: Logger, namespace = 'masthead:') {
     this.#logger = logger;
-    this.#redis = new Redis(url, {
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      commandTimeout: 2000,
-      retryStrategy: (times) => Math.min(times * 200, 5000),
-    });
-    this.#redis.on('error', (error: Error) => this.#complain(error));
+    this.#keyPrefix = `${namespace}rate`;
+    this.#redis = connectRedis(url);
+    this.#redis.on('error', (error: Error) => this.#complain(error.message));
+  }
+
+  /** Resolves when the connection is ready, or after `timeoutMs` (then events are counted in memory until it is). */
+  ready(timeoutMs = 1000): Promise<boolean> {
+    return waitUntilReady(this.#redis, timeoutMs);
   }
 
   async consume(key: string, rule: RateLimit, weight = 1): Promise<RateDecision> {
     if (rule.limit === 0) return ALLOWED;
+    const { shared, insurance } = this.#limiter(rule);
     try {
-      const [count, ttl] = (await this.#redis.eval(CONSUME_SCRIPT, 1, `masthead:rate:${key}`, rule.windowMs, weight)) as [number, number];
-      return count <= rule.limit ? ALLOWED : { allowed: false, retryAfterMs: ttl };
-    } catch (error) {
-      this.#complain(error);
+      await (Date.now() < this.#restUntil ? insurance : shared).consume(key, weight);
       return ALLOWED;
+    } catch (refusal) {
+      if (refusal instanceof RateLimiterRes) return { allowed: false, retryAfterMs: Math.max(1, refusal.msBeforeNext) };
+      throw refusal;
     }
   }
 
-  #complain(error: unknown): void {
+  #limiter(rule: RateLimit) {
+    const name = `${rule.limit}/${rule.windowMs}`;
+    let limiter = this.#limiters.get(name);
+    if (!limiter) {
+      const window = { points: rule.limit, duration: Math.max(1, Math.ceil(rule.windowMs / 1000)) };
+      const insurance = new InsuranceLimiter(window, () => this.#fellBack());
+      const shared = new RateLimiterRedis({
+        ...window,
+        storeClient: this.#redis,
+        keyPrefix: this.#keyPrefix,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: insurance,
+      });
+      limiter = { shared, insurance };
+      this.#limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+
+  #fellBack(): void {
+    const status = this.#redis.status;
+    // Connected, yet the command failed (a timeout): rest before trying again.
+    if (status === 'ready' && Date.now() >= this.#restUntil) this.#restUntil = Date.now() + REDIS_REST_MS;
+    this.#complain(status === 'ready' ? 'a command failed or timed out' : `the connection is ${status}`);
+  }
+
+  #complain(reason: string): void {
     const now = Date.now();
     if (now - this.#lastComplaint < 10_000) return;
     this.#lastComplaint = now;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.#logger.warn(`Redis is unreachable; rate limits are not enforced until it is back (${reason})`);
+    this.#logger.warn(`Redis is unreachable; rate limits are counted in this instance's memory until it is back (${reason})`);
   }
 
   async close(): Promise<void> {
@@ -110,8 +161,13 @@ export class RedisRateLimiter implements RateLimiter {
   }
 }
 
-export function createRateLimiter(redisUrl: string | null, logger: Logger): RateLimiter {
-  return redisUrl === null ? new MemoryRateLimiter() : new RedisRateLimiter(redisUrl, logger);
+export interface RateLimiterOptions {
+  /** What every Redis key starts with (see redisNamespace). @default 'masthead:' */
+  namespace?: string;
+}
+
+export function createRateLimiter(redisUrl: string | null, logger: Logger, options: RateLimiterOptions = {}): RateLimiter {
+  return redisUrl === null ? new MemoryRateLimiter() : new RedisRateLimiter(redisUrl, logger, options.namespace);
 }
 
 /** A key that names an e-mail address without storing it (counters may live in a shared Redis). */

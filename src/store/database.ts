@@ -152,6 +152,11 @@ export interface ApiKeyTable {
   revoked_at: Timestamp | null;
 }
 
+/** One row: the store's random identity, written when it was made. */
+export interface StoreIdentityTable {
+  id: string;
+}
+
 export interface Database {
   issues: IssueTable;
   authors: AuthorTable;
@@ -164,6 +169,7 @@ export interface Database {
   outbox: OutboxTable;
   api_keys: ApiKeyTable;
   totals: TotalTable;
+  store_identity: StoreIdentityTable;
 }
 
 export type IssueRow = Selectable<IssueTable>;

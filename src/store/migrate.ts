@@ -4,7 +4,9 @@ import * as scale from './migrations/2026-11-25T01-scale.ts';
 import * as signUps from './migrations/2026-11-25T02-sign-ups.ts';
 import * as apiKeys from './migrations/2026-11-25T03-api-keys.ts';
 import * as contentVersion from './migrations/2026-11-25T04-content-version.ts';
+import * as storeIdentity from './migrations/2026-12-02T00-store-identity.ts';
 import * as totalsContentVersion from './migrations/2026-12-02T00-totals-content-version.ts';
+import * as contentVersionNotify from './migrations/2026-12-02T01-content-version-notify.ts';
 import * as newsletterOrigin from './migrations/2026-12-02T01-newsletter-origin.ts';
 import type { Store } from './store.ts';
 
@@ -15,7 +17,9 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-11-25T02-sign-ups': signUps,
   '2026-11-25T03-api-keys': apiKeys,
   '2026-11-25T04-content-version': contentVersion,
+  '2026-12-02T00-store-identity': storeIdentity,
   '2026-12-02T00-totals-content-version': totalsContentVersion,
+  '2026-12-02T01-content-version-notify': contentVersionNotify,
   '2026-12-02T01-newsletter-origin': newsletterOrigin,
 };
 

@@ -16,7 +16,7 @@ import type { StoreLocation } from '../config.ts';
 import { ensureFolder } from '../folders.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Database } from './database.ts';
-import { type ContentState, readContentState, SqliteContentWatch } from './content-version.repository.ts';
+import { type ContentState, PostgresContentWatch, readContentState, SqliteContentWatch } from './content-version.repository.ts';
 import { withPreparedStatements } from './prepared-statements.ts';
 
 export type Dialect = StoreLocation['dialect'];
@@ -27,11 +27,14 @@ export interface Store {
   /** Resolves when the store answers a trivial statement. */
   ping(): Promise<void>;
   /**
-   * What public answers depend on besides the request (see readContentState), at `nowMs`. On
-   * SQLite synchronous and, unless something was committed since the last call, without a
-   * statement (see SqliteContentWatch); on PostgreSQL one statement.
+   * What public answers depend on besides the request (see readContentState), at `nowMs`. Unless
+   * something was committed since the last call, without a statement: on SQLite synchronous (see
+   * SqliteContentWatch), on PostgreSQL while its listening connection is up (see
+   * PostgresContentWatch; one statement per call while it is not).
    */
   contentState(nowMs: number): ContentState | Promise<ContentState>;
+  /** Starts watching the content state now rather than at first use; true once a call costs no statement. */
+  watchContent(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -115,16 +118,25 @@ export function openStore(
       : new PostgresDialect({ pool: openPool(location.url, options) });
   const db = new Kysely<Database>({ dialect, log });
   // Opened on first use: a CLI command that never asks keeps to one connection.
-  const watch = location.dialect === 'sqlite' ? new SqliteContentWatch(location.file, db, () => metrics.storeQueries.inc()) : null;
+  const watch =
+    location.dialect === 'sqlite'
+      ? new SqliteContentWatch(location.file, db, () => metrics.storeQueries.inc())
+      : new PostgresContentWatch(location.url, options, (nowMs) => readContentState(db, new Date(nowMs).toISOString()));
   return {
     db,
     dialect: location.dialect,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    contentState: watch ? (nowMs) => watch.current(nowMs) : (nowMs) => readContentState(db, new Date(nowMs).toISOString()),
+    contentState: (nowMs) => watch.current(nowMs),
+    watchContent: async () => {
+      // Listening (on PostgreSQL), then the state read once: the first request finds it kept.
+      if (watch instanceof PostgresContentWatch && !(await watch.start())) return false;
+      await watch.current(Date.now());
+      return true;
+    },
     close: async () => {
-      watch?.close();
+      await watch.close();
       await db.destroy();
     },
   };

@@ -195,7 +195,8 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
         cacheable: false,
         refused: false,
         keep(computed) {
-          const ttlMs = answerTtlMs(state, nowMs);
+          // From now, not from the request's start: the answer must not outlive the next publication.
+          const ttlMs = answerTtlMs(state, Date.now());
           if (ttlMs > 0) answers.set(key, computed, ttlMs);
         },
       };
