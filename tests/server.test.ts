@@ -7,7 +7,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestApp, silentLogger } from './support/app.ts';
 import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
-import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
+import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
 
 let server: ServerProcess;
 let store: ThrowawayStore;
