@@ -10,6 +10,10 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
  * they are now. Incremental: a second run with nothing changed writes nothing.
  */
 export default function buildOnce(): void {
+  // Each Vitest project inherits the setup, and runs it in this same process: build only once.
+  const built = Symbol.for('masthead.dist-built');
+  if ((globalThis as Record<symbol, unknown>)[built]) return;
+  (globalThis as Record<symbol, unknown>)[built] = true;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
 }
