@@ -21,10 +21,10 @@ function runSteps(out: string): Promise<{ code: number | null; output: string }>
   });
 }
 
-/** Starts the image's CMD through the script (`--start`) and waits until it serves. */
+/** Starts the built image's CMD through the script (`--start-only`: no second build) and waits until it serves. */
 function startImage(out: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, out, '--start'], {
+    const child = spawn(process.execPath, [SCRIPT, out, '--start-only'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
