@@ -11,7 +11,7 @@
 // chown to a numeric id is done, and CMD runs under that id (setpriv); otherwise both are skipped,
 // and said so. Plain JavaScript, so that it needs nothing installed.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const CONTEXT = path.resolve(import.meta.dirname, '..');
@@ -70,6 +70,8 @@ for (const { keyword, args, words } of instructions(readFileSync(path.join(CONTE
     case 'FROM': {
       const name = words[words.length - 2]?.toUpperCase() === 'AS' ? words[words.length - 1] : String(stages.size);
       const root = path.join(OUT, name);
+      // A stage starts from its image, not from what an earlier run left.
+      if (build) rmSync(root, { recursive: true, force: true });
       mkdirSync(root, { recursive: true });
       chmodSync(root, 0o755);
       // The machine's PATH stands for the image's, less any checkout's node_modules/.bin.
