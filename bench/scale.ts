@@ -54,7 +54,7 @@ async function benchStore(dialect: string) {
     if (dialect === 'postgres') await sql`vacuum analyze`.execute(store.db);
 
     const config: Config = { ...loadConfig({}), store: location, demoContent: false, statementTimeoutMs: 60_000 };
-    const yoga = createMastheadYoga({ store, config, metrics, logger: createLogger('error') });
+    const yoga = createMastheadYoga({ store, config, metrics, logger: createLogger({ level: 'error' }) });
     const run = async (query: string, variables: Record<string, unknown> = {}) => {
       const response = await yoga.fetch('http://bench/graphql', {
         method: 'POST',

@@ -7,8 +7,13 @@
 //   SOAK_ARTICLES=0 npm run soak                   # the demo corpus instead of a seeded one
 //   SOAK_STORE=postgres npm run soak               # a throwaway database at MASTHEAD_TEST_POSTGRES_URL
 //
-// Exits 1 on any 5xx, failed or unexpected answer, error logged by the server, or when the
-// server's memory after warm-up grows past SOAK_MAX_GROWTH times (RSS, or heap after a full GC).
+// The second half of the run adds hostile clients (SOAK_HOSTILE=0 leaves them out): every attack
+// that an outside test found (issue 13), interleaved with the normal traffic, which keeps going.
+//
+// Exits 1 on any 5xx, failed or unexpected answer, error logged by the server, when the server's
+// memory after warm-up grows past SOAK_MAX_GROWTH times (RSS, or heap after a full GC), when its
+// peak RSS passes SOAK_MAX_RSS_MB, or when the normal requests' p99 beside the hostile clients is
+// more than SOAK_MAX_SLOWDOWN times their p99 alone.
 // SOAK_PIN=1 pins the server and this load generator to different cores (two cores or more): right
 // on a quiet machine, and a handicap on a busy one.
 import { spawnSync } from 'node:child_process';
@@ -38,6 +43,11 @@ const CONCURRENCY = setting('SOAK_CONCURRENCY', 8, 1, 1000);
 const ARTICLES = setting('SOAK_ARTICLES', 20_000, 0, 10_000_000);
 const WARMUP_SECONDS = setting('SOAK_WARMUP_SECONDS', Math.min(10, Math.max(1, Math.round(SECONDS / 5))), 0, SECONDS);
 const MAX_GROWTH = setting('SOAK_MAX_GROWTH', 1.5, 1, 100);
+const HOSTILE = process.env.SOAK_HOSTILE !== '0';
+const MAX_RSS_MB = setting('SOAK_MAX_RSS_MB', 512, 16, 1_000_000);
+const MAX_SLOWDOWN = setting('SOAK_MAX_SLOWDOWN', 3, 1, 1000);
+/** A hostile request's answer may not be larger than this: a refusal is small, and so is a bounded answer. */
+const MAX_HOSTILE_ANSWER_BYTES = 2 * 1024 * 1024;
 const DIALECT: TestDialect = process.env.SOAK_STORE === 'postgres' ? 'postgres' : 'sqlite';
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -104,15 +114,22 @@ interface Body {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
+/** What a hostile request's answer must be, beside never a 5xx: a function that names what is wrong, or null. */
+type Check = (answer: { status: number; headers: Headers; text: string; body: Body | null }) => string | null;
+
+/** Whether the run has reached the hostile half: normal requests' latencies are kept apart by half. */
+const phase = { warm: false, hostile: false };
+const normalLatencies = { alone: [] as number[], hostile: [] as number[] };
+
 /**
  * Sends one request and records it. `expect` says what a right answer is: data without errors
- * (`data`), a 4xx (`4xx`), or a 200 whose errors carry this code.
+ * (`data`), a 4xx (`4xx`), a 200 whose errors carry this code, or a check of its own.
  */
 async function send(
   baseUrl: string,
   operation: string,
-  init: { method?: string; path?: string; body?: string; contentType?: string },
-  expect: 'data' | '4xx' | { code: string },
+  init: { method?: string; path?: string; body?: string | ReadableStream<Uint8Array>; contentType?: string; headers?: Record<string, string> },
+  expect: 'data' | '4xx' | { code: string } | Check,
 ): Promise<Body | null> {
   const started = performance.now();
   let status: number | string = 'failed';
@@ -121,10 +138,11 @@ async function send(
   try {
     const response = await fetch(`${baseUrl}${init.path ?? '/graphql'}`, {
       method: init.method ?? 'POST',
-      headers: { 'content-type': init.contentType ?? 'application/json', accept: 'application/graphql-response+json' },
+      headers: { 'content-type': init.contentType ?? 'application/json', accept: 'application/graphql-response+json', ...init.headers },
       ...(init.body === undefined ? {} : { body: init.body }),
+      ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
+    } as RequestInit);
     status = response.status;
     const text = await response.text();
     try {
@@ -133,6 +151,7 @@ async function send(
       body = null;
     }
     if (response.status >= 500) problem = `HTTP ${response.status}: ${text.slice(0, 200)}`;
+    else if (typeof expect === 'function') problem = expect({ status: response.status, headers: response.headers, text, body });
     else if (expect === '4xx') {
       if (response.status < 400) problem = `expected a 4xx, got ${response.status}`;
     } else if (expect === 'data') {
@@ -143,7 +162,9 @@ async function send(
   } catch (error) {
     problem = `request failed: ${String(error)}`;
   }
-  record(operation, status, performance.now() - started, problem);
+  const elapsed = performance.now() - started;
+  record(operation, status, elapsed, problem);
+  if (typeof expect !== 'function' && phase.warm) (phase.hostile ? normalLatencies.hostile : normalLatencies.alone).push(elapsed);
   return body;
 }
 
@@ -153,6 +174,8 @@ interface Known {
   ids: string[];
   words: string[];
   newsletters: string[];
+  /** A cursor of the default article order. */
+  cursor: string;
 }
 
 async function learn(baseUrl: string): Promise<Known> {
@@ -163,7 +186,7 @@ async function learn(baseUrl: string): Promise<Known> {
       query: `{
         issues(first: 100) { edges { node { id number } } }
         authors(first: 100, orderBy: ARTICLE_COUNT_DESC) { edges { node { id slug } } }
-        articles(first: 100) { edges { node { id headline } } }
+        articles(first: 100) { edges { cursor node { id headline } } }
         newsletters { slug }
       }`,
     }),
@@ -175,7 +198,7 @@ async function learn(baseUrl: string): Promise<Known> {
     data: {
       issues: Nodes<{ id: string; number: number }>;
       authors: Nodes<{ id: string; slug: string }>;
-      articles: Nodes<{ id: string; headline: string }>;
+      articles: Nodes<{ id: string; headline: string }> & { edges: Array<{ cursor: string }> };
       newsletters: Array<{ slug: string }>;
     };
   };
@@ -186,6 +209,7 @@ async function learn(baseUrl: string): Promise<Known> {
     ids: [data.issues, data.authors, data.articles].flatMap((connection) => connection.edges.map((edge) => edge.node.id)),
     words: [...words],
     newsletters: data.newsletters.map((newsletter) => newsletter.slug),
+    cursor: data.articles.edges[0]?.cursor ?? '',
   };
   for (const [name, values] of Object.entries(known)) {
     if ((values as unknown[]).length === 0) throw new Error(`the store under soak has no ${name}`);
@@ -227,6 +251,158 @@ const MALFORMED: Array<{ name: string; init: { method?: string; path?: string; b
   { name: 'first: 500', init: { body: JSON.stringify({ query: '{ articles(first: 500) { totalCount } }' }) }, expect: { code: 'BAD_USER_INPUT' } },
   { name: 'made-up cursor', init: { body: JSON.stringify({ query: '{ articles(after: "nope") { totalCount } }' }) }, expect: { code: 'BAD_USER_INPUT' } },
 ];
+
+const sized =
+  (limit: number): Check =>
+  ({ text }) =>
+    Buffer.byteLength(text) > limit ? `an answer of ${Buffer.byteLength(text).toLocaleString('en')} bytes` : null;
+const refused: Check = ({ status, text }) =>
+  status >= 400 && status < 500
+    ? sized(64 * 1024)({ status, headers: new Headers(), text, body: null })
+    : `expected a 4xx, got ${status}: ${text.slice(0, 200)}`;
+const withCode =
+  (code: string): Check =>
+  ({ body, text }) =>
+    body?.errors?.some((error) => error.extensions?.code === code) ? null : `expected an error with code ${code}: ${text.slice(0, 200)}`;
+/** Any answer but a 5xx, small enough, and no internal message. */
+const bounded: Check = (answer) =>
+  sized(MAX_HOSTILE_ANSWER_BYTES)(answer) ??
+  (/not been implemented|does not support|Unexpected token|stack|RangeError/i.test(answer.text) ? `an internal message: ${answer.text.slice(0, 200)}` : null);
+
+/** A body of `bytes` bytes, sent in chunks without a stated length. */
+function chunkedBody(bytes: number): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= bytes) return controller.close();
+      sent += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const json = (value: unknown) => JSON.stringify(value);
+
+function fragmentChain(length: number): string {
+  const fragments = Array.from({ length }, (_, i) => `fragment F${i} on Query{...F${i + 1} ...F${i + 1}}`);
+  return `query{...F0} ${fragments.join(' ')} fragment F${length} on Query{__typename}`;
+}
+
+function nestedArrays(depth: number): string {
+  return `${'['.repeat(depth)}"x"${']'.repeat(depth)}`;
+}
+
+/** A cursor of the default article order, with its time replaced. */
+function cursorAt(cursor: string, time: string): string {
+  const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+  return Buffer.from(JSON.stringify(values.map((value) => (typeof value === 'string' && /^\d{4}-/.test(value) ? time : value))), 'utf8').toString('base64url');
+}
+
+/** The attacks of issue 13, each with what a right answer is; a hostile client sends them in turn. */
+function hostileRequests(known: Known): Array<{ name: string; init: Parameters<typeof send>[2] | (() => Parameters<typeof send>[2]); expect: Check }> {
+  const introspection = `{ ${Array.from({ length: 226 }, (_, i) => `s${i}: __schema { types { name fields { name type { name ofType { name } } } } }`).join(' ')} }`;
+  const authorKeys = known.ids.filter((id) => Buffer.from(id, 'base64').toString('utf8').startsWith('Author:'));
+  const representations = (count: number) => Array.from({ length: count }, (_, i) => ({ __typename: 'Author', id: authorKeys[i % authorKeys.length] }));
+  const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Author { name articles(first: 100) { edges { node { headline } } } } } }';
+  return [
+    { name: 'fragment chain (30)', init: { body: json({ query: fragmentChain(30) }) }, expect: bounded },
+    { name: 'introspection aliases (batch of 10)', init: { body: json(Array.from({ length: 10 }, () => ({ query: introspection }))) }, expect: bounded },
+    { name: '_entities × 400', init: { body: json({ query: entities, variables: { r: representations(400) } }) }, expect: bounded },
+    { name: '_entities × 6,000', init: { body: json({ query: entities, variables: { r: representations(6000) } }) }, expect: bounded },
+    {
+      name: 'large answers',
+      init: () => ({
+        body: json({
+          query: 'query($after: DateTime) { articles(first: 100, filter: { publishedAfter: $after }) { edges { node { headline body } } } }',
+          variables: { after: new Date(Date.UTC(2000, 0, 1) + Math.floor(Math.random() * 1e6) * 1000).toISOString() },
+        }),
+      }),
+      expect: (answer) => (answer.status === 200 && answer.body?.data && !answer.body.errors ? null : `HTTP ${answer.status}: ${answer.text.slice(0, 200)}`),
+    },
+    {
+      name: 'chunked 8 MB to /subscriptions/confirm',
+      init: () => ({ path: '/subscriptions/confirm', contentType: 'application/x-www-form-urlencoded', body: chunkedBody(8 * 1024 * 1024) }),
+      expect: refused,
+    },
+    { name: 'chunked 8 MB to /graphql', init: () => ({ body: chunkedBody(8 * 1024 * 1024) }), expect: refused },
+    {
+      name: '5 MB body to /graphql',
+      init: { body: json({ query: `{ __typename }`, padding: 'x'.repeat(5 * 1024 * 1024) }) },
+      expect: ({ status }) => (status === 413 ? null : `expected a 413, got ${status}`),
+    },
+    {
+      name: '600 parents in one request',
+      init: {
+        body: json({
+          query: `{ ${Array.from({ length: 6 }, (_, i) => `a${i}: authors(first: 100) { edges { node { articles(first: 1) { totalCount } } } }`).join(' ')} }`,
+        }),
+      },
+      expect: (answer) => (answer.status === 200 && !answer.body?.errors ? null : `HTTP ${answer.status}: ${answer.text.slice(0, 200)}`),
+    },
+    {
+      name: 'a date past 9999',
+      init: { body: json({ query: '{ articles(filter: { publishedAfter: "9999-12-31T23:59:00-23:59" }) { totalCount } }' }) },
+      expect: withCode('BAD_USER_INPUT'),
+    },
+    {
+      name: 'a cursor on 2023-06-31',
+      init: { body: json({ query: `{ articles(first: 1, after: "${cursorAt(known.cursor, '2023-06-31T00:00:00.000Z')}") { totalCount } }` }) },
+      expect: withCode('BAD_USER_INPUT'),
+    },
+    {
+      name: 'a cursor on 0000-01-01',
+      init: { body: json({ query: `{ articles(first: 1, after: "${cursorAt(known.cursor, '0000-01-01T00:00:00.000Z')}") { totalCount } }` }) },
+      expect: withCode('BAD_USER_INPUT'),
+    },
+    {
+      name: 'a representation 10,000 arrays deep',
+      init: {
+        body: `{"query":"query($r:[_Any!]!){_entities(representations:$r){__typename}}","variables":{"r":[{"__typename":"Author","id":${nestedArrays(10_000)}}]}}`,
+      },
+      expect: bounded,
+    },
+    ...['article:1', 'Query:1', 'Node:1'].map((id) => ({
+      name: `node(id) of ${id}`,
+      init: { body: json({ query: `{ node(id: "${base64(id)}") { id } }` }) },
+      expect: bounded,
+    })),
+    {
+      name: 'JSON cut short',
+      init: { body: '{"query": "{ latestIssue { number } }", "variables": {"a": [1, 2' },
+      expect: (answer) => refused(answer) ?? bounded(answer),
+    },
+    {
+      name: '_entities with an id of no one',
+      init: {
+        body: json({ query: 'query($r:[_Any!]!){_entities(representations:$r){__typename}}', variables: { r: [{ __typename: 'Author', id: 'bogus-id' }] } }),
+      },
+      expect: ({ body, text }) =>
+        body?.data && (body.data._entities as unknown[])?.[0] === null && !body.errors ? null : `expected _entities [null]: ${text.slice(0, 200)}`,
+    },
+    {
+      name: 'GET with an error',
+      init: { method: 'GET', path: `/graphql?query=${encodeURIComponent('{ articles(first: 500) { totalCount } }')}` },
+      expect: ({ headers }) =>
+        /public/.test(headers.get('cache-control') ?? '') ? `an answer with errors is cached publicly: ${headers.get('cache-control')}` : null,
+    },
+    {
+      name: 'X-Forwarded-For with a port',
+      init: { headers: { 'x-forwarded-for': '203.0.113.7:4000, 198.51.100.9:80' }, body: json({ query: '{ __typename }' }) },
+      expect: (answer) => (answer.status === 200 ? null : `HTTP ${answer.status}`),
+    },
+  ];
+}
+
+/** A hostile client: the attacks back to back, in turn, until the deadline. */
+async function hostileClient(baseUrl: string, known: Known, deadline: number, offset: number): Promise<void> {
+  const requests = hostileRequests(known);
+  for (let i = offset; performance.now() < deadline; i++) {
+    const request = requests[i % requests.length]!;
+    await send(baseUrl, `hostile: ${request.name}`, typeof request.init === 'function' ? request.init() : request.init, request.expect);
+  }
+}
 
 /** One client: requests back to back until the deadline, a mix of what readers and editors ask. */
 async function client(baseUrl: string, known: Known, deadline: number, runId: string, counter: { next: number }): Promise<void> {
@@ -359,9 +535,21 @@ async function main(): Promise<number> {
       return checkpoints[1]?.memory;
     };
     const counter = { next: 0 };
+    // Normal traffic alone from the warm-up to the half, then beside the hostile clients.
+    const hostileFrom = started + Math.max(WARMUP_SECONDS, SECONDS / 2) * 1000;
+    const hostileClients = HOSTILE ? Math.max(1, Math.round(CONCURRENCY / 4)) : 0;
+    const phases = async () => {
+      await new Promise((resolve) => setTimeout(resolve, started + WARMUP_SECONDS * 1000 - performance.now()));
+      phase.warm = true;
+      if (hostileClients === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, hostileFrom - performance.now()));
+      phase.hostile = true;
+      await Promise.all(Array.from({ length: hostileClients }, (_, i) => hostileClient(running.url, known, deadline, i * 5)));
+    };
     const [, warm] = await Promise.all([
       Promise.all(Array.from({ length: CONCURRENCY }, () => client(running.url, known, deadline, runId, counter))),
       probeMemory(),
+      phases(),
     ]);
     const elapsed = (performance.now() - started) / 1000;
     const serverCpu = cpuSecondsOf(pid) - cpuAtStart;
@@ -411,14 +599,32 @@ async function main(): Promise<number> {
     const base = warm ?? atStart;
     const rssGrowth = atEnd.rss / base.rss;
     const heapGrowth = atEnd.heapUsed / base.heapUsed;
-    const bounded = rssGrowth <= MAX_GROWTH && heapGrowth <= MAX_GROWTH;
+    const peakWithin = peakRss <= MAX_RSS_MB * 1024 * 1024;
+    const bounded = rssGrowth <= MAX_GROWTH && heapGrowth <= MAX_GROWTH && peakWithin;
     console.log(
-      `\nmemory    end / after warm-up: RSS ${rssGrowth.toFixed(2)}×, heap ${heapGrowth.toFixed(2)}× (limit ${MAX_GROWTH}×): ${bounded ? 'bounded' : 'GROWING'}`,
+      `\nmemory    end / after warm-up: RSS ${rssGrowth.toFixed(2)}×, heap ${heapGrowth.toFixed(2)}× (limit ${MAX_GROWTH}×); ` +
+        `peak RSS ${mb(peakRss)} MB (limit ${MAX_RSS_MB} MB): ${bounded ? 'bounded' : peakWithin ? 'GROWING' : 'OVER THE LIMIT'}`,
     );
+    let steady = true;
+    if (hostileClients > 0) {
+      const alone = percentile(
+        normalLatencies.alone.sort((a, b) => a - b),
+        99,
+      );
+      const beside = percentile(
+        normalLatencies.hostile.sort((a, b) => a - b),
+        99,
+      );
+      steady = beside <= alone * MAX_SLOWDOWN;
+      console.log(
+        `hostile   ${hostileClients} hostile clients from ${Math.round((hostileFrom - started) / 1000)} s: normal requests' p99 ${ms(alone)} ms alone, ` +
+          `${ms(beside)} ms beside them (${(beside / alone).toFixed(2)}×, limit ${MAX_SLOWDOWN}×): ${steady ? 'steady' : 'SLOWED'}`,
+      );
+    }
     console.log(`shutdown  SIGTERM → exit code ${exitCode}; ${loggedErrors.length} error lines in the server's log`);
     for (const sample of errorSamples) console.log(`  error: ${sample}`);
     for (const line of loggedErrors.slice(0, 5)) console.log(`  log: ${line}`);
-    const passed = errors === 0 && bounded && exitCode === 0 && loggedErrors.length === 0;
+    const passed = errors === 0 && bounded && steady && exitCode === 0 && loggedErrors.length === 0;
     console.log(passed ? '\nPASS' : '\nFAIL');
     return passed ? 0 : 1;
   } finally {

@@ -31,6 +31,15 @@ export interface Config {
   http: HttpConfig;
   /** Keep whole answers to public queries (see src/http/plugins/response-cache.ts and src/http/listener/cached-answer-fast-path.ts). @default true */
   responseCache: boolean;
+  log: LogConfig;
+}
+
+/** How the server logs. */
+export interface LogConfig {
+  /** debug, info, warn, error or silent. @default 'info' */
+  level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** json (one object a line) or text (for people). @default json when NODE_ENV=production, else text */
+  format: 'json' | 'text';
 }
 
 /** What a single request may ask; each is refused before it runs. */
@@ -154,6 +163,18 @@ export function parseStoreLocation(raw: string | undefined, cwd: string): StoreL
   throw new ConfigError(`DATABASE_URL must start with sqlite:, file:, postgres:// or postgresql://, got ${JSON.stringify(raw)}`);
 }
 
+/** The store as logs and errors name it: the SQLite file, or the PostgreSQL URL without its password. */
+export function describeStore(store: StoreLocation): string {
+  if (store.dialect === 'sqlite') return `SQLite file ${store.file}`;
+  try {
+    const url = new URL(store.url);
+    if (url.password !== '') url.password = '***';
+    return `PostgreSQL database ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL database (DATABASE_URL)';
+  }
+}
+
 /** Reads and validates every setting; throws a ConfigError naming the first bad one. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const port = env.PORT === undefined || env.PORT === '' ? 4000 : parseIntegerSetting('PORT', env.PORT, 0, 65535);
@@ -245,7 +266,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     limits,
     http,
     responseCache: parseSwitch('RESPONSE_CACHE', env.RESPONSE_CACHE, true),
+    log: {
+      level: parseChoice('LOG_LEVEL', env.LOG_LEVEL, ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+      format: parseChoice('LOG_FORMAT', env.LOG_FORMAT, ['json', 'text'], env.NODE_ENV?.trim() === 'production' ? 'json' : 'text'),
+    },
   };
+}
+
+function parseChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[], fallback: T): T {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  const chosen = choices.find((choice) => choice === value);
+  if (chosen === undefined) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  return chosen;
 }
 
 function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {

@@ -1,22 +1,109 @@
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Writable } from 'node:stream';
+import pino, { type Logger as PinoLogger } from 'pino';
 
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type LogFormat = 'json' | 'text';
+
+/** What Masthead logs through (Yoga's logger has the same four methods). */
 export interface Logger {
   debug(...args: unknown[]): void;
   info(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
+  /** A logger whose every line also carries these fields (a request's id, say). */
+  child(fields: Record<string, unknown>): Logger;
 }
 
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export interface LoggerOptions {
+  /** @default 'info' */
+  level?: LogLevel;
+  /** JSON lines for machines, or `TIME LEVEL message` lines for people. @default 'text' */
+  format?: LogFormat;
+  /** Where lines go. @default standard error, so that stdout stays for what a command prints as its result */
+  destination?: NodeJS.WritableStream;
+}
 
-/** Lines on stderr, so that stdout stays for what a command prints as its result. */
-export function createLogger(level: LogLevel = 'info'): Logger {
-  const write =
-    (at: LogLevel) =>
-    (...args: unknown[]) => {
-      if (LEVELS[at] < LEVELS[level]) return;
-      const text = args.map((arg) => (arg instanceof Error ? (arg.stack ?? arg.message) : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ');
-      process.stderr.write(`${new Date().toISOString()} ${at} ${text}\n`);
-    };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+/**
+ * Arguments as the console takes them, as pino wants them: the words joined into `msg`, the
+ * first Error as `err` (pino prints its stack), plain objects' fields merged into the line.
+ */
+function logWith(log: PinoLogger, level: 'debug' | 'info' | 'warn' | 'error'): (...args: unknown[]) => void {
+  return (...args) => {
+    if (!log.isLevelEnabled(level)) return;
+    let error: Error | undefined;
+    let fields: Record<string, unknown> | undefined;
+    const words: string[] = [];
+    for (const arg of args) {
+      if (arg instanceof Error) {
+        if (error === undefined) error = arg;
+        else words.push(arg.message);
+      } else if (typeof arg === 'string') words.push(arg);
+      else if (arg !== null && typeof arg === 'object' && !Array.isArray(arg)) fields = { ...fields, ...(arg as Record<string, unknown>) };
+      else words.push(JSON.stringify(arg) ?? String(arg));
+    }
+    if (error !== undefined && words.length === 0) words.push(error.message);
+    const merged = error === undefined ? fields : { ...fields, err: error };
+    if (merged === undefined) log[level](words.join(' '));
+    else log[level](merged, words.join(' '));
+  };
+}
+
+function wrap(log: PinoLogger): Logger {
+  return {
+    debug: logWith(log, 'debug'),
+    info: logWith(log, 'info'),
+    warn: logWith(log, 'warn'),
+    error: logWith(log, 'error'),
+    child: (fields) => wrap(log.child(fields)),
+  };
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const BASE_KEYS = new Set(['level', 'time', 'msg', 'err', 'pid', 'hostname']);
+
+/**
+ * Pino's JSON lines as people read them: `TIME LEVEL message key=value…`, and an error's stack
+ * on the lines below. For a terminal and the tests; production takes the JSON as it is.
+ */
+function textLines(destination: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const line = JSON.parse(chunk.toString('utf8')) as Record<string, unknown>;
+      const extra = Object.entries(line)
+        .filter(([key]) => !BASE_KEYS.has(key))
+        .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+      const err = line.err as { stack?: string; message?: string } | undefined;
+      const text = [line.msg, ...extra].filter((part) => part !== undefined && part !== '').join(' ');
+      const time = new Date(line.time as number).toISOString();
+      destination.write(`${time} ${LEVEL_NAMES[line.level as number] ?? line.level} ${text}${err?.stack ? `\n${err.stack}` : ''}\n`);
+      done();
+    },
+  });
+}
+
+/** The request being served, as far as its asynchronous work reaches: every line logged in it names its id. */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+export function createLogger({ level = 'info', format = 'text', destination = process.stderr }: LoggerOptions = {}): Logger {
+  const base = pino(
+    {
+      level,
+      base: undefined,
+      serializers: { err: pino.stdSerializers.err },
+      mixin: () => {
+        const request = requestScope.getStore();
+        return request === undefined ? {} : { requestId: request.requestId };
+      },
+      formatters: format === 'json' ? { level: (label) => ({ level: label }) } : {},
+      timestamp: format === 'json' ? pino.stdTimeFunctions.isoTime : pino.stdTimeFunctions.epochTime,
+    },
+    format === 'text'
+      ? textLines(destination)
+      : destination === process.stderr
+        ? // Buffered off the request path, as pino advises; flushed as the event loop turns.
+          pino.destination({ dest: 2, sync: false })
+        : (destination as pino.DestinationStream),
+  );
+  return wrap(base);
 }

@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import type { Config } from './config.ts';
+import { type Config, describeStore } from './config.ts';
 import { createFront } from './http/listener/cached-answer-fast-path.ts';
 import { createAnswerStore, createResponseStore, type ResponseStore } from './http/plugins/response-cache.ts';
 import { listen } from './http/listener/listen.ts';
@@ -10,6 +10,7 @@ import { Metrics } from './metrics.ts';
 import { loadDemoContentIfEmpty } from './seed/demo.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { countContent } from './store/totals.repository.ts';
 import { openStore, type Store } from './store/store.ts';
 import { createMastheadYoga } from './yoga.ts';
 
@@ -21,7 +22,7 @@ export interface RunningServer {
 
 /** Opens and migrates the store, loads the demo corpus where configured, starts the mail sender, and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const metrics = new Metrics();
+  const metrics = new Metrics({ process: true });
   const store = openStore(config.store, metrics, config);
   try {
     const applied = await migrateToLatest(store);
@@ -29,6 +30,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     if (config.demoContent) {
       const loaded = await loadDemoContentIfEmpty(store);
       if (loaded) logger.info(`the store was empty: loaded the demo corpus (${loaded.articles} articles)`);
+    }
+    const counts = await countContent(store.db);
+    logger.info(`store: ${describeStore(config.store)}, holding ${counts.articles} articles, ${counts.issues} issues and ${counts.authors} authors`);
+    if (counts.articles === 0) {
+      logger.warn(
+        config.store.dialect === 'postgres' || !config.store.embeddedDefault
+          ? 'the store in DATABASE_URL holds no articles: import some with `masthead import FOLDER`, or set DEMO_CONTENT=1 for the demo corpus'
+          : 'the store holds no articles: import some with `masthead import FOLDER`',
+      );
     }
   } catch (error) {
     await store.close();
@@ -47,9 +57,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...(responseCache ? { responseCache } : {}),
     onMessageQueued: () => sender.nudge(),
   });
-  const listening = await listen(serveFront(yoga, { store, config, metrics, rateLimiter, responseCache }), config.port, config.host, {
-    requestTimeoutMs: config.http.requestTimeoutMs,
-  });
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(serveFront(yoga, { store, config, metrics, rateLimiter, responseCache }), config.port, config.host, {
+      requestTimeoutMs: config.http.requestTimeoutMs,
+    });
+  } catch (error) {
+    // The port is taken (or forbidden): let go of what was opened, so the process can exit.
+    await rateLimiter.close();
+    await responseCache?.close();
+    await store.close();
+    throw error;
+  }
   const { url } = listening;
   logger.info(`Masthead serves ${url}/graphql on ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
   logger.info(

@@ -7,6 +7,8 @@ import { type Context, createContext } from './context.ts';
 import { resolveViewer } from './auth/api-keys.ts';
 import { clientAddress } from './http/client-address.ts';
 import { useClientErrorStatus } from './http/plugins/client-error-status.ts';
+import { useGraphiQLDelivery } from './http/plugins/graphiql.ts';
+import { usePhaseMetrics } from './http/plugins/phase-metrics.ts';
 import { useOperationalEndpoints } from './http/plugins/operational-endpoints.ts';
 import { useHttpGuards } from './http/plugins/http-guards.ts';
 import { loadManifest, usePersistedDocuments } from './http/plugins/persisted-documents.ts';
@@ -66,6 +68,7 @@ export function createMastheadYoga({
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
   const manifest = config.http.trustedDocuments === null ? null : loadManifest(config.http.trustedDocuments);
+  const graphiql = useGraphiQLDelivery();
   return createYoga<ServerContext, Context>({
     schema: subgraphSchema,
     graphqlEndpoint: '/graphql',
@@ -73,8 +76,7 @@ export function createMastheadYoga({
     logging: logger,
     graphiql: { title: 'Masthead', defaultQuery: DEFAULT_QUERY },
     // GraphiQL's assets inline from the package, not from a CDN: it works on a closed network.
-    // Loaded when a browser first asks for it: the bundle is some 60 MB of resident memory.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: graphiql.renderGraphiQL,
     context: async ({ request, req }) => {
       metrics.graphqlRequests.inc();
       const viewer = await resolveViewer(store, request.headers.get('authorization'));
@@ -130,6 +132,8 @@ export function createMastheadYoga({
     plugins: [
       useHttpGuards({ ...config.http, trustProxyHops: config.trustProxyHops, https: config.publicUrl.startsWith('https:') }, rateLimiter),
       useOperationalEndpoints(store, metrics),
+      usePhaseMetrics(metrics),
+      graphiql.plugin,
       useSubscriptionPages(store, logger),
       usePersistedDocuments(manifest),
       useQueryLimits(config.limits, config.maxPageSize, rateLimiter),

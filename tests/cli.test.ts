@@ -125,7 +125,11 @@ describe('a store that cannot be opened', () => {
   it.each([
     ['a folder that cannot be made', 'sqlite:/proc/masthead-nope/store.sqlite', /cannot open the SQLite file \/proc\/masthead-nope\/store\.sqlite: ENOENT/],
     ['a folder where the file should be', `sqlite:${tmpdir()}`, /cannot open the SQLite file .*: unable to open database file/],
-    ['a PostgreSQL server that is not there', 'postgres://postgres@127.0.0.1:9/masthead', /ECONNREFUSED/],
+    [
+      'a PostgreSQL server that is not there',
+      'postgres://postgres:secret@127.0.0.1:9/masthead',
+      /^masthead \w+: cannot open the store in DATABASE_URL \(PostgreSQL database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:9\/masthead\): .*ECONNREFUSED/,
+    ],
   ])('is reported in one line with status 1: %s', async (_name, url, message) => {
     for (const command of ['migrate', 'serve']) {
       const result = await runCli([command], { DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT_MS: '500' });
@@ -133,6 +137,12 @@ describe('a store that cannot be opened', () => {
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toMatch(message);
     }
+  });
+
+  it('never shows the password of DATABASE_URL', async () => {
+    const result = await runCli(['migrate'], { DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:9/masthead', DATABASE_CONNECT_TIMEOUT_MS: '500' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toContain('hunter2');
   });
 
   it('is reported when the file is not a database, and the file is left alone', async () => {
@@ -245,6 +255,15 @@ describe('masthead import', () => {
     const none = await runCli(['import'], { DATABASE_URL: store.databaseUrl });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/at least one file or folder/);
+  });
+
+  it('says so when a folder holds no documents', async () => {
+    const store = await throwaway();
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'notes.md'), 'not a document');
+    const result = await runCli(['import', dir], { DATABASE_URL: store.databaseUrl });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`found no documents (*.txt) in ${JSON.stringify(dir)}: nothing to import`);
   });
 
   it('shows progress on a large batch', async () => {

@@ -73,3 +73,13 @@ describe('the response cache setting', () => {
     expect(() => loadConfig({ RESPONSE_CACHE: 'memory' })).toThrow(/^RESPONSE_CACHE must be on or off/);
   });
 });
+
+describe('the log settings', () => {
+  it('logs text at info for people, JSON in production, and refuses a level or format it does not know', () => {
+    expect(loadConfig({}).log).toEqual({ level: 'info', format: 'text' });
+    expect(loadConfig({ NODE_ENV: 'production' }).log).toEqual({ level: 'info', format: 'json' });
+    expect(loadConfig({ NODE_ENV: 'production', LOG_FORMAT: 'text', LOG_LEVEL: 'WARN' }).log).toEqual({ level: 'warn', format: 'text' });
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(/^LOG_LEVEL must be one of debug, info, warn, error, silent, got "verbose"$/);
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/^LOG_FORMAT must be one of json, text, got "xml"$/);
+  });
+});

@@ -1,10 +1,12 @@
 import { request as httpRequest } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestApp, silentLogger } from './support/app.ts';
-import { type ServerProcess, startServerProcess } from './support/cli.ts';
+import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
 import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
 
 let server: ServerProcess;
@@ -21,6 +23,20 @@ afterAll(async () => {
 
 const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   fetch(`${server.url}/graphql`, { method: 'POST', headers, body });
+
+/** A GET as it goes over the wire: the body as sent, not decoded. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 async function storeQueriesTotal(): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -51,6 +67,42 @@ describe('the server as a user runs it', () => {
     expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
   });
 
+  it('sends GraphiQL compressed, with an ETag that answers a browser which has the page with a 304', async () => {
+    const plain = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html', 'accept-encoding': 'identity' } });
+    const html = await plain.text();
+    expect(html.length).toBeGreaterThan(1_000_000);
+    const etag = plain.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(plain.headers.get('cache-control')).toBe('public, max-age=86400, must-revalidate');
+    for (const encoding of ['br', 'gzip'] as const) {
+      // Node's fetch would decode the body: a raw request shows what went over the wire.
+      const raw = await rawGet(`${server.url}/graphql`, { accept: 'text/html', 'accept-encoding': encoding });
+      expect(raw.headers['content-encoding']).toBe(encoding);
+      expect(raw.body.length).toBeLessThan(html.length / 3);
+      const decoded = encoding === 'br' ? brotliDecompressSync(raw.body) : gunzipSync(raw.body);
+      expect(decoded.toString('utf8')).toBe(html);
+    }
+    const again = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html', 'if-none-match': etag ?? '' } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+  });
+
+  it('says at start which store it opened and how much it holds', () => {
+    expect(server.output()).toMatch(/ info store: (SQLite file \S+|PostgreSQL database \S+), holding \d+ articles, \d+ issues and \d+ authors$/m);
+  });
+
+  it('names PORT when the port is taken', { timeout: 90_000 }, async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void taken.close());
+    const { port } = taken.address() as AddressInfo;
+    const result = await runCli(['serve'], { DATABASE_URL: store.databaseUrl, PORT: String(port) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `masthead serve: PORT ${port} on HOST 127.0.0.1 is already in use: stop what listens there, or set PORT to another port (0 picks a free one)`,
+    );
+  });
+
   it('says it is alive and ready', async () => {
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
@@ -75,6 +127,18 @@ describe('the server as a user runs it', () => {
     await post(query);
     // The same query again, nothing written since: the cached answer, after the version.
     expect(await storeQueriesTotal()).toBe(before + version + 2 + version);
+  });
+
+  it('times GraphQL phases and store statements in histograms on /metrics, beside the process metrics', async () => {
+    await post(JSON.stringify({ query: '{ latestIssue { number articles(first: 2) { edges { node { headline } } } } }' }));
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const phase of ['parse', 'validate', 'context', 'execute']) {
+      expect(text).toMatch(new RegExp(`^# TYPE graphql_envelop_phase_${phase} histogram$`, 'm'));
+      expect(Number(new RegExp(`^graphql_envelop_phase_${phase}_count (\\d+)$`, 'm').exec(text)?.[1])).toBeGreaterThan(0);
+    }
+    expect(Number(/^masthead_store_statement_duration_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
   });
 
   it.each([

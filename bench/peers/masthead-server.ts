@@ -18,7 +18,7 @@ import { createMastheadYoga } from '../../src/yoga.ts';
 export async function serveMasthead(loaderOptions?: LoaderOptions): Promise<void> {
   const config = loadConfig();
   const metrics = new Metrics();
-  const logger = createLogger('warn');
+  const logger = createLogger({ level: 'warn' });
   const store = openStore(config.store, metrics, config);
   await migrateToLatest(store);
   const rateLimiter = createRateLimiter(config.redisUrl, logger);

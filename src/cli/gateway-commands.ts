@@ -64,10 +64,10 @@ async function composed<T>(command: string, io: Out, work: () => Promise<T>): Pr
 export async function gateway(args: string[], io: Out): Promise<number> {
   const { help, subgraphs } = subgraphsFrom(args);
   if (help) return printed(io, GATEWAY_USAGE);
-  const { port, host } = loadConfig();
+  const { port, host, log } = loadConfig();
   const chosen = subgraphs();
   const [{ createLogger }, { startGateway }] = await Promise.all([import('../logger.ts'), import('../gateway/server.ts')]);
-  const logger = createLogger();
+  const logger = createLogger(log);
   const started = await composed('gateway', io, () => startGateway(chosen, { port, host }, logger));
   if ('status' in started) return started.status;
   await untilStopped(logger);

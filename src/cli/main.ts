@@ -1,4 +1,5 @@
-import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { type Config, ConfigError, describeStore, loadConfig, parseStoreLocation } from '../config.ts';
+import { storeFault } from '../store/errors.ts';
 import { DEMO_CORPUS } from '../seed/demo-corpus.ts';
 import type { Store } from '../store/store.ts';
 import { COMPOSE_USAGE, compose, GATEWAY_USAGE, gateway } from './gateway-commands.ts';
@@ -7,11 +8,6 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, integerFlag, type Out, parseFlags, p
 
 // Commands load what they use when they run: `--help` and a bad setting answer at once, and
 // only `serve` pays for loading the GraphQL server.
-
-/** An error whose message is meant for the user as it stands: no stack, exit 1. */
-function isUserFacing(error: unknown): error is Error {
-  return error instanceof Error && (error.name === 'StoreNotEmptyError' || error.name === 'DocumentError');
-}
 
 const USAGE: Record<string, string> = {
   main: `Usage: masthead <command> [options]
@@ -76,6 +72,32 @@ revoke   Revokes a key at once.`,
   compose: COMPOSE_USAGE,
 };
 
+/**
+ * A failure that a setting explains, said in the setting's name: a port that is taken, a store
+ * that cannot be reached or opened. Null for anything else.
+ */
+function settingAtFault(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const { code, port, address } = error as { code?: unknown; port?: unknown; address?: unknown };
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const where = `PORT ${String(port)} on HOST ${String(address)}`;
+    return code === 'EADDRINUSE'
+      ? `${where} is already in use: stop what listens there, or set PORT to another port (0 picks a free one)`
+      : `${where} may not be listened on by this user: set PORT to a port above 1023`;
+  }
+  let store: ReturnType<typeof parseStoreLocation>;
+  try {
+    store = parseStoreLocation(process.env.DATABASE_URL, process.cwd());
+  } catch {
+    return null;
+  }
+  const pgCode = typeof code === 'string' ? code : '';
+  const unreachable = store.dialect === 'postgres' && (storeFault(error) === 'unavailable' || pgCode.startsWith('28') || pgCode === '3D000');
+  const unopenable = store.dialect === 'sqlite' && pgCode.startsWith('SQLITE_CANTOPEN');
+  if (!unreachable && !unopenable) return null;
+  return `cannot open the store in DATABASE_URL (${describeStore(store)}): ${error.message}`;
+}
+
 async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
   const [{ Metrics }, { openStore }, { migrateToLatest }] = await Promise.all([
     import('../metrics.ts'),
@@ -102,7 +124,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   ]);
   // A manifest that cannot be used is a bad setting: refused before the store is touched.
   if (config.http.trustedDocuments !== null) loadManifest(config.http.trustedDocuments);
-  const logger = createLogger();
+  const logger = createLogger(config.log);
   const server = await startServer(config, logger);
   await untilStopped(logger);
   await server.close();
@@ -149,6 +171,7 @@ async function importCommand(args: string[], io: Out): Promise<number> {
     }),
   );
   for (const failure of report.failed) io.err(`${failure.path}: ${failure.reason}`);
+  if (report.files === 0) io.err(`found no documents (*.txt) in ${positionals.map((name) => JSON.stringify(name)).join(', ')}: nothing to import`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   io.out(
     `imported ${report.created + report.updated + report.unchanged} of ${report.files} documents in ${seconds} s: ` +
@@ -367,12 +390,8 @@ export async function main(argv: string[], io: Out = { out: console.log, err: co
       io.err(`masthead: ${error.message}`);
       return EXIT_USAGE;
     }
-    if (isUserFacing(error)) {
-      io.err(`masthead ${command}: ${error.message}`);
-      return EXIT_FAILURE;
-    }
     const message = error instanceof Error ? error.message : String(error);
-    io.err(`masthead ${command}: ${message}`);
+    io.err(`masthead ${command}: ${settingAtFault(error) ?? message}`);
     return EXIT_FAILURE;
   }
 }

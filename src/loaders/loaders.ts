@@ -110,8 +110,9 @@ export function createLoaders(store: Store, now: string, { batch = true, preview
       const counts = inKeyOrder(ids, await countSubscribers(db, ids), (c) => c.newsletterId);
       return counts.map((c, i) => c ?? { newsletterId: ids[i] ?? 0, pending: 0, active: 0, unsubscribed: 0 });
     }, options),
-    subscriptionByPublicId: new DataLoader<string, Subscription | null>(async (ids) =>
-      inKeyOrder(ids, await findSubscriptionsByPublicIds(db, storable(ids)), (s) => s.publicId),
+    subscriptionByPublicId: new DataLoader<string, Subscription | null>(
+      async (ids) => inKeyOrder(ids, await findSubscriptionsByPublicIds(db, storable(ids)), (s) => s.publicId),
+      options,
     ),
     bylines: new DataLoader<number, Author[]>(async (articleIds) => {
       const bylines = await findBylines(db, articleIds);

@@ -105,6 +105,7 @@ export function openStore(
 ): Store {
   const log = (event: LogEvent) => {
     metrics.storeQueries.inc();
+    metrics.observeStatement(event.queryDurationMillis);
     if (event.level === 'error') metrics.storeErrors.inc();
     onStatement?.(event.query);
   };

@@ -54,3 +54,18 @@ export async function hasScheduledArticles(db: Kysely<Database>, now: string): P
   const row = await db.selectFrom('articles').select('id').where('status', '=', 'published').where('published_at', '>', now).limit(1).executeTakeFirst();
   return row !== undefined;
 }
+
+/** How much content a store holds, whatever its state: what start-up reports. */
+export interface ContentCounts {
+  articles: number;
+  issues: number;
+  authors: number;
+}
+
+export async function countContent(db: Kysely<Database>): Promise<ContentCounts> {
+  const count = (table: 'articles' | 'issues' | 'authors') => db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n'));
+  const row = await db
+    .selectNoFrom(() => [count('articles').as('articles'), count('issues').as('issues'), count('authors').as('authors')])
+    .executeTakeFirstOrThrow();
+  return { articles: Number(row.articles), issues: Number(row.issues), authors: Number(row.authors) };
+}

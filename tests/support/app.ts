@@ -28,6 +28,7 @@ export const silentLogger: Logger & { errors: unknown[][] } = {
   error(...args: unknown[]) {
     silentLogger.errors.push(args);
   },
+  child: () => silentLogger,
 };
 
 export interface TestApp {

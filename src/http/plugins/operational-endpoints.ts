@@ -56,10 +56,10 @@ export function useOperationalEndpoints(store: Store, metrics: Metrics): Plugin 
         return jsonResponse(fetchAPI, 503, { status: 'unavailable', store: store.dialect, reason });
       }
     },
-    '/metrics': (fetchAPI) =>
-      new fetchAPI.Response(metrics.render(), {
+    '/metrics': async (fetchAPI) =>
+      new fetchAPI.Response(await metrics.render(), {
         status: 200,
-        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' },
+        headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
       }),
   });
 }
