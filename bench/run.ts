@@ -1,5 +1,5 @@
 // The benchmark (`npm run bench`): Masthead against the peers and the ceiling, on the demo corpus
-// and a large one, on SQLite and PostgreSQL, in interleaved rounds. See the README's "Benchmark" section for the knobs.
+// and a large one, on SQLite and PostgreSQL, in interleaved rounds. See bench/README.md for the knobs.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';

@@ -280,9 +280,9 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     return Number(/^masthead_store_queries_total (\d+)$/m.exec(text)?.[1]);
   }
 
-  /** The headers that say something about the answer (not when, nor how the connection is kept). */
+  /** The headers that say something about the answer (not when, nor how the connection is kept, nor which request it answered). */
   const answerHeaders = (headers: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(headers).filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name)));
+    Object.fromEntries(Object.entries(headers).filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding', 'x-request-id'].includes(name)));
 
   it('answers a repeated query with the same bytes and headers, and no store statement', async () => {
     const at = client();
@@ -294,6 +294,8 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     expect(await storeQueriesTotal()).toBe(before + HIT_STATEMENTS);
     expect(hit?.text).toBe(miss?.text);
     expect(answerHeaders(hit!.headers)).toEqual(answerHeaders(miss!.headers));
+    // A kept answer is the answer, not the request: each request still has an id of its own.
+    expect(hit?.headers['x-request-id']).not.toBe(miss?.headers['x-request-id']);
     expect(hit?.headers['x-content-type-options']).toBe('nosniff');
     expect(JSON.parse(hit!.text)).toMatchObject({ extensions: { cost: expect.any(Object) } });
 

@@ -33,6 +33,10 @@ describe('the schema', () => {
     expect(findBreakingChanges(schema, subgraphSchema)).toEqual([]);
     expect(Object.keys(subgraphSchema.getQueryType()?.getFields() ?? {})).toEqual(expect.arrayContaining(['_entities', '_service']));
     expect(Object.keys(schema.getQueryType()?.getFields() ?? {})).not.toContain('_entities');
+    // Described too: clients see them in introspection of what /graphql serves.
+    const federation = subgraphSchema.getQueryType()?.getFields();
+    expect(federation?._entities?.description).toMatch(/^The entities that a federation router asks for by their keys \(Article, Author, Issue/);
+    expect(federation?._service?.description).toMatch(/^This subgraph's SDL, for a federation router/);
   });
 
   it('keeps every promise of the public contract', () => {

@@ -24,7 +24,7 @@ Commands:
 
 Run 'masthead <command> --help' for a command's options. Settings come from the
 environment: PORT, HOST, DATABASE_URL, DEMO_CONTENT, MAX_PAGE_SIZE, PUBLIC_URL,
-SMTP_URL, MAIL_FROM, REDIS_URL and more (see the README).`,
+SMTP_URL, MAIL_FROM, REDIS_URL and more (see docs/configuration.md).`,
   serve: `Usage: masthead serve
 
 Serves GraphQL on http://HOST:PORT/graphql with GraphiQL, plus /healthz, /readyz,

@@ -29,7 +29,7 @@ export function securityHeaders(rules: Pick<HttpRules, 'https'>): Readonly<Recor
   return rules.https ? { ...SECURITY_HEADERS, 'strict-transport-security': 'max-age=31536000' } : SECURITY_HEADERS;
 }
 
-/** The wording of the listener's and the guard's refusals (see the README's Errors section). */
+/** The wording of the listener's and the guard's refusals (see docs/queries.md, "Errors"). */
 export const REFUSALS = {
   tooLarge: (maxBodyBytes: number) => `The request body is larger than ${maxBodyBytes} bytes.`,
   incomplete: 'The request body ended before it was complete.',

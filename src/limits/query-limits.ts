@@ -12,6 +12,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/api-keys.ts';
 import type { Limits } from '../config.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
+import { DEFAULT_PAGE_SIZE } from '../schema/pagination.ts';
 import { analyzeDocument, analyzeQuery, mostRepeatedField, type QueryAnalysis } from './query-analysis.ts';
 
 /** The request header that asks for a query's measures without running it. */
@@ -98,7 +99,7 @@ function withoutSuggestions(error: GraphQLError): GraphQLError {
  * cost in `extensions.cost`; with the dry-run header the query is measured and not run.
  */
 export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter: RateLimiter): Plugin {
-  const pages = { defaultSize: 20, maxSize: maxPageSize };
+  const pages = { defaultSize: DEFAULT_PAGE_SIZE, maxSize: maxPageSize };
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {

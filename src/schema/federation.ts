@@ -73,6 +73,11 @@ export function refuseNonEntities(schema: GraphQLSchema): GraphQLSchema {
   if (!field || !resolve || !isUnionType(union)) throw new Error('the subgraph schema has no _entities field to guard');
   const entities = new Set(union.getTypes().map((type) => type.name));
   const names = [...entities].sort().join(', ');
+  field.description = `The entities that a federation router asks for by their keys (${names}), one for each representation, in order: null for a key that names nothing you may read. For routers, not for clients.`;
+  const service = schema.getQueryType()?.getFields()._service;
+  if (service)
+    service.description =
+      "This subgraph's SDL, for a federation router composing the supergraph. Refused to callers without an API key when INTROSPECTION is off.";
   field.resolve = (source, args: { representations: unknown[] }, context: Context, info) =>
     args.representations.map((representation) => {
       const typename = typeof representation === 'object' && representation !== null ? (representation as { __typename?: unknown }).__typename : undefined;
