@@ -55,5 +55,6 @@ describe('the README examples', () => {
     expect(status).toBe(200);
     // A field that may rightly be null (an unread newsletter's confirmedAt) is not asked in the examples.
     expect(emptyPaths(data, 'data')).toEqual([]);
+    expect(userErrors(data)).toEqual([]);
   });
 });
