@@ -40,6 +40,21 @@ export interface Config {
   /** What every Redis key of this deployment starts with (before the store's identity). @default 'masthead:' */
   redisPrefix: string;
   log: LogConfig;
+  live: LiveConfig;
+}
+
+/** Live content: the change feed and subscriptions over SSE (docs/live.md). */
+export interface LiveConfig {
+  /** How long feed entries are kept: how far back a reconnecting stream can replay. @default 7 days (FEED_RETENTION=7d) */
+  feedRetentionMs: number;
+  /** Open subscription streams per server; one more is refused with 503. @default 10000 */
+  maxStreams: number;
+  /** Open subscription streams per client address; one more is refused with 429. @default 100 */
+  maxStreamsPerClient: number;
+  /** Seconds between heartbeat comments on a stream (proxies close idle connections). @default 15 */
+  heartbeatSeconds: number;
+  /** Bytes a stream may have queued for a slow reader; past it the stream is closed (the client resumes with Last-Event-ID). @default 1048576 */
+  maxBufferedBytes: number;
 }
 
 /** How the server logs. */
@@ -263,7 +278,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     cacheMaxAgeSeconds: optionalInteger('CACHE_MAX_AGE_SECONDS', 30, 0, 86_400),
   };
 
+  // Live content (docs/live.md): the change feed and subscription streams.
+  const live: LiveConfig = {
+    feedRetentionMs: parseDuration('FEED_RETENTION', env.FEED_RETENTION, 7 * 24 * HOUR_MS, 60_000, 365 * 24 * HOUR_MS),
+    maxStreams: optionalInteger('LIVE_MAX_STREAMS', 10_000, 0, 1_000_000),
+    maxStreamsPerClient: optionalInteger('LIVE_MAX_STREAMS_PER_CLIENT', 100, 0, 1_000_000),
+    heartbeatSeconds: optionalInteger('LIVE_HEARTBEAT_SECONDS', 15, 1, 15),
+    maxBufferedBytes: optionalInteger('LIVE_MAX_BUFFERED_BYTES', 1_048_576, 4096, 1_073_741_824),
+  };
+
   return {
+    live,
     port,
     host,
     store,
@@ -396,6 +421,18 @@ function parseMailFrom(raw: string | undefined): string {
   const address = /^[^<>\r\n"]*<([^<>\s@]+@[^<>\s@]+)>$/.exec(value)?.[1] ?? (/^[^<>\s@]+@[^<>\s@]+$/.test(value) ? value : null);
   if (address === null || value.length > 300) {
     throw new ConfigError(`MAIL_FROM must be an address or "Name <address>", got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** A duration such as 90s, 30m, 12h or 7d, within [min, max] milliseconds. */
+function parseDuration(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const match = /^(\d{1,7})(s|m|h|d)$/.exec(raw.trim());
+  const unit = match?.[2] ? DURATION_UNITS[match[2]] : undefined;
+  const value = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ConfigError(`${name} must be a duration like 7d, 12h, 30m or 90s, from ${min / 1000}s to ${max / HOUR_MS / 24}d; got ${JSON.stringify(raw)}`);
   }
   return value;
 }

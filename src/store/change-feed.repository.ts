@@ -114,3 +114,24 @@ export async function pruneFeed(db: Kysely<Database>, before: Date): Promise<num
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Whether a published piece's time has passed the announced-until horizon (one index range). */
+export async function hasPiecesDue(db: Kysely<Database>, now: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom('feed_clock')
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom('articles')
+            .select('articles.id')
+            .where('articles.status', '=', 'published')
+            .whereRef('articles.published_at', '>', 'feed_clock.announced_until')
+            .where('articles.published_at', '<=', now.toISOString()),
+        )
+        .as('due'),
+    )
+    .where('feed_clock.id', '=', 1)
+    .executeTakeFirstOrThrow();
+  return Boolean(row.due);
+}

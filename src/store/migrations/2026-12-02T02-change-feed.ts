@@ -11,15 +11,17 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
 //   `bylines` marks its piece pending; a flush compares each pending piece with what was
 //   announced and records `article.published`, `article.updated` or `article.withdrawn` (and
 //   `issue.published` when an issue gets its first public piece), then forgets the marks. A flush
-//   that finds nothing new records nothing, so a piece touched by many statements is recorded once.
+//   that finds nothing new records nothing, so a piece touched by many statements, or flushed
+//   again, is recorded once.
 // - When is the flush? PostgreSQL: at commit (a deferred constraint trigger), under a lock on
 //   `feed_clock` held to the commit, so sequence order is commit order. SQLite has no deferred
 //   triggers: a writer that sets `feed_clock.deferring = 1` at the start of its transaction and
 //   back to 0 at its end gets one flush there; any other write flushes after each row.
-// - Public is status 'published' and published_at <= `feed_clock.announced_until`, the horizon.
-//   An announcer in each server advances it to its clock, under the same lock (so one instance
-//   wins each step), marking pending the pieces whose time fell in (old, new]: a scheduled piece
-//   is announced once, at its time, also when its time passed while no server ran.
+// - Public is status 'published' and published_at at or before the flush's clock (or the
+//   horizon, `feed_clock.announced_until`, if that is later). A scheduled piece's time passes
+//   with no write: an announcer in each server advances the horizon to its clock, under the same
+//   lock (one instance wins each step), marking pending the pieces whose time fell in (old, new]:
+//   announced once, at its time, also when its time passed while no server ran.
 // - Every feed entry moves the content version (the response cache's key), and on PostgreSQL is
 //   announced on the channel masthead_feed when the writer commits.
 
@@ -68,7 +70,10 @@ export async function up(db: Db): Promise<void> {
     )`.execute(db);
   await sql`insert into feed_clock (id, announced_until) values (1, ${now})`.execute(db);
 
-  const isPublic = (a: string) => sql.raw(`(${a}.status = 'published' and ${a}.published_at <= h.announced_until)`);
+  // Public at the flush: a time at or before the clock, or before the horizon (which an
+  // announcer on a clock ahead of the store's may have moved past the store's clock).
+  const clock = pg ? 'greatest(h.announced_until, clock_timestamp())' : "max(h.announced_until, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))";
+  const isPublic = (a: string) => sql.raw(`(${a}.status = 'published' and ${a}.published_at <= ${clock})`);
   const authors = (a: string) =>
     pg
       ? sql.raw(`coalesce((select json_agg(b.author_id order by b.position)::text from bylines b where b.article_id = ${a}.id), '[]')`)
