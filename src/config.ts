@@ -40,6 +40,21 @@ export interface Config {
   /** What every Redis key of this deployment starts with (before the store's identity). @default 'masthead:' */
   redisPrefix: string;
   log: LogConfig;
+  live: LiveConfig;
+}
+
+/** Live content: the change feed and subscriptions over SSE (docs/live.md). */
+export interface LiveConfig {
+  /** How long feed entries are kept: how far back a reconnecting stream can replay. @default 7 days (FEED_RETENTION=7d) */
+  feedRetentionMs: number;
+  /** Open subscription streams per server; one more is refused with 503. @default 10000 */
+  maxStreams: number;
+  /** Open subscription streams per client address; one more is refused with 429. @default 100 */
+  maxStreamsPerClient: number;
+  /** Seconds between heartbeat comments on a stream (proxies close idle connections). @default 15 */
+  heartbeatSeconds: number;
+  /** Bytes a stream may have queued for a slow reader; past it the stream is closed (the client resumes with Last-Event-ID). @default 1048576 */
+  maxBufferedBytes: number;
 }
 
 /** How the server logs. */
@@ -428,6 +443,31 @@ export const SETTINGS = {
     description: 'cost points an API key may spend per window, unless the key has its own',
   }),
 
+  // ── Live content (docs/live.md) ─────────────────────────────────────────────────────────
+  FEED_RETENTION: custom<number>(
+    {
+      default: 7 * 24 * HOUR_MS,
+      defaultText: '`7d`',
+      description:
+        'how long the change feed keeps its entries, and so how far back a reconnecting stream can replay: a duration such as `7d`, `12h`, `30m` or `90s` (60s to 365d); the newest entry is always kept (see docs/live.md)',
+    },
+    (raw, name) => parseDuration(name, raw, 60_000, 365 * 24 * HOUR_MS),
+  ),
+  LIVE_MAX_STREAMS: wholeNumber({ default: 10_000, min: 0, max: 1_000_000, description: 'open subscription streams per server; one more is refused with 503' }),
+  LIVE_MAX_STREAMS_PER_CLIENT: wholeNumber({
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    description: 'open subscription streams per client address; one more is refused with 429',
+  }),
+  LIVE_HEARTBEAT_SECONDS: wholeNumber({ default: 15, min: 1, max: 15, description: 'seconds between heartbeat comments on an idle stream (1 to 15)' }),
+  LIVE_MAX_BUFFERED_BYTES: wholeNumber({
+    default: 1_048_576,
+    min: 4096,
+    max: 1_073_741_824,
+    description: 'bytes a stream may have queued for a slow reader; past it the stream is closed and the client resumes with `Last-Event-ID`',
+  }),
+
   // ── Logs ───────────────────────────────────────────────────────────────────────────────
   LOG_LEVEL: choice(['debug', 'info', 'warn', 'error', 'silent'], { default: 'info', description: '`debug`, `info`, `warn`, `error` or `silent`' }),
   LOG_FORMAT: choice(['json', 'text'], {
@@ -515,6 +555,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     responseCacheBudget: { maxBytes: s.RESPONSE_CACHE_MAX_BYTES, maxEntryBytes: s.RESPONSE_CACHE_MAX_ENTRY_BYTES },
     redisPrefix: s.REDIS_PREFIX,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
+    live: {
+      feedRetentionMs: s.FEED_RETENTION,
+      maxStreams: s.LIVE_MAX_STREAMS,
+      maxStreamsPerClient: s.LIVE_MAX_STREAMS_PER_CLIENT,
+      heartbeatSeconds: s.LIVE_HEARTBEAT_SECONDS,
+      maxBufferedBytes: s.LIVE_MAX_BUFFERED_BYTES,
+    },
   };
 }
 
@@ -633,6 +680,17 @@ function parseMailFrom(name: string, raw: string): string {
   const address = /^[^<>\r\n"]*<([^<>\s@]+@[^<>\s@]+)>$/.exec(value)?.[1] ?? (/^[^<>\s@]+@[^<>\s@]+$/.test(value) ? value : null);
   if (address === null || value.length > 300) {
     throw new ConfigError(`${name} must be an address or "Name <address>", got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** A duration such as 90s, 30m, 12h or 7d, within [min, max] milliseconds. */
+function parseDuration(name: string, raw: string, min: number, max: number): number {
+  const match = /^(\d{1,7})(s|m|h|d)$/.exec(raw.trim());
+  const unit = match?.[2] ? DURATION_UNITS[match[2]] : undefined;
+  const value = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ConfigError(`${name} must be a duration like 7d, 12h, 30m or 90s, from ${min / 1000}s to ${max / HOUR_MS / 24}d; got ${JSON.stringify(raw)}`);
   }
   return value;
 }
