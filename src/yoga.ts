@@ -23,6 +23,7 @@ import { subgraphSchema } from './schema/index.ts';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.ts';
 import { storeFault } from './store/errors.ts';
 import type { Store } from './store/store.ts';
+import { codedError } from './errors/coded-error.ts';
 
 export interface YogaDependencies {
   store: Store;
@@ -111,15 +112,10 @@ export function createMastheadYoga({
           // The store is down or too slow: say so plainly, with a 503, so clients retry later.
           metrics.graphqlErrors.inc();
           logger.warn(`store ${fault}:`, cause);
-          return new GraphQLError(
+          return codedError(
+            fault === 'timeout' ? 'STORE_TIMEOUT' : 'STORE_UNAVAILABLE',
             fault === 'timeout' ? 'The content store took too long to answer. Try again shortly.' : 'The content store is unavailable. Try again shortly.',
-            {
-              ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
-              extensions: {
-                code: fault === 'timeout' ? 'STORE_TIMEOUT' : 'STORE_UNAVAILABLE',
-                http: { status: 503, headers: { 'retry-after': '5' } },
-              },
-            },
+            { ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}), headers: { 'retry-after': '5' } },
           );
         }
         const masked = maskError(error, message, false);

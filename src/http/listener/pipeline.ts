@@ -23,6 +23,7 @@ import {
 import { requestIdOf } from '../request-id.ts';
 import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from '../plugins/response-cache.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
+import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
 
 /**
  * The largest body whose answer is kept by the response cache: a key holds the body, and a
@@ -82,6 +83,11 @@ function listenerRequest(req: IncomingMessage): Request {
 
 /** Routes the HTTP histogram labels by name; any other path is `other`, so clients cannot make up series. */
 const OPERATIONAL_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** A path as metrics and traces name it: a known route, else `other`. */
+function routeLabel(path: string): string {
+  return isGuardedPath(path) || OPERATIONAL_PATHS.has(path) ? path : 'other';
+}
 const JSON_TYPE = /^application\/(?:graphql\+)?json\s*(?:;|$)/i;
 /** Accept values that ask for what Yoga's own handler writes: GraphiQL, SSE, incremental delivery. */
 const OTHER_ANSWER = /text\/html|text\/event-stream|multipart\/mixed/i;
@@ -107,7 +113,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   const resultHooks = (yoga as unknown as { onResultProcessHooks?: ResultProcessHook[] }).onResultProcessHooks;
   if (!Array.isArray(resultHooks)) throw new Error('graphql-yoga no longer exposes onResultProcessHooks: the listener cannot drive it');
 
-  const refuse = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+  const refuse = (res: ServerResponse, status: number, code: GraphQLErrorCode, message: string, headers: Record<string, string> = {}) =>
     writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...headers }, refusalBody(code, message));
 
   const handToYoga = (req: IncomingMessage, res: ServerResponse, body: Buffer | null, miss?: FrontMiss) => {
@@ -344,7 +350,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
       const ms = performance.now() - started;
       const path = pathOf(req);
       const status = res.headersSent ? res.statusCode : 0;
-      metrics.observeHttp(req.method ?? '', isGuardedPath(path) || OPERATIONAL_PATHS.has(path) ? path : 'other', status, ms);
+      metrics.observeHttp(req.method ?? '', routeLabel(path), status, ms);
       // The path only: a GET's query string may hold what a reader typed.
       accessLog.info({ requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: res.getHeader('content-length') ?? null }, 'request');
     });

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ConfigError } from '../../config.ts';
 import { sha256Hex } from '../../digest.ts';
+import { codedError } from '../../errors/coded-error.ts';
+import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
 
 /** Trusted documents by hash (hex SHA-256 of the document text), as codegen's client preset writes them. */
 export type Manifest = ReadonlyMap<string, string>;
@@ -31,8 +33,8 @@ export function loadManifest(file: string): Manifest {
   return manifest;
 }
 
-function refuse(message: string, code: string, status = 400): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status } } });
+function refuse(message: string, code: GraphQLErrorCode, status?: number): GraphQLError {
+  return codedError(code, message, status === undefined ? {} : { status });
 }
 
 /** A small LRU of documents registered by automatic persisted queries. */
