@@ -40,6 +40,15 @@ export interface Config {
   /** What every Redis key of this deployment starts with (before the store's identity). @default 'masthead:' */
   redisPrefix: string;
   log: LogConfig;
+  tracing: TracingConfig;
+}
+
+/** OpenTelemetry traces (see src/tracing/tracing.ts). */
+export interface TracingConfig {
+  /** The OTLP/HTTP collector's base URL; spans go to its `/v1/traces`. @default null: no tracing, and nothing of OpenTelemetry loaded */
+  endpoint: string | null;
+  /** The `service.name` of every span. @default 'masthead' */
+  serviceName: string;
 }
 
 /** How the server logs. */
@@ -435,6 +444,22 @@ export const SETTINGS = {
     defaultText: '`text` (`json` when `NODE_ENV=production`)',
     description: '`json`: one JSON object a line (pino), for log collectors; `text`: `TIME LEVEL message` lines for people',
   }),
+
+  // ── Tracing (OpenTelemetry; the standard variable names) ───────────────────────────────
+  OTEL_EXPORTER_OTLP_ENDPOINT: serviceUrl(['http:', 'https:'], {
+    defaultText: 'unset (no tracing)',
+    description:
+      "an OpenTelemetry collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`: spans of HTTP requests, GraphQL operations (parse, validate, execute) and store statements go to its `/v1/traces` as OTLP JSON; the exporter also reads the standard `OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT` and `_COMPRESSION`",
+  }),
+  OTEL_SERVICE_NAME: custom<string>(
+    { default: 'masthead', description: 'the `service.name` of the spans (1 to 100 printable ASCII characters)' },
+    (raw, name) => {
+      const value = raw.trim();
+      if (!/^[\x21-\x7e]{1,100}$/.test(value))
+        throw new ConfigError(`${name} must be 1 to 100 printable ASCII characters without spaces, got ${JSON.stringify(raw)}`);
+      return value;
+    },
+  ),
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -515,6 +540,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     responseCacheBudget: { maxBytes: s.RESPONSE_CACHE_MAX_BYTES, maxEntryBytes: s.RESPONSE_CACHE_MAX_ENTRY_BYTES },
     redisPrefix: s.REDIS_PREFIX,
     log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
+    tracing: { endpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: s.OTEL_SERVICE_NAME },
   };
 }
 

@@ -15,6 +15,7 @@ import { useHttpGuards } from './http/plugins/http-guards.ts';
 import { loadManifest, usePersistedDocuments } from './http/plugins/persisted-documents.ts';
 import { type ResponseStore, useResponseCache } from './http/plugins/response-cache.ts';
 import { useSubscriptionPages } from './http/plugins/subscription-pages.ts';
+import type { Tracing } from './tracing/tracing.ts';
 import { useQueryLimits } from './limits/query-limits.ts';
 import type { LoaderOptions } from './loaders/loaders.ts';
 import type { Logger } from './logger.ts';
@@ -38,6 +39,8 @@ export interface YogaDependencies {
   loaderOptions?: LoaderOptions;
   /** Where whole answers to queries are kept (see useResponseCache). @default none: every request is computed */
   responseCache?: ResponseStore;
+  /** OpenTelemetry spans of GraphQL operations (see src/tracing/tracing.ts). @default none */
+  tracing?: Tracing | null;
 }
 
 /** What the Node listener hands Yoga with each request; absent under `yoga.fetch`. */
@@ -72,6 +75,7 @@ export function createMastheadYoga({
   onMessageQueued = () => {},
   loaderOptions,
   responseCache,
+  tracing,
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
   const manifest = config.http.trustedDocuments === null ? null : loadManifest(config.http.trustedDocuments);
@@ -137,6 +141,8 @@ export function createMastheadYoga({
       useClientErrorStatus(),
       useCompiledExecution(),
       ...(responseCache ? [useResponseCache(store, responseCache)] : []),
+      // Last: its execute wrapper then encloses whichever execute function runs.
+      ...(tracing ? [tracing.plugin] : []),
     ],
   });
 }

@@ -24,6 +24,7 @@ import { requestIdOf } from '../request-id.ts';
 import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from '../plugins/response-cache.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
 import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
+import type { Tracing } from '../../tracing/tracing.ts';
 
 /**
  * The largest body whose answer is kept by the response cache: a key holds the body, and a
@@ -42,6 +43,8 @@ export interface PipelineOptions {
   rateLimiter: RateLimiter;
   /** Where whole answers are kept; null: every request is computed. */
   answers: AnswerStore | null;
+  /** OpenTelemetry: a span per request (see src/tracing/tracing.ts). @default none */
+  tracing?: Tracing | null;
 }
 
 export interface Pipeline {
@@ -104,7 +107,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * not take (GraphiQL, CORS, batches, SSE, other content types, other routes) goes to Yoga's
  * handler, with the body as read and the server context saying that the rules were applied.
  */
-export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers }: PipelineOptions): Pipeline {
+export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers, tracing = null }: PipelineOptions): Pipeline {
   const accessLog = logger.child({ log: 'access' });
   const security = securityHeaders(rules);
   const tooLarge = refusalBody('PAYLOAD_TOO_LARGE', REFUSALS.tooLarge(rules.maxBodyBytes));
@@ -354,7 +357,8 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
       // The path only: a GET's query string may hold what a reader typed.
       accessLog.info({ requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: res.getHeader('content-length') ?? null }, 'request');
     });
-    requestScope.run({ requestId }, route, req, res);
+    if (tracing === null) requestScope.run({ requestId }, route, req, res);
+    else tracing.request(req, res, routeLabel(pathOf(req)), () => requestScope.run({ requestId }, route, req, res));
   };
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {
