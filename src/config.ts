@@ -33,7 +33,7 @@ export interface Config {
   trustProxyHops: number;
   limits: Limits;
   http: HttpConfig;
-  /** Keep whole answers to public queries (see src/http/plugins/response-cache.ts and src/http/listener/cached-answer-fast-path.ts). @default true */
+  /** Keep whole answers to public queries (see src/http/plugins/response-cache.ts, and the kept answers served by src/http/listener/pipeline.ts). @default true */
   responseCache: boolean;
   /** Bytes each response cache may hold, and the largest answer it keeps (larger is served, not kept). @default 64 MiB and 1 MiB */
   responseCacheBudget: { maxBytes: number; maxEntryBytes: number };

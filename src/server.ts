@@ -156,7 +156,7 @@ export function servePipeline(
 }
 
 /** The pipeline's request listener alone (the benchmark's Masthead peer listens with it). */
-export function serveFront(
+export function pipelineRequestListener(
   yoga: YogaServerInstance<ServerContext, Context>,
   deps: { store: Store; config: Config; metrics: Metrics; logger: Logger; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
 ): RequestListener {

@@ -21,7 +21,7 @@ import {
   securityHeaders,
 } from '../http-rules.ts';
 import { requestIdOf } from '../request-id.ts';
-import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from '../plugins/response-cache.ts';
+import { type AnswerStore, answerTtlMs, type CachedAnswer, ANSWER_TO_KEEP, type AnswerToKeep } from '../plugins/response-cache.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
 import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
 import type { Tracing } from '../../tracing/tracing.ts';
@@ -119,7 +119,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   const refuse = (res: ServerResponse, status: number, code: GraphQLErrorCode, message: string, headers: Record<string, string> = {}) =>
     writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...headers }, refusalBody(code, message));
 
-  const handToYoga = (req: IncomingMessage, res: ServerResponse, body: Buffer | null, miss?: FrontMiss) => {
+  const handToYoga = (req: IncomingMessage, res: ServerResponse, body: Buffer | null, miss?: AnswerToKeep) => {
     if (body !== null) {
       // Yoga's node adapter takes a body already read from `req.body`; an async iterable costs no copy.
       (req as IncomingMessage & { body?: unknown }).body = {
@@ -129,7 +129,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
         },
       };
     }
-    void yoga(req, res, { [GUARDED_BY_LISTENER]: true, ...(miss ? { [FRONT_MISS]: miss } : {}) } as ServerContext);
+    void yoga(req, res, { [GUARDED_BY_LISTENER]: true, ...(miss ? { [ANSWER_TO_KEEP]: miss } : {}) } as ServerContext);
   };
 
   /** The request budget, then the body: null when the request was answered (or its client left). */
@@ -187,7 +187,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   };
 
   /** The answer kept for this request, or where to keep it; null when answers are not shared. */
-  const lookUp = async (req: IncomingMessage, body: Buffer | null): Promise<CachedAnswer | FrontMiss | null> => {
+  const lookUp = async (req: IncomingMessage, body: Buffer | null): Promise<CachedAnswer | AnswerToKeep | null> => {
     const headers = req.headers;
     if (answers === null || headers.authorization !== undefined || headers[DRY_RUN_HEADER] !== undefined) return null;
     if (body !== null && body.length > MAX_KEYED_BODY_BYTES) return null;
@@ -262,7 +262,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
       return;
     }
     const request = listenerRequest(req);
-    const serverContext: ServerContext & Record<string, unknown> = { req, [GUARDED_BY_LISTENER]: true, ...(miss ? { [FRONT_MISS]: miss } : {}) };
+    const serverContext: ServerContext & Record<string, unknown> = { req, [GUARDED_BY_LISTENER]: true, ...(miss ? { [ANSWER_TO_KEEP]: miss } : {}) };
     let result: unknown;
     try {
       result = await yoga.getResultForParams({ params: read, request }, serverContext as unknown as ServerContext & Context);
