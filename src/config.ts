@@ -33,7 +33,7 @@ export interface Config {
   trustProxyHops: number;
   limits: Limits;
   http: HttpConfig;
-  /** Keep whole answers to public queries (see src/http/plugins/response-cache.ts and src/http/listener/cached-answer-fast-path.ts). @default true */
+  /** Keep whole answers to public queries (see src/http/plugins/response-cache.ts, and the kept answers served by src/http/listener/pipeline.ts). @default true */
   responseCache: boolean;
   /** Bytes each response cache may hold, and the largest answer it keeps (larger is served, not kept). @default 64 MiB and 1 MiB */
   responseCacheBudget: { maxBytes: number; maxEntryBytes: number };
@@ -41,6 +41,7 @@ export interface Config {
   redisPrefix: string;
   log: LogConfig;
   live: LiveConfig;
+  tracing: TracingConfig;
 }
 
 /** Live content: the change feed and subscriptions over SSE (docs/live.md). */
@@ -55,6 +56,14 @@ export interface LiveConfig {
   heartbeatSeconds: number;
   /** Bytes a stream may have queued for a slow reader; past it the stream is closed (the client resumes with Last-Event-ID). @default 1048576 */
   maxBufferedBytes: number;
+}
+
+/** OpenTelemetry traces (see src/tracing/tracing.ts). */
+export interface TracingConfig {
+  /** The OTLP/HTTP collector's base URL; spans go to its `/v1/traces`. @default null: no tracing, and nothing of OpenTelemetry loaded */
+  endpoint: string | null;
+  /** The `service.name` of every span. @default 'masthead' */
+  serviceName: string;
 }
 
 /** How the server logs. */
@@ -475,6 +484,22 @@ export const SETTINGS = {
     defaultText: '`text` (`json` when `NODE_ENV=production`)',
     description: '`json`: one JSON object a line (pino), for log collectors; `text`: `TIME LEVEL message` lines for people',
   }),
+
+  // ── Tracing (OpenTelemetry; the standard variable names) ───────────────────────────────
+  OTEL_EXPORTER_OTLP_ENDPOINT: serviceUrl(['http:', 'https:'], {
+    defaultText: 'unset (no tracing)',
+    description:
+      "an OpenTelemetry collector's OTLP/HTTP base URL, e.g. `http://otel-collector:4318`: spans of HTTP requests, GraphQL operations (parse, validate, execute) and store statements go to its `/v1/traces` as OTLP JSON; the exporter also reads the standard `OTEL_EXPORTER_OTLP_HEADERS`, `_TIMEOUT` and `_COMPRESSION`",
+  }),
+  OTEL_SERVICE_NAME: custom<string>(
+    { default: 'masthead', description: 'the `service.name` of the spans (1 to 100 printable ASCII characters)' },
+    (raw, name) => {
+      const value = raw.trim();
+      if (!/^[\x21-\x7e]{1,100}$/.test(value))
+        throw new ConfigError(`${name} must be 1 to 100 printable ASCII characters without spaces, got ${JSON.stringify(raw)}`);
+      return value;
+    },
+  ),
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -562,6 +587,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       heartbeatSeconds: s.LIVE_HEARTBEAT_SECONDS,
       maxBufferedBytes: s.LIVE_MAX_BUFFERED_BYTES,
     },
+    tracing: { endpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: s.OTEL_SERVICE_NAME },
   };
 }
 

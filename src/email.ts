@@ -1,6 +1,7 @@
 import { domainToASCII } from 'node:url';
+import type { UserErrorCode } from './errors/error-codes.ts';
 
-export type EmailProblem = 'EMAIL_INVALID' | 'EMAIL_TOO_LONG';
+export type EmailProblem = Extract<UserErrorCode, 'EMAIL_INVALID' | 'EMAIL_TOO_LONG'>;
 
 /**
  * An e-mail address in the form subscriptions compare: trimmed, its domain lower-cased (and

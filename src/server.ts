@@ -17,6 +17,7 @@ import { migrateToLatest } from './store/migrate.ts';
 import { countContent } from './store/totals.repository.ts';
 import { readStoreIdentity } from './store/store-identity.repository.ts';
 import { openStore, type Store } from './store/store.ts';
+import { startTracing, type Tracing } from './tracing/tracing.ts';
 import { createMastheadYoga, httpRules, type ServerContext } from './yoga.ts';
 
 export interface RunningServer {
@@ -30,7 +31,8 @@ export interface RunningServer {
 /** Opens and migrates the store, loads the demo corpus where configured, starts the mail sender, and listens. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const metrics = new Metrics({ process: true });
-  const store = openStore(config.store, metrics, config);
+  const tracing = await startTracing(config.tracing, config.store.dialect === 'sqlite' ? 'sqlite' : 'postgresql', logger);
+  const store = openStore(config.store, metrics, config, tracing ? (query, ms, failed) => tracing.statement(query.sql, ms, failed) : undefined);
   let identity: string | null = null;
   try {
     const applied = await migrateToLatest(store);
@@ -51,6 +53,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     if (config.redisUrl !== null) identity = await readStoreIdentity(store.db);
   } catch (error) {
     await store.close();
+    await tracing?.shutdown();
     throw error;
   }
   // The change feed: tailed once for the process; the announcer records scheduled pieces at their time.
@@ -75,8 +78,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     rateLimiter,
     ...(responseCache ? { responseCache } : {}),
     onMessageQueued: () => sender?.nudge(),
+    tracing,
   });
-  const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache });
+  const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache, tracing });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     listening = await listen(pipeline.request, config.port, config.host, {
@@ -89,6 +93,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await rateLimiter.close();
     await responseCache?.close();
     await store.close();
+    await tracing?.shutdown();
     throw error;
   }
   const { url } = listening;
@@ -120,6 +125,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await rateLimiter.close();
       await responseCache?.close();
       await store.close();
+      await tracing?.shutdown();
     },
   };
 }
@@ -142,7 +148,15 @@ function servedConfig(config: Config, boundPort: number): Config {
  */
 export function servePipeline(
   yoga: YogaServerInstance<ServerContext, Context>,
-  deps: { store: Store; config: Config; metrics: Metrics; logger: Logger; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
+  deps: {
+    store: Store;
+    config: Config;
+    metrics: Metrics;
+    logger: Logger;
+    rateLimiter: RateLimiter;
+    responseCache: ResponseStore | null;
+    tracing?: Tracing | null;
+  },
 ): Pipeline {
   return createPipeline({
     yoga,
@@ -152,11 +166,12 @@ export function servePipeline(
     logger: deps.logger,
     rateLimiter: deps.rateLimiter,
     answers: deps.responseCache === null ? null : createAnswerStore(deps.responseCache),
+    tracing: deps.tracing ?? null,
   });
 }
 
 /** The pipeline's request listener alone (the benchmark's Masthead peer listens with it). */
-export function serveFront(
+export function pipelineRequestListener(
   yoga: YogaServerInstance<ServerContext, Context>,
   deps: { store: Store; config: Config; metrics: Metrics; logger: Logger; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
 ): RequestListener {

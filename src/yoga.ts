@@ -15,6 +15,7 @@ import { useHttpGuards } from './http/plugins/http-guards.ts';
 import { loadManifest, usePersistedDocuments } from './http/plugins/persisted-documents.ts';
 import { type ResponseStore, useResponseCache } from './http/plugins/response-cache.ts';
 import { useSubscriptionPages } from './http/plugins/subscription-pages.ts';
+import type { Tracing } from './tracing/tracing.ts';
 import { useQueryLimits } from './limits/query-limits.ts';
 import type { LoaderOptions } from './loaders/loaders.ts';
 import type { Logger } from './logger.ts';
@@ -23,6 +24,7 @@ import { subgraphSchema } from './schema/index.ts';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.ts';
 import { storeFault } from './store/errors.ts';
 import type { Store } from './store/store.ts';
+import { codedError } from './errors/coded-error.ts';
 
 export interface YogaDependencies {
   store: Store;
@@ -37,6 +39,8 @@ export interface YogaDependencies {
   loaderOptions?: LoaderOptions;
   /** Where whole answers to queries are kept (see useResponseCache). @default none: every request is computed */
   responseCache?: ResponseStore;
+  /** OpenTelemetry spans of GraphQL operations (see src/tracing/tracing.ts). @default none */
+  tracing?: Tracing | null;
 }
 
 /** What the Node listener hands Yoga with each request; absent under `yoga.fetch`. */
@@ -71,6 +75,7 @@ export function createMastheadYoga({
   onMessageQueued = () => {},
   loaderOptions,
   responseCache,
+  tracing,
 }: YogaDependencies): YogaServerInstance<ServerContext, Context> {
   const signUps = { store, config: config.signUp, rateLimiter, onMessageQueued };
   const manifest = config.http.trustedDocuments === null ? null : loadManifest(config.http.trustedDocuments);
@@ -111,15 +116,10 @@ export function createMastheadYoga({
           // The store is down or too slow: say so plainly, with a 503, so clients retry later.
           metrics.graphqlErrors.inc();
           logger.warn(`store ${fault}:`, cause);
-          return new GraphQLError(
+          return codedError(
+            fault === 'timeout' ? 'STORE_TIMEOUT' : 'STORE_UNAVAILABLE',
             fault === 'timeout' ? 'The content store took too long to answer. Try again shortly.' : 'The content store is unavailable. Try again shortly.',
-            {
-              ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
-              extensions: {
-                code: fault === 'timeout' ? 'STORE_TIMEOUT' : 'STORE_UNAVAILABLE',
-                http: { status: 503, headers: { 'retry-after': '5' } },
-              },
-            },
+            { ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}), headers: { 'retry-after': '5' } },
           );
         }
         const masked = maskError(error, message, false);
@@ -141,6 +141,8 @@ export function createMastheadYoga({
       useClientErrorStatus(),
       useCompiledExecution(),
       ...(responseCache ? [useResponseCache(store, responseCache)] : []),
+      // Last: its execute wrapper then encloses whichever execute function runs.
+      ...(tracing ? [tracing.plugin] : []),
     ],
   });
 }

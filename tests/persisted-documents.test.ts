@@ -90,6 +90,19 @@ describe('automatic persisted queries', () => {
     expect(get.headers.get('cache-control')).toBe('public, max-age=30');
   });
 
+  it('keeps registered documents within a budget of 4 Mi characters, forgetting the least recently used first', async () => {
+    const register = async (query: string) => {
+      const extensions = { persistedQuery: { version: 1, sha256Hash: sha256(query) } };
+      expect((await post(app, { query, extensions })).status).toBe(200);
+      return extensions;
+    };
+    const first = await register('query First { latestIssue { number } }');
+    // Five documents of 900,000 characters (a long comment each) are past the 4 MiB budget.
+    for (let i = 0; i < 5; i++) await register(`# ${String(i).repeat(900_000)}\n{ latestIssue { number } }`);
+    const forgotten = await post(app, { extensions: first });
+    expect(forgotten.body.errors?.[0]?.message).toBe('PersistedQueryNotFound');
+  });
+
   it('refuses a query whose hash does not match', async () => {
     const mismatch = await post(app, {
       query: '{ latestIssue { number } }',

@@ -390,7 +390,7 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     }
     expect(statuses.filter((status) => status === 200)).toHaveLength(12);
     expect(statuses.slice(12)).toEqual([429, 429, 429]);
-    // Yoga's own refusal, for a request the front does not answer (another body: a miss).
+    // Yoga's own refusal, for a request the listener does not answer from kept answers (another body: a miss).
     const fromYoga = await post(JSON.stringify({ query: '{ newsletters { name } }' }), { 'x-forwarded-for': at });
     expect(fromYoga?.status).toBe(429);
     expect(refused?.text).toBe(fromYoga?.text);

@@ -1,4 +1,4 @@
-// Masthead as `masthead serve` runs it (the same Yoga instance behind the same node:http front,
+// Masthead as `masthead serve` runs it (the same Yoga instance behind the same node:http listener,
 // the same settings from the environment, RESPONSE_CACHE included) less the mail sender: it
 // drains the outbox in the background, is no part of any request, and would drain the peers'
 // sign-ups too. The runner starts the `masthead` peer with RESPONSE_CACHE=off, so that every
@@ -9,7 +9,7 @@ import type { LoaderOptions } from '../../src/loaders/loaders.ts';
 import { createResponseStore } from '../../src/http/plugins/response-cache.ts';
 import { createLogger } from '../../src/logger.ts';
 import { Metrics } from '../../src/metrics.ts';
-import { serveFront } from '../../src/server.ts';
+import { pipelineRequestListener } from '../../src/server.ts';
 import { createRateLimiter } from '../../src/rate-limits/rate-limiter.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { openStore } from '../../src/store/store.ts';
@@ -32,7 +32,7 @@ export async function serveMasthead(loaderOptions?: LoaderOptions): Promise<void
     ...(loaderOptions ? { loaderOptions } : {}),
     ...(responseCache ? { responseCache } : {}),
   });
-  const server = createServer(serveFront(yoga, { store, config, metrics, logger, rateLimiter, responseCache }));
+  const server = createServer(pipelineRequestListener(yoga, { store, config, metrics, logger, rateLimiter, responseCache }));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   process.once('SIGTERM', () => {
     server.close();

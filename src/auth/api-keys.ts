@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../digest.ts';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Role } from '../store/database.ts';
 import { findActiveApiKey } from '../store/api-key.repository.ts';
 import type { Store } from '../store/store.ts';
+import { codedError } from '../errors/coded-error.ts';
 
 /** Who is asking: anonymous readers, or the holder of an editor's or admin's API key. */
 export interface Viewer {
@@ -34,9 +35,7 @@ export function bearerToken(header: string | null): string | null {
 }
 
 function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } },
-  });
+  return codedError('UNAUTHENTICATED', message, { headers: { 'www-authenticate': 'Bearer' } });
 }
 
 /**

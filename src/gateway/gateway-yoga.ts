@@ -8,6 +8,7 @@ import { jsonResponse, useGetEndpoints } from '../http/plugins/operational-endpo
 import type { Logger } from '../logger.ts';
 import { askSubgraph, SubgraphFailure } from './subgraph-client.ts';
 import type { Subgraph } from './subgraphs.ts';
+import { codedError } from '../errors/coded-error.ts';
 
 type Executor = Awaited<ReturnType<ApolloGateway['load']>>['executor'];
 type RequestContext = Parameters<Executor>[0];
@@ -50,7 +51,7 @@ function useQueryPlanner(executor: Executor, logger: Logger): Plugin {
     onExecute({ setExecuteFn }) {
       setExecuteFn(async (args) => {
         const operation = getOperationAST(args.document, args.operationName);
-        if (!operation) return { errors: [new GraphQLError('The request names no operation of its document to run.')] };
+        if (!operation) return { errors: [codedError('BAD_REQUEST', 'The request names no operation of its document to run.')] };
         const source = print(args.document);
         const requestContext: RequestContext = {
           request: {

@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Subgraph } from './subgraphs.ts';
+import type { GraphQLErrorCode } from '../errors/error-codes.ts';
 
 /** A GraphQL request as the gateway sends it to a subgraph. */
 export interface SubgraphRequest {
@@ -16,7 +17,7 @@ export interface SubgraphResponse {
 }
 
 /** The `extensions.code` of the error that stands in for the part of an answer that a subgraph did not give. */
-export type SubgraphFailureCode = 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT';
+export type SubgraphFailureCode = Extract<GraphQLErrorCode, 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT'>;
 
 /** A subgraph gave no GraphQL answer: it could not be reached, it took too long, or it answered something else. */
 export class SubgraphFailure extends Error {

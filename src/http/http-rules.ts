@@ -3,6 +3,7 @@ import { bearerToken, hashApiKey } from '../auth/api-keys.ts';
 import { DRY_RUN_HEADER } from '../limits/query-limits.ts';
 import type { RateDecision, RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { clientAddress } from './client-address.ts';
+import type { GraphQLErrorCode } from '../errors/error-codes.ts';
 
 /**
  * Every HTTP rule of Masthead, in one place: the body limit, the request budgets per client and
@@ -44,7 +45,7 @@ export function rateLimitRefusal(retryAfterMs: number): { seconds: number; messa
 }
 
 /** A refusal's body: a GraphQL error with a code. */
-export function refusalBody(code: string, message: string): string {
+export function refusalBody(code: GraphQLErrorCode, message: string): string {
   return JSON.stringify({ errors: [{ message, extensions: { code } }] });
 }
 

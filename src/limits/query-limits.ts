@@ -11,6 +11,8 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/api-keys.ts';
 import type { Limits } from '../config.ts';
+import { codedError } from '../errors/coded-error.ts';
+import type { GraphQLErrorCode } from '../errors/error-codes.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { DEFAULT_PAGE_SIZE } from '../schema/pagination.ts';
 import { analyzeDocument, analyzeQuery, mostRepeatedField, type QueryAnalysis } from './query-analysis.ts';
@@ -24,8 +26,8 @@ export interface CostReport {
   depth: number;
 }
 
-function refusal(message: string, code: string, cost: CostReport): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, cost, http: { status: 400 } } });
+function refusal(message: string, code: GraphQLErrorCode, cost: CostReport): GraphQLError {
+  return codedError(code, message, { extensions: { cost } });
 }
 
 /** What a query breaks of the limits, if anything: the first limit it exceeds. */
@@ -109,7 +111,7 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
           // The parser recurses once per level of nesting: thousands of levels exhaust the stack
           // before the token limit is reached.
           if (error instanceof RangeError) {
-            throw new GraphQLError('The document nests too deeply to be read.', { extensions: { code: 'QUERY_TOO_DEEP', http: { status: 400 } } });
+            throw codedError('QUERY_TOO_DEEP', 'The document nests too deeply to be read.');
           }
           throw error;
         }
@@ -122,9 +124,10 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
       const repeated = mostRepeatedField(params.documentAST);
       if (repeated.times > limits.maxRepeatedField) {
         setResult([
-          new GraphQLError(`The field "${repeated.key}" is asked ${repeated.times} times in one selection; the limit is ${limits.maxRepeatedField}.`, {
-            extensions: { code: 'FIELD_REPEATED_TOO_OFTEN', http: { status: 400 } },
-          }),
+          codedError(
+            'FIELD_REPEATED_TOO_OFTEN',
+            `The field "${repeated.key}" is asked ${repeated.times} times in one selection; the limit is ${limits.maxRepeatedField}.`,
+          ),
         ]);
         return;
       }
@@ -150,9 +153,7 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
       if (!limits.introspection && (viewer?.role ?? 'anonymous') === 'anonymous' && asksForSubgraphSdl(args.document, operation)) {
         // The SDL is the whole schema: with introspection off it is not served to the public.
         // A router may still read it with an editor's or admin's key, or compose from schema/subgraph.graphql.
-        const error = new GraphQLError('GraphQL introspection has been disabled, but the requested query contained the field "_service".', {
-          extensions: { code: 'INTROSPECTION_DISABLED', http: { status: 400 } },
-        });
+        const error = codedError('INTROSPECTION_DISABLED', 'GraphQL introspection has been disabled, but the requested query contained the field "_service".');
         setResultAndStopExecution({ errors: [error], extensions: { cost } });
         return;
       }
@@ -168,8 +169,9 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
           const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
           setResultAndStopExecution({
             errors: [
-              new GraphQLError(`This API key has spent its cost budget of ${rule.limit} per window; try again in ${seconds} s.`, {
-                extensions: { code: 'COST_BUDGET_EXCEEDED', cost, http: { status: 429, headers: { 'retry-after': String(seconds) } } },
+              codedError('COST_BUDGET_EXCEEDED', `This API key has spent its cost budget of ${rule.limit} per window; try again in ${seconds} s.`, {
+                extensions: { cost },
+                headers: { 'retry-after': String(seconds) },
               }),
             ],
             extensions: { cost },

@@ -2,7 +2,7 @@ import { type ArticleFilter, countArticles, countSearchResults, listArticles, se
 import { builder } from './builder.ts';
 import { decodeGlobalID } from './global-id.ts';
 import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
-import { badUserInput } from './errors.ts';
+import { codedError } from '../errors/coded-error.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';
 import { ArticleRef, AuthorRef, IssueRef, localId, NewsletterRef } from './refs.ts';
 
@@ -113,7 +113,7 @@ builder.queryFields((t) => ({
       slug: t.arg.string({ description: "The article's slug." }),
     },
     resolve: (_root, args, context) => {
-      if ((args.id == null) === (args.slug == null)) throw badUserInput('article takes exactly one of id and slug');
+      if ((args.id == null) === (args.slug == null)) throw codedError('BAD_USER_INPUT', 'article takes exactly one of id and slug');
       if (args.slug != null) return context.loaders.articleBySlug.load(args.slug);
       const id = localId(decodeGlobalID(String(args.id)), 'Article');
       return id === null ? null : context.loaders.articleById.load(id);

@@ -3,7 +3,7 @@ import { ArticleConnection, NEWEST_FIRST } from './article.ts';
 import { builder } from './builder.ts';
 import { decodeGlobalID } from './global-id.ts';
 import { ID_KEY, SLUG_KEY, resolveRepresentation } from './federation.ts';
-import { badUserInput } from './errors.ts';
+import { codedError } from '../errors/coded-error.ts';
 import { connectionArgs, type CursorKind, pageWindow, toConnection, withTotalCount } from './pagination.ts';
 import { AuthorRef, localId } from './refs.ts';
 
@@ -88,7 +88,7 @@ builder.queryFields((t) => ({
       slug: t.arg.string({ description: "The author's slug." }),
     },
     resolve: (_root, args, context) => {
-      if ((args.id == null) === (args.slug == null)) throw badUserInput('author takes exactly one of id and slug');
+      if ((args.id == null) === (args.slug == null)) throw codedError('BAD_USER_INPUT', 'author takes exactly one of id and slug');
       if (args.slug != null) return context.loaders.authorBySlug.load(args.slug);
       const id = localId(decodeGlobalID(String(args.id)), 'Author');
       return id === null ? null : context.loaders.authorById.load(id);

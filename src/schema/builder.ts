@@ -3,9 +3,9 @@ import DirectivesPlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { GraphQLError } from 'graphql';
 import type { Context } from '../context.ts';
 import { decodeGlobalID } from './global-id.ts';
+import { codedError } from '../errors/coded-error.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -24,9 +24,7 @@ export const builder = new SchemaBuilder<{
     // Roles come from the request's API key: admins hold every editor's scope too.
     authScopes: (context) => ({ editor: context.viewer.role !== 'anonymous', admin: context.viewer.role === 'admin' }),
     unauthorizedError: (_parent, _context, info) =>
-      new GraphQLError(`${info.parentType.name}.${info.fieldName} needs an editor's or admin's API key with that right.`, {
-        extensions: { code: 'FORBIDDEN' },
-      }),
+      codedError('FORBIDDEN', `${info.parentType.name}.${info.fieldName} needs an editor's or admin's API key with that right.`),
   },
   defaultFieldNullability: false,
   relay: {

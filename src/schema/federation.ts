@@ -2,7 +2,7 @@ import { type GraphQLFieldResolver, type GraphQLSchema, isUnionType } from 'grap
 import type { Context } from '../context.ts';
 import { builder } from './builder.ts';
 import { decodeGlobalID, isIssuedId } from './global-id.ts';
-import { badUserInput } from './errors.ts';
+import { codedError } from '../errors/coded-error.ts';
 import { localId } from './refs.ts';
 
 /** The Federation spec that the subgraph SDL links to: fixed here so that the printed SDL only changes on purpose. */
@@ -43,19 +43,19 @@ export async function resolveRepresentation<T>(
 ): Promise<T | null> {
   const fields = representation as Record<string, unknown>;
   if (fields.id !== undefined) {
-    if (typeof fields.id !== 'string') throw badUserInput(`A ${typename} representation's id must be a string, got ${quote(fields.id)}`);
+    if (typeof fields.id !== 'string') throw codedError('BAD_USER_INPUT', `A ${typename} representation's id must be a string, got ${quote(fields.id)}`);
     if (!isIssuedId(fields.id)) return null;
     const id = localId(decodeGlobalID(fields.id), typename);
     return id === null ? null : byId(id);
   }
   const value = fields[natural.field];
-  if (value === undefined) throw badUserInput(`A ${typename} representation needs its "id" or "${natural.field}"`);
+  if (value === undefined) throw codedError('BAD_USER_INPUT', `A ${typename} representation needs its "id" or "${natural.field}"`);
   if (natural.field === 'slug') {
-    if (typeof value !== 'string') throw badUserInput(`A ${typename} representation's slug must be a string, got ${quote(value)}`);
+    if (typeof value !== 'string') throw codedError('BAD_USER_INPUT', `A ${typename} representation's slug must be a string, got ${quote(value)}`);
     return natural.load(value);
   }
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw badUserInput(`A ${typename} representation's number must be a whole number, got ${quote(value)}`);
+    throw codedError('BAD_USER_INPUT', `A ${typename} representation's number must be a whole number, got ${quote(value)}`);
   }
   return natural.load(value);
 }
@@ -82,7 +82,7 @@ export function refuseNonEntities(schema: GraphQLSchema): GraphQLSchema {
     args.representations.map((representation) => {
       const typename = typeof representation === 'object' && representation !== null ? (representation as { __typename?: unknown }).__typename : undefined;
       if (typeof typename !== 'string' || !entities.has(typename)) {
-        return badUserInput(`A representation must name an entity type of this subgraph (${names}), got __typename ${quote(typename)}`);
+        return codedError('BAD_USER_INPUT', `A representation must name an entity type of this subgraph (${names}), got __typename ${quote(typename)}`);
       }
       return (resolve(source, { representations: [representation] }, context, info) as unknown[])[0];
     });

@@ -1,11 +1,11 @@
 import { GraphQLError } from 'graphql';
-import { badUserInput } from './errors.ts';
+import { codedError } from '../errors/coded-error.ts';
 
 /** The types whose ids this API issues: the types that implement Node (tests/hostile-queries.test.ts holds the two together). */
 export const NODE_TYPES: ReadonlySet<string> = new Set(['Article', 'Author', 'Issue', 'Newsletter', 'NewsletterSubscription']);
 
 function invalidId(globalID: string): GraphQLError {
-  return badUserInput(`Invalid ID ${JSON.stringify(globalID.slice(0, 100))}: not an id that this API issued`);
+  return codedError('BAD_USER_INPUT', `Invalid ID ${JSON.stringify(globalID.slice(0, 100))}: not an id that this API issued`);
 }
 
 /**

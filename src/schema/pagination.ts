@@ -3,7 +3,7 @@ import type { Keyed, PageWindow } from '../store/article.repository.ts';
 import type { KeysetValue } from '../store/model.ts';
 import type { Context } from '../context.ts';
 import { builder } from './builder.ts';
-import { badUserInput } from './errors.ts';
+import { codedError } from '../errors/coded-error.ts';
 import { canonicalInstant } from './scalars.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -59,7 +59,8 @@ export function encodeCursor(kind: CursorKind, key: readonly KeysetValue[]): str
 }
 
 export function decodeCursor(cursor: string, kind: CursorKind): KeysetValue[] {
-  const invalid = () => badUserInput(`Invalid cursor ${JSON.stringify(cursor.slice(0, 100))}: pass a cursor that this connection returned, in the same order`);
+  const invalid = () =>
+    codedError('BAD_USER_INPUT', `Invalid cursor ${JSON.stringify(cursor.slice(0, 100))}: pass a cursor that this connection returned, in the same order`);
   if (cursor.length > 1000 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let decoded: unknown;
   try {
@@ -80,9 +81,9 @@ export function decodeCursor(cursor: string, kind: CursorKind): KeysetValue[] {
 /** The page size a client asked for, checked against the server's cap. */
 export function pageSize(first: number | null | undefined, context: Context): number {
   if (first == null) return Math.min(DEFAULT_PAGE_SIZE, context.config.maxPageSize);
-  if (first < 0) throw badUserInput(`first must not be negative; got ${first}`);
+  if (first < 0) throw codedError('BAD_USER_INPUT', `first must not be negative; got ${first}`);
   const max = context.config.maxPageSize;
-  if (first > max) throw badUserInput(`first must be at most ${max}; got ${first}. Page through with after.`);
+  if (first > max) throw codedError('BAD_USER_INPUT', `first must be at most ${max}; got ${first}. Page through with after.`);
   return first;
 }
 

@@ -1,4 +1,4 @@
-import { badUserInput } from './errors.ts';
+import { codedError } from '../errors/coded-error.ts';
 import { builder } from './builder.ts';
 import { toIso } from '../store/model.ts';
 
@@ -37,15 +37,18 @@ export function canonicalInstant(value: string): number | null {
 export function parseDateTime(value: unknown): string {
   const match = typeof value === 'string' ? ISO_DATE_TIME.exec(value) : null;
   if (!match || typeof value !== 'string') {
-    throw badUserInput(`DateTime must be an ISO 8601 date-time with an offset, such as "2007-07-17T18:46:00Z"; got ${JSON.stringify(value)?.slice(0, 100)}`);
+    throw codedError(
+      'BAD_USER_INPUT',
+      `DateTime must be an ISO 8601 date-time with an offset, such as "2007-07-17T18:46:00Z"; got ${JSON.stringify(value)?.slice(0, 100)}`,
+    );
   }
   const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
   const time = new Date(value);
   if (!isRealDate(year ?? 0, month ?? 0, day ?? 0) || (hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59 || Number.isNaN(time.getTime())) {
-    throw badUserInput(`DateTime ${JSON.stringify(value)} is not a real point in time`);
+    throw codedError('BAD_USER_INPUT', `DateTime ${JSON.stringify(value)} is not a real point in time`);
   }
   if (time.getTime() < EARLIEST || time.getTime() > LATEST) {
-    throw badUserInput(`DateTime ${JSON.stringify(value)} is outside the years 0001 to 9999 (UTC)`);
+    throw codedError('BAD_USER_INPUT', `DateTime ${JSON.stringify(value)} is outside the years 0001 to 9999 (UTC)`);
   }
   return time.toISOString();
 }
@@ -53,7 +56,8 @@ export function parseDateTime(value: unknown): string {
 export function parseDate(value: unknown): string {
   const match = typeof value === 'string' ? ISO_DATE.exec(value) : null;
   if (!match || Number(match[1]) < 1 || !isRealDate(Number(match[1]), Number(match[2]), Number(match[3]))) {
-    throw badUserInput(
+    throw codedError(
+      'BAD_USER_INPUT',
       `Date must be an ISO 8601 calendar date from 0001-01-01 to 9999-12-31, such as "2007-07-21"; got ${JSON.stringify(value)?.slice(0, 100)}`,
     );
   }

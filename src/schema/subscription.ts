@@ -1,4 +1,5 @@
-import { confirmSignUp, signUp, type TokenResult, unsubscribe, type UserError } from '../sign-ups/sign-ups.ts';
+import type { UserError } from '../errors/error-codes.ts';
+import { confirmSignUp, signUp, type TokenResult, unsubscribe } from '../sign-ups/sign-ups.ts';
 import { UserErrorRef } from './user-error.ts';
 import type { Subscription } from '../store/model.ts';
 import { findNewsletterBySlug } from '../store/newsletter.repository.ts';

@@ -1,5 +1,6 @@
 import type { SignUpConfig } from '../config.ts';
 import { normalizeEmail } from '../email.ts';
+import { type UserError, type UserErrorCode, userError } from '../errors/error-codes.ts';
 import type { OutboxKind } from '../store/database.ts';
 import type { Newsletter, Subscription } from '../store/model.ts';
 import { findNewsletterBySlug, findNewslettersByIds } from '../store/newsletter.repository.ts';
@@ -20,13 +21,6 @@ import { hashToken, isWellFormedToken, newPublicId } from './tokens.ts';
 
 // The double opt-in flow, apart from GraphQL and HTTP: the mutations and the confirmation
 // pages both call these.
-
-/** A mistake the user can fix, or a refusal they can wait out; `code` is stable. */
-export interface UserError {
-  field: string[] | null;
-  message: string;
-  code: string;
-}
 
 export interface SignUpServices {
   store: Store;
@@ -57,11 +51,7 @@ function checkLabel(field: string, value: string | null | undefined, errors: Use
   if (value === undefined || value === null || value.trim() === '') return null;
   const trimmed = value.trim();
   if (!LABEL.test(trimmed)) {
-    errors.push({
-      field: ['input', field],
-      code: 'INPUT_INVALID',
-      message: `${field} must be 1 to 100 printable ASCII characters.`,
-    });
+    errors.push(userError('INPUT_INVALID', `${field} must be 1 to 100 printable ASCII characters.`, ['input', field]));
     return null;
   }
   return trimmed;
@@ -83,23 +73,22 @@ export async function signUp(services: SignUpServices, request: SignUpRequest): 
   const userErrors: UserError[] = [];
   const normalized = normalizeEmail(request.email);
   if ('problem' in normalized) {
-    userErrors.push({
-      field: ['input', 'email'],
-      code: normalized.problem,
-      message:
+    userErrors.push(
+      userError(
+        normalized.problem,
         normalized.problem === 'EMAIL_TOO_LONG'
           ? 'That e-mail address is too long.'
           : `${JSON.stringify(request.email.slice(0, 100))} is not an e-mail address.`,
-    });
+        ['input', 'email'],
+      ),
+    );
   }
   const slug = request.newsletter.trim();
   const newsletter = slug.length > 0 && slug.length <= MAX_SLUG_LENGTH ? await findNewsletterBySlug(store.db, slug, request.now) : null;
   if (!newsletter) {
-    userErrors.push({
-      field: ['input', 'newsletter'],
-      code: 'NEWSLETTER_NOT_FOUND',
-      message: `There is no newsletter ${JSON.stringify(slug.slice(0, 100))}; Query.newsletters lists them.`,
-    });
+    userErrors.push(
+      userError('NEWSLETTER_NOT_FOUND', `There is no newsletter ${JSON.stringify(slug.slice(0, 100))}; Query.newsletters lists them.`, ['input', 'newsletter']),
+    );
   }
   const source = checkLabel('source', request.source, userErrors);
   const consentVersion = checkLabel('consentVersion', request.consentVersion, userErrors);
@@ -125,13 +114,7 @@ export async function signUp(services: SignUpServices, request: SignUpRequest): 
     if (!decision.allowed) {
       return {
         accepted: false,
-        userErrors: [
-          {
-            field: null,
-            code: 'RATE_LIMITED',
-            message: `Too many sign-ups; try again in ${minutes(decision.retryAfterMs)}.`,
-          },
-        ],
+        userErrors: [userError('RATE_LIMITED', `Too many sign-ups; try again in ${minutes(decision.retryAfterMs)}.`)],
       };
     }
   }
@@ -168,18 +151,17 @@ export async function signUp(services: SignUpServices, request: SignUpRequest): 
 
 export type TokenResult = { subscription: Subscription } | { userErrors: UserError[] };
 
-const tokenError = (code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_USED'): { userErrors: UserError[] } => ({
+const tokenError = (code: Extract<UserErrorCode, 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_USED'>): { userErrors: UserError[] } => ({
   userErrors: [
-    {
-      field: ['token'],
+    userError(
       code,
-      message:
-        code === 'TOKEN_EXPIRED'
-          ? 'This link has expired. Sign up again to get a new one.'
-          : code === 'TOKEN_USED'
-            ? 'This link has been used already.'
-            : 'This link is not valid.',
-    },
+      code === 'TOKEN_EXPIRED'
+        ? 'This link has expired. Sign up again to get a new one.'
+        : code === 'TOKEN_USED'
+          ? 'This link has been used already.'
+          : 'This link is not valid.',
+      ['token'],
+    ),
   ],
 });
 

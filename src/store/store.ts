@@ -103,14 +103,14 @@ export function openStore(
   location: StoreLocation,
   metrics: Metrics,
   options: StoreOptions = DEFAULT_STORE_OPTIONS,
-  /** Sees every statement sent, e.g. to read its plan. */
-  onStatement?: (query: CompiledQuery) => void,
+  /** Sees every statement sent, once it has run (e.g. to read its plan, or to trace it). */
+  onStatement?: (query: CompiledQuery, durationMs: number, failed: boolean) => void,
 ): Store {
   const log = (event: LogEvent) => {
     metrics.storeQueries.inc();
     metrics.observeStatement(event.queryDurationMillis);
     if (event.level === 'error') metrics.storeErrors.inc();
-    onStatement?.(event.query);
+    onStatement?.(event.query, event.queryDurationMillis, event.level === 'error');
   };
   const dialect =
     location.dialect === 'sqlite'

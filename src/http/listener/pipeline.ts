@@ -21,8 +21,10 @@ import {
   securityHeaders,
 } from '../http-rules.ts';
 import { requestIdOf } from '../request-id.ts';
-import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from '../plugins/response-cache.ts';
+import { type AnswerStore, answerTtlMs, type CachedAnswer, ANSWER_TO_KEEP, type AnswerToKeep } from '../plugins/response-cache.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
+import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
+import type { Tracing } from '../../tracing/tracing.ts';
 
 /**
  * The largest body whose answer is kept by the response cache: a key holds the body, and a
@@ -41,6 +43,8 @@ export interface PipelineOptions {
   rateLimiter: RateLimiter;
   /** Where whole answers are kept; null: every request is computed. */
   answers: AnswerStore | null;
+  /** OpenTelemetry: a span per request (see src/tracing/tracing.ts). @default none */
+  tracing?: Tracing | null;
 }
 
 export interface Pipeline {
@@ -82,6 +86,11 @@ function listenerRequest(req: IncomingMessage): Request {
 
 /** Routes the HTTP histogram labels by name; any other path is `other`, so clients cannot make up series. */
 const OPERATIONAL_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** A path as metrics and traces name it: a known route, else `other`. */
+function routeLabel(path: string): string {
+  return isGuardedPath(path) || OPERATIONAL_PATHS.has(path) ? path : 'other';
+}
 const JSON_TYPE = /^application\/(?:graphql\+)?json\s*(?:;|$)/i;
 /** Accept values that ask for what Yoga's own handler writes: GraphiQL, SSE, incremental delivery. */
 const OTHER_ANSWER = /text\/html|text\/event-stream|multipart\/mixed/i;
@@ -98,7 +107,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * not take (GraphiQL, CORS, batches, SSE, other content types, other routes) goes to Yoga's
  * handler, with the body as read and the server context saying that the rules were applied.
  */
-export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers }: PipelineOptions): Pipeline {
+export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers, tracing = null }: PipelineOptions): Pipeline {
   const accessLog = logger.child({ log: 'access' });
   const security = securityHeaders(rules);
   const tooLarge = refusalBody('PAYLOAD_TOO_LARGE', REFUSALS.tooLarge(rules.maxBodyBytes));
@@ -107,10 +116,10 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   const resultHooks = (yoga as unknown as { onResultProcessHooks?: ResultProcessHook[] }).onResultProcessHooks;
   if (!Array.isArray(resultHooks)) throw new Error('graphql-yoga no longer exposes onResultProcessHooks: the listener cannot drive it');
 
-  const refuse = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+  const refuse = (res: ServerResponse, status: number, code: GraphQLErrorCode, message: string, headers: Record<string, string> = {}) =>
     writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...headers }, refusalBody(code, message));
 
-  const handToYoga = (req: IncomingMessage, res: ServerResponse, body: Buffer | null, miss?: FrontMiss) => {
+  const handToYoga = (req: IncomingMessage, res: ServerResponse, body: Buffer | null, miss?: AnswerToKeep) => {
     if (body !== null) {
       // Yoga's node adapter takes a body already read from `req.body`; an async iterable costs no copy.
       (req as IncomingMessage & { body?: unknown }).body = {
@@ -120,7 +129,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
         },
       };
     }
-    void yoga(req, res, { [GUARDED_BY_LISTENER]: true, ...(miss ? { [FRONT_MISS]: miss } : {}) } as ServerContext);
+    void yoga(req, res, { [GUARDED_BY_LISTENER]: true, ...(miss ? { [ANSWER_TO_KEEP]: miss } : {}) } as ServerContext);
   };
 
   /** The request budget, then the body: null when the request was answered (or its client left). */
@@ -178,7 +187,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   };
 
   /** The answer kept for this request, or where to keep it; null when answers are not shared. */
-  const lookUp = async (req: IncomingMessage, body: Buffer | null): Promise<CachedAnswer | FrontMiss | null> => {
+  const lookUp = async (req: IncomingMessage, body: Buffer | null): Promise<CachedAnswer | AnswerToKeep | null> => {
     const headers = req.headers;
     if (answers === null || headers.authorization !== undefined || headers[DRY_RUN_HEADER] !== undefined) return null;
     if (body !== null && body.length > MAX_KEYED_BODY_BYTES) return null;
@@ -253,7 +262,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
       return;
     }
     const request = listenerRequest(req);
-    const serverContext: ServerContext & Record<string, unknown> = { req, [GUARDED_BY_LISTENER]: true, ...(miss ? { [FRONT_MISS]: miss } : {}) };
+    const serverContext: ServerContext & Record<string, unknown> = { req, [GUARDED_BY_LISTENER]: true, ...(miss ? { [ANSWER_TO_KEEP]: miss } : {}) };
     let result: unknown;
     try {
       result = await yoga.getResultForParams({ params: read, request }, serverContext as unknown as ServerContext & Context);
@@ -344,11 +353,12 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
       const ms = performance.now() - started;
       const path = pathOf(req);
       const status = res.headersSent ? res.statusCode : 0;
-      metrics.observeHttp(req.method ?? '', isGuardedPath(path) || OPERATIONAL_PATHS.has(path) ? path : 'other', status, ms);
+      metrics.observeHttp(req.method ?? '', routeLabel(path), status, ms);
       // The path only: a GET's query string may hold what a reader typed.
       accessLog.info({ requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: res.getHeader('content-length') ?? null }, 'request');
     });
-    requestScope.run({ requestId }, route, req, res);
+    if (tracing === null) requestScope.run({ requestId }, route, req, res);
+    else tracing.request(req, res, routeLabel(pathOf(req)), () => requestScope.run({ requestId }, route, req, res));
   };
 
   const route = (req: IncomingMessage, res: ServerResponse): void => {

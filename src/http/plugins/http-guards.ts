@@ -13,8 +13,9 @@ import {
   securityHeaders,
 } from '../http-rules.ts';
 import type { RateLimiter } from '../../rate-limits/rate-limiter.ts';
+import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
 
-type ErrorResponse = (status: number, code: string, message: string, headers?: Record<string, string>) => Response;
+type ErrorResponse = (status: number, code: GraphQLErrorCode, message: string, headers?: Record<string, string>) => Response;
 
 function errorResponder(fetchAPI: { Response: typeof Response }): ErrorResponse {
   return (status, code, message, headers = {}) =>

@@ -45,7 +45,7 @@ export class MemoryResponseStore<V extends object | string = string> implements 
     this.#entries = new LRUCache<string, V>({
       maxSize: budget.maxBytes,
       maxEntrySize: budget.maxEntryBytes,
-      // The key holds the request (up to 64 KiB of body on the front fast path): it counts too.
+      // The key holds the request (up to 64 KiB of body on the listener's path for kept answers): it counts too.
       sizeCalculation: (value, key) => Math.max(1, sizeOf(value) + key.length),
     });
   }
@@ -292,10 +292,10 @@ export function createAnswerStore(responses: ResponseStore): AnswerStore {
 
 /**
  * What the listener (src/http/listener/pipeline.ts) hands Yoga, in the server context, with a
- * request it could not answer from its kept answers: where to keep the answer it writes. The
+ * request it could not answer from its kept answers: where to keep the answer Yoga writes. The
  * plugin below says whether the answer may be kept.
  */
-export interface FrontMiss {
+export interface AnswerToKeep {
   /** Every operation was an anonymous query answered without errors. */
   cacheable: boolean;
   /** Some operation was not (a mutation, a signed-in viewer, errors). */
@@ -303,8 +303,8 @@ export interface FrontMiss {
   keep(answer: CachedAnswer): void;
 }
 
-/** The server-context field that carries a FrontMiss. */
-export const FRONT_MISS = 'mastheadFrontMiss';
+/** The server-context field that carries an AnswerToKeep. */
+export const ANSWER_TO_KEEP = 'mastheadAnswerToKeep';
 
 /** An answer that may be kept: a single result without errors. */
 function keepable(result: ExecutionResult | AsyncIterable<ExecutionResult>): result is ExecutionResult {
@@ -341,21 +341,21 @@ export function useResponseCache(store: Store, responses: ResponseStore): Plugin
 
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const context = args.contextValue as Context & YogaInitialContext & { [FRONT_MISS]?: FrontMiss };
-      const front = context[FRONT_MISS];
+      const context = args.contextValue as Context & YogaInitialContext & { [ANSWER_TO_KEEP]?: AnswerToKeep };
+      const toKeep = context[ANSWER_TO_KEEP];
       const operationName = args.operationName ?? null;
       // Editors and admins may see what the public may not (previews, counts): never shared.
       if (!queryOperation(args.document, operationName) || context.viewer.role !== 'anonymous') {
-        if (front) front.refused = true;
+        if (toKeep) toKeep.refused = true;
         return;
       }
-      if (front) {
+      if (toKeep) {
         // The listener keeps the whole answer for the next identical request: a second copy here
         // would be work and memory spent twice. Say only whether it may keep it.
         return {
           onExecuteDone({ result }: { result: ExecutionResult | AsyncIterable<ExecutionResult> }) {
-            if (keepable(result)) front.cacheable = true;
-            else front.refused = true;
+            if (keepable(result)) toKeep.cacheable = true;
+            else toKeep.refused = true;
           },
         };
       }

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { CONFIRM_PATH, escapeHtml, UNSUBSCRIBE_PATH } from '../../mail/messages.ts';
+import { userError } from '../../errors/error-codes.ts';
 import { confirmSignUp, describeToken, type TokenResult, unsubscribe } from '../../sign-ups/sign-ups.ts';
 import type { Logger } from '../../logger.ts';
 import { storeFault } from '../../store/errors.ts';
@@ -103,7 +104,7 @@ export function useSubscriptionPages(store: Store, logger: Logger): Plugin {
         const token = await tokenFrom(request, url);
         const result: TokenResult =
           token === null
-            ? { userErrors: [{ field: ['token'], code: 'TOKEN_INVALID', message: 'The request carried no token.' }] }
+            ? { userErrors: [userError('TOKEN_INVALID', 'The request carried no token.', ['token'])] }
             : confirming
               ? await confirmSignUp(store, token, now)
               : await unsubscribe(store, token, now);
