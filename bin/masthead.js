@@ -14,9 +14,8 @@ if (major < LOWEST_NODE) {
 
 // `masthead serve` and `masthead gateway` run with a young generation (V8's semi-space) of 4 MiB
 // instead of Node 24's default, which grows to 32 or 64 MiB on a machine with memory to spare:
-// about 15 MiB less RSS after start and 40 MiB less at peak under load, for more frequent minor
-// collections (no loss of CPU per request measured on the benchmark's workloads; see
-// docs/operations.md). V8 reads the flag only when the process starts, so the process re-executes
+// about 15 MiB less RSS after start and 40 to 120 MiB less at peak under load, for more frequent
+// minor collections (see docs/operations.md for what that costs). V8 reads the flag only when the process starts, so the process re-executes
 // itself with it (process.execve: the same process id, nothing left running). A flag given by the
 // operator, on node's command line or in NODE_OPTIONS, is kept as given.
 const YOUNG_GENERATION = '--max-semi-space-size';
