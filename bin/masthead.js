@@ -12,6 +12,27 @@ if (major < LOWEST_NODE) {
   process.exit(1);
 }
 
+// `masthead serve` and `masthead gateway` run with a young generation (V8's semi-space) of 4 MiB
+// instead of Node 24's default, which grows to 32 or 64 MiB on a machine with memory to spare:
+// about 15 MiB less RSS after start and 40 to 120 MiB less at peak under load, for more frequent
+// minor collections (see docs/operations.md for what that costs). V8 reads the flag only when the process starts, so the process re-executes
+// itself with it (process.execve: the same process id, nothing left running). A flag given by the
+// operator, on node's command line or in NODE_OPTIONS, is kept as given.
+const YOUNG_GENERATION = '--max-semi-space-size';
+const YOUNG_GENERATION_MIB = 4;
+const command = process.argv[2];
+if (
+  (command === 'serve' || command === 'gateway') &&
+  typeof process.execve === 'function' &&
+  ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith(YOUNG_GENERATION))
+) {
+  process.execve(
+    process.execPath,
+    [process.execPath, `${YOUNG_GENERATION}=${YOUNG_GENERATION_MIB}`, ...process.execArgv, ...process.argv.slice(1)],
+    process.env,
+  );
+}
+
 let cli;
 try {
   cli = await import('../dist/cli/main.js');

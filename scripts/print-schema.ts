@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { printSchema } from 'graphql';
-import { schema, subgraphSchema } from '../src/schema/index.ts';
+import { subgraphSchema } from '../src/schema/index.ts';
+import { schema } from '../src/schema/public-schema.ts';
 
 for (const [file, sdl] of [
   ['schema.graphql', printSchema(schema)],

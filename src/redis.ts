@@ -1,4 +1,9 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+// ioredis is loaded when the first connection is made (only with REDIS_URL set), not with this
+// module: a server without Redis keeps its memory. It is CommonJS, so `require` is synchronous.
+const require = createRequire(import.meta.url);
 
 /**
  * ioredis settings that fail fast: no queue of commands while the connection is down or not yet
@@ -17,7 +22,8 @@ const FAIL_FAST: RedisOptions = {
 export const REDIS_REST_MS = 5000;
 
 export function connectRedis(url: string): Redis {
-  return new Redis(url, FAIL_FAST);
+  const { Redis: Client } = require('ioredis') as typeof import('ioredis');
+  return new Client(url, FAIL_FAST);
 }
 
 /** Resolves true once `redis` is ready, false after `timeoutMs` or when the connection ends. */

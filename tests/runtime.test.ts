@@ -109,6 +109,64 @@ registerHooks({
     expect(loaded.filter((file) => !file.startsWith('dist/') && file !== 'bin/masthead.js' && file !== 'package.json')).toEqual([]);
   });
 
+  it('masthead serve loads no PostgreSQL, Redis or mail library that a SQLite store without Redis does not use', { timeout: 60_000 }, async () => {
+    const store = await createThrowawayStore('sqlite');
+    cleanups.push(() => store.drop());
+    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-runtime-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const hook = path.join(dir, 'report-packages.mjs');
+    writeFileSync(
+      hook,
+      `import { registerHooks } from 'node:module';
+registerHooks({
+  load(url, context, nextLoad) {
+    const found = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
+    if (found) process.stderr.write('package ' + found[1] + '\\n');
+    return nextLoad(url, context);
+  },
+});
+`,
+    );
+    const server = await startServerProcess({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' }, undefined, ROOT, { nodeArgs: ['--import', hook] });
+    cleanups.push(() => server.stop());
+    const answer = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ issues(first: 1) { edges { node { number } } } }' }),
+    });
+    expect(answer.status).toBe(200);
+
+    const packages = new Set([...server.output().matchAll(/^package (\S+)$/gm)].map((match) => match[1]));
+    expect(packages).toContain('better-sqlite3');
+    expect(packages).toContain('graphql-yoga');
+    for (const unused of ['pg', 'pg-pool', 'ioredis', 'nodemailer']) expect(packages, unused).not.toContain(unused);
+  });
+
+  it('masthead serve runs with a 4 MiB young generation, unless the operator gives node one', { timeout: 60_000 }, async () => {
+    const store = await createThrowawayStore('sqlite');
+    cleanups.push(() => store.drop());
+    const newSpaceBytes = async (url: string) => {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const found = /^nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/m.exec(metrics);
+      expect(found, 'the new space on /metrics').not.toBeNull();
+      return Number(found?.[1]);
+    };
+    const argsOf = (pid: number | undefined) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+
+    const server = await startServerProcess({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' });
+    cleanups.push(() => server.stop());
+    // The process that was started is the one that serves (re-executed in place, not a child).
+    expect(argsOf(server.child.pid)).toContain('--max-semi-space-size=4');
+    // Two semi-spaces of at most 4 MiB (Node 24's default lets them grow to 32 or 64 MiB).
+    expect(await newSpaceBytes(server.url)).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(await server.stop()).toBe(0);
+
+    const tuned = await startServerProcess({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0', NODE_OPTIONS: '--max-semi-space-size=16' });
+    cleanups.push(() => tuned.stop());
+    expect(argsOf(tuned.child.pid).some((arg) => arg.startsWith('--max-semi-space-size'))).toBe(false);
+    expect((await fetch(`${tuned.url}/healthz`)).status).toBe(200);
+  });
+
   it.runIf(existsSync(SYSTEM_NODE) && majorOf(SYSTEM_NODE) < 24)('masthead run by an older Node says which Node it needs, in one line', async () => {
     // As `node bin/masthead.js` in a shell runs it, on a machine whose own Node is older.
     const old = spawnSync(SYSTEM_NODE, [path.join(ROOT, 'bin/masthead.js'), '--help'], { encoding: 'utf8', env: { PATH: SHELL_PATH } });

@@ -14,7 +14,8 @@ import {
   printSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { schema, subgraphSchema } from '../src/schema/index.ts';
+import { subgraphSchema } from '../src/schema/index.ts';
+import { schema } from '../src/schema/public-schema.ts';
 import codegenConfig from '../codegen.ts';
 import { ROOT } from './support/cli.ts';
 

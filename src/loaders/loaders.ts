@@ -74,80 +74,175 @@ function pageLoaders(
 
 /**
  * The per-request loaders: every lookup that a field makes per parent goes through one of these,
- * so a page costs the same number of statements whatever its size. Built once per request.
+ * so a page costs the same number of statements whatever its size. Built once per request; each
+ * loader is made when a field first asks for it, so a request that reads little (`{ __typename }`,
+ * one issue) does not pay for the seventeen it does not use.
  */
-export function createLoaders(store: Store, now: string, { batch = true, preview = false }: LoaderOptions = {}) {
-  const { db } = store;
-  const options = batch ? undefined : UNBATCHED;
-  const newslettersAt = preview ? undefined : now;
-  const loaders = {
-    articleById: new DataLoader<number, Article | null>(
-      async (ids) => inKeyOrder(ids, await findArticlesByIds(db, storable(ids), now, preview), (a) => a.id),
-      options,
-    ),
-    articleBySlug: new DataLoader<string, Article | null>(
-      async (slugs) => inKeyOrder(slugs, await findArticlesBySlugs(db, storable(slugs), now, preview), (a) => a.slug),
-      options,
-    ),
-    issueById: new DataLoader<number, Issue | null>(async (ids) => inKeyOrder(ids, await findIssuesByIds(db, storable(ids), now), (i) => i.id), options),
-    issueByNumber: new DataLoader<number, Issue | null>(
-      async (numbers) => inKeyOrder(numbers, await findIssuesByNumbers(db, storable(numbers), now), (i) => i.number),
-      options,
-    ),
-    authorById: new DataLoader<number, Author | null>(async (ids) => inKeyOrder(ids, await findAuthorsByIds(db, storable(ids), now), (a) => a.id), options),
-    authorBySlug: new DataLoader<string, Author | null>(
-      async (slugs) => inKeyOrder(slugs, await findAuthorsBySlugs(db, storable(slugs), now), (a) => a.slug),
-      options,
-    ),
-    /** Public newsletters (with `preview`, any): an embargoed piece's newsletter waits for the piece. */
-    newsletterById: new DataLoader<number, Newsletter | null>(
-      async (ids) => inKeyOrder(ids, await findNewslettersByIds(db, storable(ids), newslettersAt), (n) => n.id),
-      options,
-    ),
-    newsletterBySlug: new DataLoader<string, Newsletter | null>(
-      async (slugs) => inKeyOrder(slugs, await findNewslettersBySlugs(db, storable(slugs), newslettersAt), (n) => n.slug),
-      options,
-    ),
-    /** The newsletter of a sign-up, public or not: whoever may read the sign-up may read what it is to. */
-    signUpNewsletter: new DataLoader<number, Newsletter | null>(
-      async (ids) => inKeyOrder(ids, await findNewslettersByIds(db, storable(ids)), (n) => n.id),
-      options,
-    ),
-    subscriberCounts: new DataLoader<number, SubscriberCounts>(async (ids) => {
-      const counts = inKeyOrder(ids, await countSubscribers(db, ids), (c) => c.newsletterId);
+export class Loaders {
+  readonly #db: Store['db'];
+  readonly #now: string;
+  readonly #preview: boolean;
+  readonly #newslettersAt: string | undefined;
+  readonly #options: typeof UNBATCHED | undefined;
+  #articleById?: DataLoader<number, Article | null>;
+  #articleBySlug?: DataLoader<string, Article | null>;
+  #issueById?: DataLoader<number, Issue | null>;
+  #issueByNumber?: DataLoader<number, Issue | null>;
+  #authorById?: DataLoader<number, Author | null>;
+  #authorBySlug?: DataLoader<string, Author | null>;
+  #newsletterById?: DataLoader<number, Newsletter | null>;
+  #newsletterBySlug?: DataLoader<string, Newsletter | null>;
+  #signUpNewsletter?: DataLoader<number, Newsletter | null>;
+  #subscriberCounts?: DataLoader<number, SubscriberCounts>;
+  #subscriptionByPublicId?: DataLoader<string, Subscription | null>;
+  #bylines?: DataLoader<number, Author[]>;
+  #issueArticleCount?: DataLoader<number, number>;
+  #issueContributors?: DataLoader<number, Author[]>;
+  #authorStats?: DataLoader<number, AuthorStats>;
+  #issueArticles?: (window: PageWindow) => PageLoader;
+  #authorArticles?: (window: PageWindow) => PageLoader;
+
+  constructor(store: Store, now: string, { batch = true, preview = false }: LoaderOptions = {}) {
+    this.#db = store.db;
+    this.#now = now;
+    this.#preview = preview;
+    this.#newslettersAt = preview ? undefined : now;
+    this.#options = batch ? undefined : UNBATCHED;
+  }
+
+  get articleById(): DataLoader<number, Article | null> {
+    this.#articleById ??= new DataLoader(
+      async (ids) => inKeyOrder(ids, await findArticlesByIds(this.#db, storable(ids), this.#now, this.#preview), (a) => a.id),
+      this.#options,
+    );
+    return this.#articleById;
+  }
+
+  get articleBySlug(): DataLoader<string, Article | null> {
+    this.#articleBySlug ??= new DataLoader(
+      async (slugs) => inKeyOrder(slugs, await findArticlesBySlugs(this.#db, storable(slugs), this.#now, this.#preview), (a) => a.slug),
+      this.#options,
+    );
+    return this.#articleBySlug;
+  }
+
+  get issueById(): DataLoader<number, Issue | null> {
+    this.#issueById ??= new DataLoader(async (ids) => inKeyOrder(ids, await findIssuesByIds(this.#db, storable(ids), this.#now), (i) => i.id), this.#options);
+    return this.#issueById;
+  }
+
+  get issueByNumber(): DataLoader<number, Issue | null> {
+    this.#issueByNumber ??= new DataLoader(
+      async (numbers) => inKeyOrder(numbers, await findIssuesByNumbers(this.#db, storable(numbers), this.#now), (i) => i.number),
+      this.#options,
+    );
+    return this.#issueByNumber;
+  }
+
+  get authorById(): DataLoader<number, Author | null> {
+    this.#authorById ??= new DataLoader(async (ids) => inKeyOrder(ids, await findAuthorsByIds(this.#db, storable(ids), this.#now), (a) => a.id), this.#options);
+    return this.#authorById;
+  }
+
+  get authorBySlug(): DataLoader<string, Author | null> {
+    this.#authorBySlug ??= new DataLoader(
+      async (slugs) => inKeyOrder(slugs, await findAuthorsBySlugs(this.#db, storable(slugs), this.#now), (a) => a.slug),
+      this.#options,
+    );
+    return this.#authorBySlug;
+  }
+
+  /** Public newsletters (with `preview`, any): an embargoed piece's newsletter waits for the piece. */
+  get newsletterById(): DataLoader<number, Newsletter | null> {
+    this.#newsletterById ??= new DataLoader(
+      async (ids) => inKeyOrder(ids, await findNewslettersByIds(this.#db, storable(ids), this.#newslettersAt), (n) => n.id),
+      this.#options,
+    );
+    return this.#newsletterById;
+  }
+
+  get newsletterBySlug(): DataLoader<string, Newsletter | null> {
+    this.#newsletterBySlug ??= new DataLoader(
+      async (slugs) => inKeyOrder(slugs, await findNewslettersBySlugs(this.#db, storable(slugs), this.#newslettersAt), (n) => n.slug),
+      this.#options,
+    );
+    return this.#newsletterBySlug;
+  }
+
+  /** The newsletter of a sign-up, public or not: whoever may read the sign-up may read what it is to. */
+  get signUpNewsletter(): DataLoader<number, Newsletter | null> {
+    this.#signUpNewsletter ??= new DataLoader(async (ids) => inKeyOrder(ids, await findNewslettersByIds(this.#db, storable(ids)), (n) => n.id), this.#options);
+    return this.#signUpNewsletter;
+  }
+
+  get subscriberCounts(): DataLoader<number, SubscriberCounts> {
+    this.#subscriberCounts ??= new DataLoader(async (ids) => {
+      const counts = inKeyOrder(ids, await countSubscribers(this.#db, ids), (c) => c.newsletterId);
       return counts.map((c, i) => c ?? { newsletterId: ids[i] ?? 0, pending: 0, active: 0, unsubscribed: 0 });
-    }, options),
-    subscriptionByPublicId: new DataLoader<string, Subscription | null>(
-      async (ids) => inKeyOrder(ids, await findSubscriptionsByPublicIds(db, storable(ids)), (s) => s.publicId),
-      options,
-    ),
-    bylines: new DataLoader<number, Author[]>(async (articleIds) => {
-      const bylines = await findBylines(db, articleIds);
+    }, this.#options);
+    return this.#subscriberCounts;
+  }
+
+  get subscriptionByPublicId(): DataLoader<string, Subscription | null> {
+    this.#subscriptionByPublicId ??= new DataLoader(
+      async (ids) => inKeyOrder(ids, await findSubscriptionsByPublicIds(this.#db, storable(ids)), (s) => s.publicId),
+      this.#options,
+    );
+    return this.#subscriptionByPublicId;
+  }
+
+  get bylines(): DataLoader<number, Author[]> {
+    this.#bylines ??= new DataLoader(async (articleIds) => {
+      const bylines = await findBylines(this.#db, articleIds);
       return articleIds.map((id) => bylines.get(id) ?? []);
-    }, options),
-    issueArticleCount: new DataLoader<number, number>(async (issueIds) => {
-      const counts = await countIssueArticles(db, issueIds, now);
+    }, this.#options);
+    return this.#bylines;
+  }
+
+  get issueArticleCount(): DataLoader<number, number> {
+    this.#issueArticleCount ??= new DataLoader(async (issueIds) => {
+      const counts = await countIssueArticles(this.#db, issueIds, this.#now);
       return issueIds.map((id) => counts.get(id) ?? 0);
-    }, options),
-    issueContributors: new DataLoader<number, Author[]>(async (issueIds) => {
-      const contributors = await findIssueContributors(db, issueIds, now);
+    }, this.#options);
+    return this.#issueArticleCount;
+  }
+
+  get issueContributors(): DataLoader<number, Author[]> {
+    this.#issueContributors ??= new DataLoader(async (issueIds) => {
+      const contributors = await findIssueContributors(this.#db, issueIds, this.#now);
       return issueIds.map((id) => contributors.get(id) ?? []);
-    }, options),
-    authorStats: new DataLoader<number, AuthorStats>(async (authorIds) => {
-      const stats = await findAuthorStats(db, authorIds, now);
+    }, this.#options);
+    return this.#issueContributors;
+  }
+
+  get authorStats(): DataLoader<number, AuthorStats> {
+    this.#authorStats ??= new DataLoader(async (authorIds) => {
+      const stats = await findAuthorStats(this.#db, authorIds, this.#now);
       return authorIds.map((id) => stats.get(id) ?? EMPTY_STATS);
-    }, options),
-    issueArticles: pageLoaders((ids, window) => listIssueArticles(db, ids, window), options),
-    authorArticles: pageLoaders((ids, window) => listAuthorArticles(db, ids, window), options),
-    /** Seeds the by-id and by-slug caches with rows that a list already fetched. */
-    primeArticles(articles: readonly Article[]) {
-      for (const article of articles) {
-        loaders.articleById.prime(article.id, article);
-        loaders.articleBySlug.prime(article.slug, article);
-      }
-    },
-  };
-  return loaders;
+    }, this.#options);
+    return this.#authorStats;
+  }
+
+  get issueArticles(): (window: PageWindow) => PageLoader {
+    this.#issueArticles ??= pageLoaders((ids, window) => listIssueArticles(this.#db, ids, window), this.#options);
+    return this.#issueArticles;
+  }
+
+  get authorArticles(): (window: PageWindow) => PageLoader {
+    this.#authorArticles ??= pageLoaders((ids, window) => listAuthorArticles(this.#db, ids, window), this.#options);
+    return this.#authorArticles;
+  }
+
+  /** Seeds the by-id and by-slug caches with rows that a list already fetched. */
+  primeArticles(articles: readonly Article[]): void {
+    for (const article of articles) {
+      this.articleById.prime(article.id, article);
+      this.articleBySlug.prime(article.slug, article);
+    }
+  }
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+/** The per-request loaders (see Loaders). */
+export function createLoaders(store: Store, now: string, options: LoaderOptions = {}): Loaders {
+  return new Loaders(store, now, options);
+}

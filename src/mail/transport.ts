@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type nodemailer from 'nodemailer';
 import type { MailConfig } from '../config.ts';
 import { ensureFolder } from '../folders.ts';
 import type { MailMessage } from './messages.ts';
@@ -19,26 +20,36 @@ export function isPermanentFailure(error: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600;
 }
 
+// nodemailer (about 650 KB of source) is loaded when the first message is sent, not at start: a
+// server whose readers never sign up, or that runs with MAIL_SENDER=off, never loads it. It is
+// CommonJS, so `require` is synchronous.
+const require = createRequire(import.meta.url);
+const mailer = (): typeof nodemailer => require('nodemailer') as typeof nodemailer;
+type Transporter = ReturnType<typeof nodemailer.createTransport>;
+
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
 /** SMTP when `SMTP_URL` is set; otherwise each message is written to the mail folder as an .eml file. */
 export function createMailTransport(config: MailConfig): MailTransport {
   if (config.smtpUrl !== null) {
     const url = new URL(config.smtpUrl);
-    const transporter = nodemailer.createTransport({ url: config.smtpUrl, ...TIMEOUTS } as Parameters<typeof nodemailer.createTransport>[0]);
+    const smtpUrl = config.smtpUrl;
+    let transporter: Transporter | null = null;
     return {
       description: `SMTP server ${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`,
       async send(message) {
+        transporter ??= mailer().createTransport({ url: smtpUrl, ...TIMEOUTS } as Parameters<typeof nodemailer.createTransport>[0]);
         const info = await transporter.sendMail(message);
         return { messageId: typeof info.messageId === 'string' ? info.messageId : null };
       },
-      close: () => transporter.close(),
+      close: () => transporter?.close(),
     };
   }
-  const streamer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  let streamer: Transporter | null = null;
   return {
     description: `the folder ${config.dir}`,
     async send(message) {
+      streamer ??= mailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
       const info = await streamer.sendMail(message);
       ensureFolder(config.dir);
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;

@@ -1,4 +1,3 @@
-import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
 import { FEDERATION_SPEC, refuseNonEntities } from './federation.ts';
 import './scalars.ts';
@@ -8,8 +7,9 @@ import './author.ts';
 import './newsletter.ts';
 import './subscription.ts';
 
-/** The public graph that clients program against, printed in schema/schema.graphql. */
-export const schema = lexicographicSortSchema(builder.toSchema());
+// The public graph alone (without `_service` and `_entities`) is built in public-schema.ts, for
+// printing and the tests: the server serves only the subgraph schema, and building both kept a
+// second copy of every type in its memory.
 
 /**
  * What /graphql serves: the public graph plus Federation's `_service` and `_entities`, so that

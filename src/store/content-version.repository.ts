@@ -1,6 +1,7 @@
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery, Kysely } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule, sqliteModule } from './drivers.ts';
 import type { Database } from './database.ts';
 import { toIsoOrNull } from './model.ts';
 
@@ -70,7 +71,7 @@ export class SqliteContentWatch {
 
   current(nowMs: number): ContentState {
     if (this.#connection === null) {
-      this.#connection = new SqliteDatabase(this.#file, { fileMustExist: true });
+      this.#connection = new (sqliteModule())(this.#file, { fileMustExist: true });
       this.#connection.pragma('busy_timeout = 5000');
       this.#dataVersion = this.#connection.prepare('PRAGMA data_version').pluck();
       this.#read = this.#connection.prepare(this.#statement.sql);
@@ -188,7 +189,7 @@ export class PostgresContentWatch {
   }
 
   #connect(): void {
-    const client = new pg.Client({
+    const client = new (pgModule().Client)({
       connectionString: this.#url,
       connectionTimeoutMillis: this.#options.connectTimeoutMs,
       keepAlive: true,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import {
   type CompiledQuery,
   type DialectAdapter,
@@ -11,12 +11,13 @@ import {
   SqliteDialect,
   sql,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { StoreLocation } from '../config.ts';
 import { ensureFolder } from '../folders.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Database } from './database.ts';
 import { type ContentState, PostgresContentWatch, readContentState, SqliteContentWatch } from './content-version.repository.ts';
+import { pgModule, sqliteModule } from './drivers.ts';
 import { withPreparedStatements } from './prepared-statements.ts';
 
 export type Dialect = StoreLocation['dialect'];
@@ -37,11 +38,6 @@ export interface Store {
   watchContent(): Promise<boolean>;
   close(): Promise<void>;
 }
-
-// PostgreSQL hands back bigint (counts) as strings and DATE as a local-midnight Date: we want
-// numbers and the calendar date as written.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 /**
  * Kysely's SQLite adapter runs migrations outside a transaction and takes no lock: within one
@@ -74,7 +70,7 @@ function openSqlite(file: string): SqliteDatabase.Database {
   let database: SqliteDatabase.Database;
   try {
     ensureFolder(path.dirname(file));
-    database = new SqliteDatabase(file);
+    database = new (sqliteModule())(file);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`cannot open the SQLite file ${file}: ${reason}`);
@@ -143,7 +139,7 @@ export function openStore(
 }
 
 function openPool(url: string, options: StoreOptions): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: url,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,
