@@ -411,3 +411,56 @@ function parseRateLimit(name: string, raw: string | undefined, fallback: RateLim
   }
   return { limit: Number(match[1]), windowMs: Number(match[2]) * unit };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Gateway (`masthead gateway`): read only by that command, beside PORT, HOST and LOG_*.
+
+/** How `masthead gateway` treats its clients' headers and its subgraphs' schemas. */
+export interface GatewayConfig {
+  /** Client request headers sent on to every subgraph, lower-case (GATEWAY_FORWARD_HEADERS; `none` for none). @default ['authorization', 'x-request-id'] */
+  forwardHeaders: string[];
+  /** How often the supergraph is composed again from the subgraphs, in ms; 0 for never (GATEWAY_POLL_MS). @default 30000 */
+  pollIntervalMs: number;
+}
+
+export const DEFAULT_GATEWAY_FORWARD_HEADERS = ['authorization', 'x-request-id'];
+export const DEFAULT_GATEWAY_POLL_MS = 30_000;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+// Headers that describe the gateway's own request to the subgraph, not the client's: forwarding them would break it.
+const UNFORWARDABLE = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'accept',
+  'accept-encoding',
+  'expect',
+  'proxy-authorization',
+  'proxy-connection',
+]);
+
+function parseForwardHeaders(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [...DEFAULT_GATEWAY_FORWARD_HEADERS];
+  if (raw.trim().toLowerCase() === 'none') return [];
+  const names = raw.split(',').map((name) => name.trim().toLowerCase());
+  for (const name of names) {
+    if (!HEADER_NAME.test(name)) throw new ConfigError(`GATEWAY_FORWARD_HEADERS must be header names separated by commas, or none, got ${JSON.stringify(raw)}`);
+    if (UNFORWARDABLE.has(name))
+      throw new ConfigError(`GATEWAY_FORWARD_HEADERS cannot forward ${JSON.stringify(name)}: it belongs to the gateway's own request`);
+  }
+  return [...new Set(names)];
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  return {
+    forwardHeaders: parseForwardHeaders(env.GATEWAY_FORWARD_HEADERS),
+    pollIntervalMs:
+      env.GATEWAY_POLL_MS === undefined || env.GATEWAY_POLL_MS.trim() === ''
+        ? DEFAULT_GATEWAY_POLL_MS
+        : parseIntegerSetting('GATEWAY_POLL_MS', env.GATEWAY_POLL_MS, 0, 86_400_000),
+  };
+}

@@ -1,10 +1,11 @@
-import { loadConfig } from '../config.ts';
+import { loadConfig, loadGatewayConfig } from '../config.ts';
 import { DEFAULT_TIMEOUT_MS, readSubgraphs, type Subgraph } from '../gateway/subgraphs.ts';
 import { untilStopped } from './signals.ts';
 import { EXIT_OK, EXIT_USAGE, type Out, parseFlags, printed } from './usage.ts';
 
 // `masthead gateway` and `masthead compose`: Masthead with other Federation 2 subgraphs. They load
-// Apollo's composition and gateway only when they run, like the other commands load theirs.
+// Apollo's composition and Hive Gateway's runtime only when they run, like the other commands load
+// theirs, so that `masthead serve` neither starts slower nor holds more memory for them.
 
 const SUBGRAPH_OPTIONS = `Options:
   --subgraph NAME=URL   a subgraph to compose, by name and GraphQL endpoint; repeat for each
@@ -65,10 +66,11 @@ export async function gateway(args: string[], io: Out): Promise<number> {
   const { help, subgraphs } = subgraphsFrom(args);
   if (help) return printed(io, GATEWAY_USAGE);
   const { port, host, log } = loadConfig();
+  const options = loadGatewayConfig();
   const chosen = subgraphs();
   const [{ createLogger }, { startGateway }] = await Promise.all([import('../logger.ts'), import('../gateway/server.ts')]);
   const logger = createLogger(log);
-  const started = await composed('gateway', io, () => startGateway(chosen, { port, host }, logger));
+  const started = await composed('gateway', io, () => startGateway(chosen, { port, host }, options, logger));
   if ('status' in started) return started.status;
   await untilStopped(logger);
   await started.value.close();

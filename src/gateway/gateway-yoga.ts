@@ -1,81 +1,27 @@
-import { createHash } from 'node:crypto';
-import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { type LogLevel as HiveLogLevel, Logger as HiveLogger } from '@graphql-hive/logger';
+import httpTransport from '@graphql-mesh/transport-http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { getOperationAST, GraphQLError, print } from 'graphql';
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { maskError } from 'graphql-yoga';
 import { useClientErrorStatus } from '../http/plugins/client-error-status.ts';
 import { jsonResponse, useGetEndpoints } from '../http/plugins/operational-endpoints.ts';
 import type { Logger } from '../logger.ts';
 import { askSubgraph, SubgraphFailure } from './subgraph-client.ts';
 import type { Subgraph } from './subgraphs.ts';
 
-type Executor = Awaited<ReturnType<ApolloGateway['load']>>['executor'];
-type RequestContext = Parameters<Executor>[0];
-
 const READY_TIMEOUT_MS = 2000;
 
-/**
- * Calls one subgraph for the query planner. When the subgraph gives no GraphQL answer in time,
- * its part of the answer is an error with code SUBGRAPH_UNAVAILABLE or SUBGRAPH_TIMEOUT (the
- * gateway adds `serviceName`), and the planner goes on with what the other subgraphs gave: the
- * client gets partial data, not a failed request.
- */
-class SubgraphDataSource implements GraphQLDataSource {
-  constructor(private readonly subgraph: Subgraph) {}
-
-  async process({ request }: Parameters<GraphQLDataSource['process']>[0]) {
-    if (!request.query) throw new Error(`no query to send to the "${this.subgraph.name}" subgraph`);
-    try {
-      return await askSubgraph(this.subgraph, {
-        query: request.query,
-        variables: request.variables,
-        operationName: request.operationName,
-      });
-    } catch (error) {
-      if (!(error instanceof SubgraphFailure)) throw error;
-      return { errors: [{ message: `${error.message}, so what it serves is missing from this answer`, extensions: { code: error.code } }] };
-    }
-  }
+/** How the gateway runs beside its subgraphs. */
+export interface GatewayOptions {
+  /** Client request headers sent on to every subgraph, lower-case. @default ['authorization', 'x-request-id'] */
+  forwardHeaders: readonly string[];
+  /** How often the supergraph is composed again from the subgraphs (or their schema files); 0 for never. @default 30000 */
+  pollIntervalMs: number;
 }
 
-const NO_CACHE: RequestContext['cache'] = {
-  get: async () => undefined,
-  set: async () => {},
-  delete: async () => true,
-};
-
-/** Yoga parses and validates against the supergraph's API schema; Apollo's query planner executes. */
-function useQueryPlanner(executor: Executor, logger: Logger): Plugin {
-  return {
-    onExecute({ setExecuteFn }) {
-      setExecuteFn(async (args) => {
-        const operation = getOperationAST(args.document, args.operationName);
-        if (!operation) return { errors: [new GraphQLError('The request names no operation of its document to run.')] };
-        const source = print(args.document);
-        const requestContext: RequestContext = {
-          request: {
-            query: source,
-            variables: (args.variableValues ?? {}) as Record<string, unknown>,
-            operationName: args.operationName ?? undefined,
-          },
-          document: args.document,
-          source,
-          queryHash: createHash('sha256').update(source).digest('hex'),
-          operation,
-          operationName: operation.name?.value ?? null,
-          context: {},
-          schema: args.schema,
-          schemaHash: '' as RequestContext['schemaHash'],
-          logger,
-          cache: NO_CACHE,
-          metrics: {},
-          overallCachePolicy: null,
-        };
-        return executor(requestContext);
-      });
-    },
-  };
-}
+/** Where the supergraph SDL comes from: the one composed at start, then each re-composition. */
+export type SupergraphSource = () => Promise<string>;
 
 /** /readyz: 200 when every subgraph gives a GraphQL answer in time; else 503 naming those that do not. */
 async function subgraphReadiness(subgraphs: readonly Subgraph[]) {
@@ -95,32 +41,114 @@ async function subgraphReadiness(subgraphs: readonly Subgraph[]) {
     : { status: 503, body: { status: 'unavailable', unavailable, subgraphs: Object.fromEntries(states) } };
 }
 
+/** Hive's logger, writing through Masthead's (so the gateway's lines look like every other command's). */
+function hiveLogger(logger: Logger): HiveLogger {
+  const levels: Record<HiveLogLevel, (...args: unknown[]) => void> = {
+    trace: logger.debug,
+    debug: logger.debug,
+    // The runtime announces every schema it loads and every plugin it sets up at info; that is our start line's job.
+    info: logger.debug,
+    warn: logger.warn,
+    error: logger.error,
+  };
+  return new HiveLogger({
+    level: 'debug',
+    writers: [
+      {
+        write(level, attrs, msg) {
+          const write = levels[level];
+          if (attrs && Object.keys(attrs).length > 0) write(msg ?? '', attrs);
+          else write(msg ?? '');
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * A subgraph that gives no GraphQL answer in time (down, too slow, answering something else) must
+ * not fail the whole request: its fetch answers, in its place, a GraphQL error with code
+ * SUBGRAPH_UNAVAILABLE or SUBGRAPH_TIMEOUT, and the runtime goes on with what the others gave.
+ * The per-subgraph timeout is applied here too, on the same fetch, so that the message can say
+ * which subgraph and how long it was given.
+ */
+function useSubgraphFailures(subgraphs: readonly Subgraph[]): GatewayPlugin {
+  const byUrl = new Map(subgraphs.map((subgraph) => [subgraph.url, subgraph]));
+  return {
+    onFetch({ url, options, setOptions, fetchFn, setFetchFn }) {
+      const subgraph = byUrl.get(url);
+      if (!subgraph) return;
+      const timeout = AbortSignal.timeout(subgraph.timeoutMs);
+      setOptions({ ...options, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
+      setFetchFn(async (input, init, ...rest) => {
+        const where = `the "${subgraph.name}" subgraph at ${subgraph.url}`;
+        let failure: SubgraphFailure;
+        try {
+          const response = await fetchFn(input, init, ...rest);
+          const type = response.headers.get('content-type') ?? '';
+          if (/json|event-stream|multipart/.test(type)) return response;
+          await response.body?.cancel();
+          failure = new SubgraphFailure(subgraph.name, 'SUBGRAPH_UNAVAILABLE', `${where} answered HTTP ${response.status} without a GraphQL result`);
+        } catch (error) {
+          if (timeout.aborted) {
+            failure = new SubgraphFailure(subgraph.name, 'SUBGRAPH_TIMEOUT', `${where} did not answer within ${subgraph.timeoutMs} ms`);
+          } else if (init?.signal?.aborted) {
+            throw error;
+          } else {
+            failure = new SubgraphFailure(subgraph.name, 'SUBGRAPH_UNAVAILABLE', `${where} is unreachable: ${reasonOf(error)}`);
+          }
+        }
+        const body = { errors: [{ message: `${failure.message}, so what it serves is missing from this answer`, extensions: { code: failure.code } }] };
+        return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+      });
+    },
+  };
+}
+
+/** Why a fetch failed, in the words of the socket where there are some (`connect ECONNREFUSED …`). */
+function reasonOf(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && cause.message) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export interface GatewayYoga {
-  yoga: YogaServerInstance<Record<string, never>, Record<string, never>>;
+  yoga: GatewayRuntime;
   stop(): Promise<void>;
 }
 
-/** The supergraph server, apart from any listener: GraphQL on /graphql, /healthz and /readyz. */
-export async function createGatewayYoga(supergraphSdl: string, subgraphs: readonly Subgraph[], logger: Logger): Promise<GatewayYoga> {
-  const byName = new Map(subgraphs.map((subgraph) => [subgraph.name, subgraph]));
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    // The gateway announces every schema it loads at info; that is our start line's job.
-    logger: { ...logger, info: logger.debug },
-    buildService: ({ name }) => {
-      const subgraph = byName.get(name);
-      if (!subgraph) throw new Error(`the supergraph names a subgraph "${name}" that the gateway was not given`);
-      return new SubgraphDataSource(subgraph);
-    },
-  });
-  const { schema, executor } = await gateway.load();
-  const yoga = createYoga<Record<string, never>>({
-    schema,
+/**
+ * The supergraph server on Hive Gateway's runtime, apart from any listener: GraphQL on /graphql
+ * (queries, mutations, and subscriptions over SSE), /healthz and /readyz. The supergraph comes
+ * from `supergraph`, asked again every `pollIntervalMs`; a new SDL replaces the old without a restart.
+ */
+export async function createGatewayYoga(
+  supergraph: SupergraphSource,
+  subgraphs: readonly Subgraph[],
+  options: GatewayOptions,
+  logger: Logger,
+): Promise<GatewayYoga> {
+  const forwarded = options.forwardHeaders.map((name) => name.toLowerCase());
+  const runtime = createGatewayRuntime({
+    supergraph,
+    ...(options.pollIntervalMs > 0 ? { pollingInterval: options.pollIntervalMs } : {}),
+    transports: { http: httpTransport },
+    logging: hiveLogger(logger),
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    logging: logger,
     graphiql: { title: 'Masthead gateway' },
     renderGraphiQL,
+    // Hive's own /healthcheck and /readiness stay; /healthz and /readyz below are Masthead's.
+    propagateHeaders: {
+      fromClientToSubgraphs: ({ request }) => {
+        const headers: Record<string, string> = {};
+        for (const name of forwarded) {
+          const value = request.headers.get(name);
+          if (value !== null) headers[name] = value;
+        }
+        return headers;
+      },
+    },
     maskedErrors: {
       maskError(error, message) {
         // A subgraph's errors pass as it gave them (each subgraph masks its own internals), with
@@ -131,8 +159,8 @@ export async function createGatewayYoga(supergraphSdl: string, subgraphs: readon
         return masked;
       },
     },
-    plugins: [
-      useQueryPlanner(executor, logger),
+    plugins: () => [
+      useSubgraphFailures(subgraphs),
       useGetEndpoints({
         '/healthz': (fetchAPI) => jsonResponse(fetchAPI, 200, { status: 'ok' }),
         '/readyz': async (fetchAPI) => {
@@ -143,5 +171,7 @@ export async function createGatewayYoga(supergraphSdl: string, subgraphs: readon
       useClientErrorStatus(),
     ],
   });
-  return { yoga, stop: () => gateway.stop() };
+  // Load the supergraph now, so that a supergraph the runtime cannot use fails the start, not the first request.
+  await runtime.getSchema();
+  return { yoga: runtime, stop: () => runtime.dispose() as Promise<void> };
 }
