@@ -143,6 +143,22 @@ describe('masthead gateway and compose, the commands', () => {
     expect(result.stderr.split('\n')[0]).toMatch(/^masthead gateway: .*'--bogus'/);
   });
 
+  it.each([
+    [
+      { GATEWAY_FORWARD_HEADERS: 'authorization;x-request-id' },
+      /^masthead: GATEWAY_FORWARD_HEADERS must be header names separated by commas, or none, got "authorization;x-request-id"\n$/,
+    ],
+    [
+      { GATEWAY_FORWARD_HEADERS: 'authorization, host' },
+      /^masthead: GATEWAY_FORWARD_HEADERS cannot forward "host": it belongs to the gateway's own request\n$/,
+    ],
+    [{ GATEWAY_POLL_MS: '30s' }, /^masthead: GATEWAY_POLL_MS must be a whole number from 0 to 86400000, got "30s"\n$/],
+  ])('refuses the gateway setting %j in one line with status 2', async (env, message) => {
+    const result = await runCli(['gateway', '--subgraph', `a=${NOWHERE}`], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
   it('refuses a bad PORT as serve does', async () => {
     const result = await runCli(['gateway', '--subgraph', `a=${NOWHERE}`], { PORT: 'http' });
     expect(result.code).toBe(2);
