@@ -39,7 +39,8 @@ function startWire(): Promise<Server> {
     typeDefs: parse(WIRE_V2),
     resolvers: {
       Query: {
-        headersSeen: (_root: unknown, _args: unknown, context: { request: Request }) => [...context.request.headers].map(([name, value]) => `${name}=${value}`),
+        headersSeen: (_root: unknown, _args: unknown, context: unknown) =>
+          [...(context as { request: Request }).request.headers].map(([name, value]) => `${name}=${value}`),
         latest: () => ({ slug: 'first', title: 'First' }),
       },
       Subscription: {
