@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommunitySubgraph } from '../examples/community-subgraph.ts';
+import { createReviewsService } from '../examples/reviews-service.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from './support/app.ts';
-import { type ServerProcess, startListeningProcess } from './support/cli.ts';
+import { ROOT, type ServerProcess, startListeningProcess } from './support/cli.ts';
 import { type RecordedRequest, type RecordingServer, startRecordingServer } from './support/recording-server.ts';
 
 // Masthead and a second subgraph (examples/community-subgraph.ts: comments on Masthead's
@@ -215,5 +220,103 @@ describe('the gateway when a subgraph fails', () => {
     expect(await gateway.stop()).toBe(0);
     expect(gateway.output()).not.toMatch(/ (error|warn) /);
     expect(gateway.output()).toMatch(/SIGTERM: shutting down/);
+  });
+});
+
+describe('the gateway with a REST source that is not a subgraph', () => {
+  let reviews: ReturnType<typeof createReviewsService>;
+  let reviewsUrl: string;
+  let withReviews: ServerProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    const [first, second] = articleSlugs;
+    reviews = createReviewsService([
+      { articleSlug: first as string, stars: 5, text: 'Required reading.' },
+      { articleSlug: first as string, stars: 3, text: 'Too long.' },
+      { articleSlug: second as string, stars: 4, text: 'Fair.' },
+    ]);
+    await new Promise<void>((resolve) => reviews.listen(0, '127.0.0.1', resolve));
+    reviewsUrl = `http://127.0.0.1:${(reviews.address() as AddressInfo).port}`;
+    dir = mkdtempSync(path.join(tmpdir(), 'masthead-sources-'));
+    const config = path.join(dir, 'gateway.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        timeoutMs: TIMEOUT_MS,
+        subgraphs: [
+          { name: 'masthead', url: masthead.url },
+          { name: 'community', url: community.url },
+        ],
+        sources: [{ name: 'reviews', kind: 'openapi', location: path.join(ROOT, 'examples/reviews-openapi.json'), endpoint: reviewsUrl }],
+        joins: path.join(ROOT, 'examples/reviews-joins.graphql'),
+      }),
+    );
+    withReviews = await startListeningProcess(['gateway', '--config', config]);
+  });
+  afterAll(async () => {
+    await withReviews?.stop();
+    reviews?.closeAllConnections();
+    await new Promise((resolve) => reviews?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const QUERY = '{ articles(first: 3) { edges { node { slug headline comments { body } reviews { stars text } } } } }';
+  interface Page {
+    articles: { edges: { node: { slug: string; headline: string; comments: unknown[] | null; reviews: { stars: number; text: string }[] | null } }[] };
+  }
+  async function ask(): Promise<GraphQLResponse<Page>> {
+    const response = await fetch(`${withReviews.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY }),
+    });
+    return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<Page>, 'status'>) };
+  }
+
+  it("joins the REST service's reviews to Masthead's articles, beside the other subgraph's comments", async () => {
+    reviews.requests.length = 0;
+    const response = await ask();
+    expect(response.errors).toBeUndefined();
+    const nodes = response.data?.articles.edges.map((edge) => edge.node) ?? [];
+    expect(nodes.map((node) => node.slug)).toEqual(articleSlugs.slice(0, 3));
+    expect(nodes.map((node) => node.reviews)).toEqual([
+      [
+        { stars: 3, text: 'Too long.' },
+        { stars: 5, text: 'Required reading.' },
+      ],
+      [{ stars: 4, text: 'Fair.' }],
+      [],
+    ]);
+    expect(nodes.every((node) => node.headline.length > 0 && node.comments?.length === 1)).toBe(true);
+    expect(reviews.requests.sort()).toEqual(
+      articleSlugs
+        .slice(0, 3)
+        .map((slug) => `GET /reviews?articleSlug=${slug}`)
+        .sort(),
+    );
+  });
+
+  it('answers with the rest and an error at each missing path when the REST service is down', async () => {
+    reviews.closeAllConnections();
+    await new Promise((resolve) => reviews.close(resolve));
+    try {
+      const response = await ask();
+      expect(response.status).toBe(200);
+      const nodes = response.data?.articles.edges.map((edge) => edge.node) ?? [];
+      expect(nodes.map((node) => node.slug)).toEqual(articleSlugs.slice(0, 3));
+      expect(nodes.every((node) => node.reviews === null && node.comments?.length === 1)).toBe(true);
+      expect(response.errors?.map((error) => error.path)).toEqual([0, 1, 2].map((index) => ['articles', 'edges', index, 'node', 'reviews']));
+      for (const error of response.errors ?? []) {
+        expect(error.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'reviews' });
+        expect(error.message).toMatch(/^the "reviews" source at http:\/\/127\.0\.0\.1:\d+\/? is unreachable: connect ECONNREFUSED/);
+      }
+      const ready = await fetch(`${withReviews.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ unavailable: ['reviews'] });
+    } finally {
+      await new Promise<void>((resolve) => reviews.listen(Number(new URL(reviewsUrl).port), '127.0.0.1', resolve));
+    }
+    expect((await ask()).errors).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { type LogLevel as HiveLogLevel, Logger as HiveLogger } from '@graphql-hive/logger';
 import httpTransport from '@graphql-mesh/transport-http';
+import restTransport from '@graphql-mesh/transport-rest';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
@@ -8,7 +9,6 @@ import { useClientErrorStatus } from '../http/plugins/client-error-status.ts';
 import { jsonResponse, useGetEndpoints } from '../http/plugins/operational-endpoints.ts';
 import type { Logger } from '../logger.ts';
 import { askSubgraph, SubgraphFailure } from './subgraph-client.ts';
-import type { Subgraph } from './subgraphs.ts';
 
 const READY_TIMEOUT_MS = 2000;
 
@@ -20,18 +20,37 @@ export interface GatewayOptions {
   pollIntervalMs: number;
 }
 
+/** A service the gateway calls: a subgraph or a GraphQL source (one URL), or a REST source (URLs under its base). */
+export interface Upstream {
+  name: string;
+  kind: 'graphql' | 'rest';
+  url: string;
+  timeoutMs: number;
+}
+
 /** Where the supergraph SDL comes from: the one composed at start, then each re-composition. */
 export type SupergraphSource = () => Promise<string>;
 
-/** /readyz: 200 when every subgraph gives a GraphQL answer in time; else 503 naming those that do not. */
-async function subgraphReadiness(subgraphs: readonly Subgraph[]) {
+/** /readyz: 200 when every upstream answers in time (a GraphQL answer, or any HTTP answer from a REST source); else 503 naming those that do not. */
+async function upstreamReadiness(upstreams: readonly Upstream[]) {
   const states = await Promise.all(
-    subgraphs.map(async (subgraph) => {
+    upstreams.map(async (upstream) => {
+      const timeoutMs = Math.min(upstream.timeoutMs, READY_TIMEOUT_MS);
       try {
-        await askSubgraph(subgraph, { query: '{ __typename }' }, Math.min(subgraph.timeoutMs, READY_TIMEOUT_MS));
-        return [subgraph.name, 'ready'] as const;
+        if (upstream.kind === 'graphql') {
+          await askSubgraph({ ...upstream, schemaFile: null }, { query: '{ __typename }' }, timeoutMs);
+        } else {
+          const response = await fetch(upstream.url, { signal: AbortSignal.timeout(timeoutMs) });
+          await response.body?.cancel();
+        }
+        return [upstream.name, 'ready'] as const;
       } catch (error) {
-        return [subgraph.name, error instanceof Error ? error.message : String(error)] as const;
+        if (upstream.kind === 'rest') {
+          const reason =
+            error instanceof Error && error.name === 'TimeoutError' ? `did not answer within ${timeoutMs} ms` : `is unreachable: ${reasonOf(error)}`;
+          return [upstream.name, `the "${upstream.name}" source at ${upstream.url} ${reason}`] as const;
+        }
+        return [upstream.name, error instanceof Error ? error.message : String(error)] as const;
       }
     }),
   );
@@ -72,33 +91,37 @@ function hiveLogger(logger: Logger): HiveLogger {
  * The per-subgraph timeout is applied here too, on the same fetch, so that the message can say
  * which subgraph and how long it was given.
  */
-function useSubgraphFailures(subgraphs: readonly Subgraph[]): GatewayPlugin {
-  const byUrl = new Map(subgraphs.map((subgraph) => [subgraph.url, subgraph]));
+function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
+  const find = (url: string) => upstreams.find((upstream) => (upstream.kind === 'rest' ? url.startsWith(upstream.url) : url === upstream.url));
   return {
     onFetch({ url, options, setOptions, fetchFn, setFetchFn }) {
-      const subgraph = byUrl.get(url);
-      if (!subgraph) return;
-      const timeout = AbortSignal.timeout(subgraph.timeoutMs);
+      const upstream = find(url);
+      if (!upstream) return;
+      const timeout = AbortSignal.timeout(upstream.timeoutMs);
       setOptions({ ...options, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
       setFetchFn(async (input, init, ...rest) => {
-        const where = `the "${subgraph.name}" subgraph at ${subgraph.url}`;
+        const where = `the "${upstream.name}" ${upstream.kind === 'rest' ? 'source' : 'subgraph'} at ${upstream.url}`;
         let failure: SubgraphFailure;
         try {
           const response = await fetchFn(input, init, ...rest);
+          if (upstream.kind === 'rest') return response;
           const type = response.headers.get('content-type') ?? '';
           if (/json|event-stream|multipart/.test(type)) return response;
           await response.body?.cancel();
-          failure = new SubgraphFailure(subgraph.name, 'SUBGRAPH_UNAVAILABLE', `${where} answered HTTP ${response.status} without a GraphQL result`);
+          failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_UNAVAILABLE', `${where} answered HTTP ${response.status} without a GraphQL result`);
         } catch (error) {
           if (timeout.aborted) {
-            failure = new SubgraphFailure(subgraph.name, 'SUBGRAPH_TIMEOUT', `${where} did not answer within ${subgraph.timeoutMs} ms`);
+            failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_TIMEOUT', `${where} did not answer within ${upstream.timeoutMs} ms`);
           } else if (init?.signal?.aborted) {
             throw error;
           } else {
-            failure = new SubgraphFailure(subgraph.name, 'SUBGRAPH_UNAVAILABLE', `${where} is unreachable: ${reasonOf(error)}`);
+            failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_UNAVAILABLE', `${where} is unreachable: ${reasonOf(error)}`);
           }
         }
-        const body = { errors: [{ message: `${failure.message}, so what it serves is missing from this answer`, extensions: { code: failure.code } }] };
+        const message = `${failure.message}, so what it serves is missing from this answer`;
+        // A REST source's answer is data, not GraphQL: its failure is thrown, and the runtime puts it at the field's path.
+        if (upstream.kind === 'rest') throw new GraphQLError(message, { extensions: { code: failure.code } });
+        const body = { errors: [{ message, extensions: { code: failure.code } }] };
         return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
       });
     },
@@ -124,7 +147,7 @@ export interface GatewayYoga {
  */
 export async function createGatewayYoga(
   supergraph: SupergraphSource,
-  subgraphs: readonly Subgraph[],
+  upstreams: readonly Upstream[],
   options: GatewayOptions,
   logger: Logger,
 ): Promise<GatewayYoga> {
@@ -132,7 +155,7 @@ export async function createGatewayYoga(
   const runtime = createGatewayRuntime({
     supergraph,
     ...(options.pollIntervalMs > 0 ? { pollingInterval: options.pollIntervalMs } : {}),
-    transports: { http: httpTransport },
+    transports: { http: httpTransport, rest: restTransport },
     logging: hiveLogger(logger),
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -160,11 +183,11 @@ export async function createGatewayYoga(
       },
     },
     plugins: () => [
-      useSubgraphFailures(subgraphs),
+      useSubgraphFailures(upstreams),
       useGetEndpoints({
         '/healthz': (fetchAPI) => jsonResponse(fetchAPI, 200, { status: 'ok' }),
         '/readyz': async (fetchAPI) => {
-          const { status, body } = await subgraphReadiness(subgraphs);
+          const { status, body } = await upstreamReadiness(upstreams);
           return jsonResponse(fetchAPI, status, body);
         },
       }),
