@@ -79,7 +79,7 @@ export async function gateway(args: string[], io: Out): Promise<number> {
   const chosen = subgraphs();
   const [{ createLogger }, { startGateway }] = await Promise.all([import('../logger.ts'), import('../gateway/server.ts')]);
   const logger = createLogger(log);
-  const started = await composed('gateway', io, () => startGateway(chosen, { port, host }, options, logger));
+  const started = await composed('gateway', io, () => startGateway(chosen, { port, host }, { ...options, debug: log.level === 'debug' }, logger));
   if ('status' in started) return started.status;
   await untilStopped(logger);
   await started.value.close();

@@ -18,6 +18,8 @@ export interface GatewayOptions {
   forwardHeaders: readonly string[];
   /** How often the supergraph is composed again from the subgraphs (or their schema files); 0 for never. @default 30000 */
   pollIntervalMs: number;
+  /** Whether the runtime's own debug lines are logged (LOG_LEVEL=debug). @default false */
+  debug?: boolean;
 }
 
 /** A service the gateway calls: a subgraph or a GraphQL source (one URL), or a REST source (URLs under its base). */
@@ -61,7 +63,7 @@ async function upstreamReadiness(upstreams: readonly Upstream[]) {
 }
 
 /** Hive's logger, writing through Masthead's (so the gateway's lines look like every other command's). */
-function hiveLogger(logger: Logger): HiveLogger {
+function hiveLogger(logger: Logger, debug: boolean): HiveLogger {
   const levels: Record<HiveLogLevel, (...args: unknown[]) => void> = {
     trace: logger.debug,
     debug: logger.debug,
@@ -71,7 +73,9 @@ function hiveLogger(logger: Logger): HiveLogger {
     error: logger.error,
   };
   return new HiveLogger({
-    level: 'debug',
+    // The runtime logs at debug several times a request, with attributes built for each line:
+    // at any other level those lines are not even made.
+    level: debug ? 'debug' : 'warn',
     writers: [
       {
         write(level, attrs, msg) {
@@ -156,7 +160,7 @@ export async function createGatewayYoga(
     supergraph,
     ...(options.pollIntervalMs > 0 ? { pollingInterval: options.pollIntervalMs } : {}),
     transports: { http: httpTransport, rest: restTransport },
-    logging: hiveLogger(logger),
+    logging: hiveLogger(logger, options.debug === true),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'Masthead gateway' },
