@@ -1,4 +1,4 @@
-import { loadConfig, loadGatewayConfig } from '../config.ts';
+import { loadConfig } from '../config.ts';
 import { DEFAULT_TIMEOUT_MS, type GatewayPlan, readSubgraphs } from '../gateway/subgraphs.ts';
 import { untilStopped } from './signals.ts';
 import { EXIT_OK, EXIT_USAGE, type Out, parseFlags, printed } from './usage.ts';
@@ -74,8 +74,7 @@ async function composed<T>(command: string, io: Out, work: () => Promise<T>): Pr
 export async function gateway(args: string[], io: Out): Promise<number> {
   const { help, subgraphs } = subgraphsFrom(args);
   if (help) return printed(io, GATEWAY_USAGE);
-  const { port, host, log } = loadConfig();
-  const options = loadGatewayConfig();
+  const { port, host, log, gateway: options } = loadConfig();
   const chosen = subgraphs();
   const [{ createLogger }, { startGateway }] = await Promise.all([import('../logger.ts'), import('../gateway/server.ts')]);
   const logger = createLogger(log);
