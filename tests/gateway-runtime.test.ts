@@ -27,8 +27,8 @@ const WIRE_V1 = `
     latest: Article
   }
   type Subscription {
-    "The given slugs, one event each, then the end of the stream."
-    articleArrived(slugs: [String!]!): Article!
+    "The given slugs, one event each, everyMs apart, then the end of the stream."
+    articleArrived(slugs: [String!]!, everyMs: Int! = 20): Article!
   }
 `;
 // What a later deploy of the wire subgraph serves: one field more.
@@ -45,9 +45,9 @@ function startWire(): Promise<Server> {
       },
       Subscription: {
         articleArrived: {
-          subscribe: async function* (_root: unknown, { slugs }: { slugs: string[] }) {
+          subscribe: async function* (_root: unknown, { slugs, everyMs }: { slugs: string[]; everyMs: number }) {
             for (const slug of slugs) {
-              await new Promise((resolve) => setTimeout(resolve, 20));
+              await new Promise((resolve) => setTimeout(resolve, everyMs));
               yield { articleArrived: { slug, title: slug.toUpperCase() } };
             }
           },
@@ -62,6 +62,9 @@ function startWire(): Promise<Server> {
   const server = createServer(createYoga({ schema, graphqlEndpoint: '/graphql', landingPage: false, logging: false }));
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
+
+// Each subgraph request's limit; a subscription's stream may outlive it.
+const TIMEOUT_MS = 1000;
 
 const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 
@@ -83,6 +86,7 @@ beforeAll(async () => {
   writeFileSync(
     config,
     JSON.stringify({
+      timeoutMs: TIMEOUT_MS,
       subgraphs: [
         { name: 'wire', url: urlOf(wire), schema: 'wire.graphql' },
         { name: 'community', url: urlOf(community) },
@@ -152,6 +156,13 @@ describe('the gateway on Hive Gateway', () => {
       { data: { articleArrived: { slug: 'first', title: 'FIRST', comments: [] } } },
       { data: { articleArrived: { slug: 'second', title: 'SECOND', comments: [{ body: 'Well put.' }] } } },
     ]);
+  });
+
+  it("keeps a subscription's stream open longer than a subgraph request's timeout", async () => {
+    const started = Date.now();
+    const { events } = await subscribe(`subscription { articleArrived(slugs: ["a", "b", "c"], everyMs: ${TIMEOUT_MS / 2}) { slug } }`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1.5 * TIMEOUT_MS);
+    expect(events).toEqual(['a', 'b', 'c'].map((slug) => ({ data: { articleArrived: { slug } } })));
   });
 
   it('serves a changed subgraph schema without a restart, and keeps the last good one while composition fails', async () => {

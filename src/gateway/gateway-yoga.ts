@@ -101,13 +101,20 @@ function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
     onFetch({ url, options, setOptions, fetchFn, setFetchFn }) {
       const upstream = find(url);
       if (!upstream) return;
-      const timeout = AbortSignal.timeout(upstream.timeoutMs);
+      // A subscription's stream lives as long as the client wants it: its timeout ends when the
+      // subgraph answers (with the stream's headers). Any other request's runs to its end.
+      const stream = /text\/event-stream/.test(new Headers(options.headers as HeadersInit | undefined).get('accept') ?? '');
+      const deadline = new AbortController();
+      const timeout = deadline.signal;
+      const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), upstream.timeoutMs);
+      timer.unref();
       setOptions({ ...options, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
       setFetchFn(async (input, init, ...rest) => {
         const where = `the "${upstream.name}" ${upstream.kind === 'rest' ? 'source' : 'subgraph'} at ${upstream.url}`;
         let failure: SubgraphFailure;
         try {
           const response = await fetchFn(input, init, ...rest);
+          if (stream) clearTimeout(timer);
           if (upstream.kind === 'rest') return response;
           const type = response.headers.get('content-type') ?? '';
           if (/json|event-stream|multipart/.test(type)) return response;
