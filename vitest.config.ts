@@ -24,6 +24,7 @@ const STORE_FREE = [
   'tests/documents.test.ts',
   'tests/schema.test.ts',
   'tests/gateway-cli.test.ts',
+  'tests/gateway-runtime.test.ts',
   'tests/runtime.test.ts',
   'tests/layout.test.ts',
   'tests/logger.test.ts',

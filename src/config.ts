@@ -42,6 +42,15 @@ export interface Config {
   log: LogConfig;
   live: LiveConfig;
   tracing: TracingConfig;
+  gateway: GatewayConfig;
+}
+
+/** How `masthead gateway` treats its clients' headers and its subgraphs' schemas (docs/federation.md). */
+export interface GatewayConfig {
+  /** Client request headers sent on to every subgraph, lower-case. @default ['authorization', 'x-request-id'] */
+  forwardHeaders: string[];
+  /** How often the supergraph is composed again from the subgraphs, in ms; 0 for never. @default 30000 */
+  pollIntervalMs: number;
 }
 
 /** Live content: the change feed and subscriptions over SSE (docs/live.md). */
@@ -477,6 +486,24 @@ export const SETTINGS = {
     description: 'bytes a stream may have queued for a slow reader; past it the stream is closed and the client resumes with `Last-Event-ID`',
   }),
 
+  // ── Gateway (`masthead gateway` only; docs/federation.md) ───────────────────────────────
+  GATEWAY_FORWARD_HEADERS: custom<string[]>(
+    {
+      default: ['authorization', 'x-request-id'],
+      description:
+        "the client request headers that `masthead gateway` sends on to every subgraph, by name, separated by commas (`none`: none); headers of the gateway's own request (`host`, `content-type`, `accept`, `content-length`, hop-by-hop ones) are refused",
+    },
+    (raw, name) => parseForwardHeaders(name, raw),
+    (value) => value.join(','),
+  ),
+  GATEWAY_POLL_MS: wholeNumber({
+    default: 30_000,
+    min: 0,
+    max: 86_400_000,
+    description:
+      "how often `masthead gateway` composes the supergraph again from the subgraphs (their `_service { sdl }`, or the config file's `schema` files), so that a changed subgraph is served without a restart (0: never)",
+  }),
+
   // ── Logs ───────────────────────────────────────────────────────────────────────────────
   LOG_LEVEL: choice(['debug', 'info', 'warn', 'error', 'silent'], { default: 'info', description: '`debug`, `info`, `warn`, `error` or `silent`' }),
   LOG_FORMAT: choice(['json', 'text'], {
@@ -588,6 +615,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxBufferedBytes: s.LIVE_MAX_BUFFERED_BYTES,
     },
     tracing: { endpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: s.OTEL_SERVICE_NAME },
+    gateway: { forwardHeaders: s.GATEWAY_FORWARD_HEADERS, pollIntervalMs: s.GATEWAY_POLL_MS },
   };
 }
 
@@ -635,6 +663,34 @@ export function describeStore(store: StoreLocation): string {
 export function defaultPublicUrl(host: string, port: number): string {
   const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
   return `http://${wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
+// Headers that describe the gateway's own request to the subgraph, not the client's: forwarding them would break it.
+const UNFORWARDABLE = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'accept',
+  'accept-encoding',
+  'expect',
+  'proxy-authorization',
+  'proxy-connection',
+]);
+
+function parseForwardHeaders(name: string, raw: string): string[] {
+  if (raw.trim().toLowerCase() === 'none') return [];
+  const names = raw.split(',').map((header) => header.trim().toLowerCase());
+  for (const header of names) {
+    if (!HEADER_NAME.test(header)) throw new ConfigError(`${name} must be header names separated by commas, or none, got ${JSON.stringify(raw)}`);
+    if (UNFORWARDABLE.has(header)) throw new ConfigError(`${name} cannot forward ${JSON.stringify(header)}: it belongs to the gateway's own request`);
+  }
+  return [...new Set(names)];
 }
 
 function parseWholeNumber(name: string, raw: string, min: number, max: number): number {

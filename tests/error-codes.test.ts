@@ -4,7 +4,7 @@ import { type GraphQLEnumType, isEnumType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { between, GRAPHQL_TABLE, renderGraphQLErrorCodes, renderUserErrorCodes, USER_TABLE } from '../scripts/error-docs.ts';
 import { GRAPHQL_ERROR_CODES, type GraphQLErrorCodeEntry, USER_ERROR_CODES } from '../src/errors/error-codes.ts';
-import { schema } from '../src/schema/index.ts';
+import { schema } from '../src/schema/public-schema.ts';
 import { createTestApp, type TestApp } from './support/app.ts';
 
 const SRC = new URL('../src/', import.meta.url).pathname;

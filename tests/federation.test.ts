@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommunitySubgraph } from '../examples/community-subgraph.ts';
+import { createReviewsService } from '../examples/reviews-service.ts';
 import { createTestApp, type GraphQLResponse, type TestApp } from './support/app.ts';
-import { type ServerProcess, startListeningProcess } from './support/cli.ts';
-import { type RecordingServer, startRecordingServer } from './support/recording-server.ts';
+import { ROOT, type ServerProcess, startListeningProcess } from './support/cli.ts';
+import { type RecordedRequest, type RecordingServer, startRecordingServer } from './support/recording-server.ts';
 
 // Masthead and a second subgraph (examples/community-subgraph.ts: comments on Masthead's
 // articles by slug, members who follow Masthead's authors by id), composed and served by a real
@@ -61,6 +66,14 @@ async function throughGateway<T>(query: string): Promise<GraphQLResponse<T>> {
   return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<T>, 'status'>) };
 }
 
+/** The representations of each `_entities` field of one request to a subgraph. */
+function representationLists(request: RecordedRequest): Array<Array<Record<string, unknown>>> {
+  return Object.values(request.variables ?? {}).filter(
+    (value): value is Array<Record<string, unknown>> =>
+      Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && '__typename' in item),
+  );
+}
+
 /** What one gateway query cost Masthead: its requests, its `_entities` calls by type, its store statements. */
 async function measured<T>(query: string) {
   masthead.clear();
@@ -69,12 +82,16 @@ async function measured<T>(query: string) {
   const statements = await app.statementsFor(async () => {
     response = await throughGateway<T>(query);
   });
-  const entityCalls = masthead.entityRequests().map((request) => {
-    const representations = request.variables?.representations ?? [];
-    const types = new Set(representations.map((representation) => representation.__typename));
-    const keys = new Set(representations.flatMap((representation) => Object.keys(representation).filter((key) => key !== '__typename')));
-    return { types: [...types], keys: [...keys], representations: representations.length };
-  });
+  // Hive Gateway sends the representations of each `_entities` field as its own variable
+  // (`$_v0_representations`…), and may put several `_entities` fields in one request.
+  const entityCalls = masthead
+    .entityRequests()
+    .flatMap(representationLists)
+    .map((representations) => {
+      const types = new Set(representations.map((representation) => representation.__typename));
+      const keys = new Set(representations.flatMap((representation) => Object.keys(representation).filter((key) => key !== '__typename')));
+      return { types: [...types], keys: [...keys], representations: representations.length };
+    });
   return { response: response as GraphQLResponse<T>, statements, mastheadRequests: masthead.requests.length, entityCalls };
 }
 
@@ -97,7 +114,7 @@ describe('the gateway across Masthead and another subgraph', () => {
     // The comments of all 50 pieces come from the other subgraph in one batched _entities call.
     const calls = community.entityRequests();
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.variables?.representations).toHaveLength(50);
+    expect(representationLists(calls[0] as RecordedRequest).map((list) => list.length)).toEqual([50]);
   });
 
   it("resolves another subgraph's references to Masthead's articles, by slug, in one _entities call and two statements", async () => {
@@ -114,8 +131,8 @@ describe('the gateway across Masthead and another subgraph', () => {
     expect(statements).toBe(2);
   });
 
-  it('makes one _entities call per type when a query reaches Masthead from two places', async () => {
-    const { response, statements, entityCalls } = await measured<{
+  it('makes one _entities call per type, in one request, when a query reaches Masthead from two places', async () => {
+    const { response, statements, mastheadRequests, entityCalls } = await measured<{
       latestComments: { article: { headline: string } }[];
       members: { name: string; follows: { name: string; articleCount: number }[] }[];
     }>('{ latestComments(first: 50) { article { headline } } members { name follows { name articleCount } } }');
@@ -126,6 +143,7 @@ describe('the gateway across Masthead and another subgraph', () => {
       { types: ['Article'], keys: ['slug'] },
       { types: ['Author'], keys: ['id'] },
     ]);
+    expect(mastheadRequests).toBe(1);
     // Articles by id; authors by id, then their counts.
     expect(statements).toBe(3);
   });
@@ -146,9 +164,12 @@ describe('the gateway when a subgraph fails', () => {
       const nodes = response.data?.articles.edges.map((edge) => edge.node) ?? [];
       expect(nodes).toHaveLength(50);
       expect(nodes.every((node) => node.headline.length > 0 && node.comments === null)).toBe(true);
-      expect(response.errors).toHaveLength(1);
-      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'community' });
-      expect(response.errors?.[0]?.message).toMatch(/the "community" subgraph at .* is unreachable/);
+      // One error for each part that is missing, at its path.
+      expect(response.errors?.map((error) => error.path)).toEqual(nodes.map((_node, index) => ['articles', 'edges', index, 'node', 'comments']));
+      for (const error of response.errors ?? []) {
+        expect(error.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'community' });
+        expect(error.message).toMatch(/the "community" subgraph at .* is unreachable/);
+      }
       const ready = await fetch(`${gateway.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ status: 'unavailable', unavailable: ['community'], subgraphs: { masthead: 'ready' } });
@@ -171,6 +192,7 @@ describe('the gateway when a subgraph fails', () => {
       expect(response.data?.articles.edges).toHaveLength(50);
       expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_TIMEOUT', serviceName: 'community' });
       expect(response.errors?.[0]?.message).toMatch(`did not answer within ${TIMEOUT_MS} ms`);
+      expect(response.errors?.[0]?.path).toEqual(['articles', 'edges', 0, 'node', 'comments']);
     } finally {
       community.delayMs = 0;
     }
@@ -185,6 +207,7 @@ describe('the gateway when a subgraph fails', () => {
       expect(response.data?.latestComments.map((comment) => comment.body)).toEqual(['Comment 59', 'Comment 58', 'Comment 57']);
       expect(response.data?.latestComments.every((comment) => comment.article === null)).toBe(true);
       expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'masthead' });
+      expect(response.errors?.map((error) => error.path)).toEqual([0, 1, 2].map((index) => ['latestComments', index, 'article', 'headline']));
       const ready = await fetch(`${gateway.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ unavailable: ['masthead'] });
@@ -197,5 +220,103 @@ describe('the gateway when a subgraph fails', () => {
     expect(await gateway.stop()).toBe(0);
     expect(gateway.output()).not.toMatch(/ (error|warn) /);
     expect(gateway.output()).toMatch(/SIGTERM: shutting down/);
+  });
+});
+
+describe('the gateway with a REST source that is not a subgraph', () => {
+  let reviews: ReturnType<typeof createReviewsService>;
+  let reviewsUrl: string;
+  let withReviews: ServerProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    const [first, second] = articleSlugs;
+    reviews = createReviewsService([
+      { articleSlug: first as string, stars: 5, text: 'Required reading.' },
+      { articleSlug: first as string, stars: 3, text: 'Too long.' },
+      { articleSlug: second as string, stars: 4, text: 'Fair.' },
+    ]);
+    await new Promise<void>((resolve) => reviews.listen(0, '127.0.0.1', resolve));
+    reviewsUrl = `http://127.0.0.1:${(reviews.address() as AddressInfo).port}`;
+    dir = mkdtempSync(path.join(tmpdir(), 'masthead-sources-'));
+    const config = path.join(dir, 'gateway.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        timeoutMs: TIMEOUT_MS,
+        subgraphs: [
+          { name: 'masthead', url: masthead.url },
+          { name: 'community', url: community.url },
+        ],
+        sources: [{ name: 'reviews', kind: 'openapi', location: path.join(ROOT, 'examples/reviews-openapi.json'), endpoint: reviewsUrl }],
+        joins: path.join(ROOT, 'examples/reviews-joins.graphql'),
+      }),
+    );
+    withReviews = await startListeningProcess(['gateway', '--config', config]);
+  });
+  afterAll(async () => {
+    await withReviews?.stop();
+    reviews?.closeAllConnections();
+    await new Promise((resolve) => reviews?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const QUERY = '{ articles(first: 3) { edges { node { slug headline comments { body } reviews { stars text } } } } }';
+  interface Page {
+    articles: { edges: { node: { slug: string; headline: string; comments: unknown[] | null; reviews: { stars: number; text: string }[] | null } }[] };
+  }
+  async function ask(): Promise<GraphQLResponse<Page>> {
+    const response = await fetch(`${withReviews.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY }),
+    });
+    return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<Page>, 'status'>) };
+  }
+
+  it("joins the REST service's reviews to Masthead's articles, beside the other subgraph's comments", async () => {
+    reviews.requests.length = 0;
+    const response = await ask();
+    expect(response.errors).toBeUndefined();
+    const nodes = response.data?.articles.edges.map((edge) => edge.node) ?? [];
+    expect(nodes.map((node) => node.slug)).toEqual(articleSlugs.slice(0, 3));
+    expect(nodes.map((node) => node.reviews)).toEqual([
+      [
+        { stars: 3, text: 'Too long.' },
+        { stars: 5, text: 'Required reading.' },
+      ],
+      [{ stars: 4, text: 'Fair.' }],
+      [],
+    ]);
+    expect(nodes.every((node) => node.headline.length > 0 && node.comments?.length === 1)).toBe(true);
+    expect(reviews.requests.sort()).toEqual(
+      articleSlugs
+        .slice(0, 3)
+        .map((slug) => `GET /reviews?articleSlug=${slug}`)
+        .sort(),
+    );
+  });
+
+  it('answers with the rest and an error at each missing path when the REST service is down', async () => {
+    reviews.closeAllConnections();
+    await new Promise((resolve) => reviews.close(resolve));
+    try {
+      const response = await ask();
+      expect(response.status).toBe(200);
+      const nodes = response.data?.articles.edges.map((edge) => edge.node) ?? [];
+      expect(nodes.map((node) => node.slug)).toEqual(articleSlugs.slice(0, 3));
+      expect(nodes.every((node) => node.reviews === null && node.comments?.length === 1)).toBe(true);
+      expect(response.errors?.map((error) => error.path)).toEqual([0, 1, 2].map((index) => ['articles', 'edges', index, 'node', 'reviews']));
+      for (const error of response.errors ?? []) {
+        expect(error.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'reviews' });
+        expect(error.message).toMatch(/^the "reviews" source at http:\/\/127\.0\.0\.1:\d+\/? is unreachable: connect ECONNREFUSED/);
+      }
+      const ready = await fetch(`${withReviews.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ unavailable: ['reviews'] });
+    } finally {
+      await new Promise<void>((resolve) => reviews.listen(Number(new URL(reviewsUrl).port), '127.0.0.1', resolve));
+    }
+    expect((await ask()).errors).toBeUndefined();
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createSchema, createYoga } from 'graphql-yoga';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCommunitySubgraph } from '../examples/community-subgraph.ts';
 import { main } from '../src/cli/main.ts';
@@ -91,6 +92,19 @@ describe('masthead gateway and compose, the commands', () => {
     ],
     [['--subgraph', 'a=http://127.0.0.1:1/graphql', '--timeout-ms', '2s'], /--timeout-ms must be a whole number/],
     [['--config', '/no/such/gateway.json'], /^masthead: --config \/no\/such\/gateway\.json: no such file$/],
+    [['--source', 'reviews'], /^masthead: --source must be NAME=openapi:FILE_OR_URL or NAME=graphql:URL, got "reviews"$/],
+    [['--source', 'reviews=soap:http://127.0.0.1:1/wsdl'], /^masthead: --source must be NAME=openapi:FILE_OR_URL or NAME=graphql:URL, got "reviews=soap:/],
+    [['--source', 'reviews=graphql:not a url'], /^masthead: --source: the URL of "reviews" must be an http:\/\/ or https:\/\/ URL, got "not a url"$/],
+    [['--source', '9=openapi:x.json'], /^masthead: --source: the name must be a letter/],
+    [
+      ['--source', 'reviews=openapi:/no/such/openapi.json'],
+      /^masthead: --source: cannot read the OpenAPI document of "reviews" at \/no\/such\/openapi\.json: no such file$/,
+    ],
+    [['--source', 'reviews=openapi:package.json', '--source', 'Reviews=graphql:http://127.0.0.1:1/graphql'], /the subgraph name "Reviews" is given twice/],
+    [
+      ['--subgraph', 'a=http://127.0.0.1:1/graphql', '--joins', '/no/such/joins.graphql'],
+      /^masthead: cannot read the joins \/no\/such\/joins\.graphql: no such file$/,
+    ],
   ])('refuses %j in one line with status 2, asking no subgraph', async (flags, message) => {
     for (const command of ['gateway', 'compose']) {
       const result = await runInProcess([command, ...flags]);
@@ -143,6 +157,22 @@ describe('masthead gateway and compose, the commands', () => {
     expect(result.stderr.split('\n')[0]).toMatch(/^masthead gateway: .*'--bogus'/);
   });
 
+  it.each([
+    [
+      { GATEWAY_FORWARD_HEADERS: 'authorization;x-request-id' },
+      /^masthead: GATEWAY_FORWARD_HEADERS must be header names separated by commas, or none, got "authorization;x-request-id"\n$/,
+    ],
+    [
+      { GATEWAY_FORWARD_HEADERS: 'authorization, host' },
+      /^masthead: GATEWAY_FORWARD_HEADERS cannot forward "host": it belongs to the gateway's own request\n$/,
+    ],
+    [{ GATEWAY_POLL_MS: '30s' }, /^masthead: GATEWAY_POLL_MS must be a whole number from 0 to 86400000, got "30s"\n$/],
+  ])('refuses the gateway setting %j in one line with status 2', async (env, message) => {
+    const result = await runCli(['gateway', '--subgraph', `a=${NOWHERE}`], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
   it('refuses a bad PORT as serve does', async () => {
     const result = await runCli(['gateway', '--subgraph', `a=${NOWHERE}`], { PORT: 'http' });
     expect(result.code).toBe(2);
@@ -193,6 +223,47 @@ describe('composition at start', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/type PageInfo\s+@join__type\(graph: MASTHEAD\)\s+@join__type\(graph: REVIEWS\)/);
+  });
+
+  it('refuses an OpenAPI file that is not JSON in one line with status 2', async () => {
+    const file = path.join(tempDir(), 'openapi.json');
+    writeFileSync(file, '{ "openapi": ');
+    const result = await runCli(['compose', '--source', `reviews=openapi:${file}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^masthead: --source: the OpenAPI document of "reviews" at .*openapi\.json is not JSON: [^\n]+\n$/);
+  });
+
+  it('composes a plain GraphQL endpoint and an OpenAPI document with the subgraphs, and joins them by configuration', async () => {
+    const plain = createServer(
+      createYoga({
+        schema: createSchema({ typeDefs: 'type Query { weather(city: String!): String! }', resolvers: { Query: { weather: () => 'rain' } } }),
+        logging: false,
+      }),
+    );
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => plain.close(() => resolve())));
+    const dir = tempDir();
+    const joins = path.join(dir, 'joins.graphql');
+    writeFileSync(joins, readFileSync(path.join(ROOT, 'examples/reviews-joins.graphql'), 'utf8'));
+    const file = configFile([{ name: 'masthead', sdl: MASTHEAD_SDL }], {
+      sources: [
+        { name: 'reviews', kind: 'openapi', location: path.join(ROOT, 'examples/reviews-openapi.json') },
+        { name: 'weather', kind: 'graphql', location: `http://127.0.0.1:${(plain.address() as AddressInfo).port}/graphql` },
+      ],
+      joins,
+    });
+    const result = await runCli(['compose', '--config', file]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/weather\(city: String!\): String! @join__field\(graph: WEATHER\)/);
+    expect(result.stdout).toMatch(/type Review @join__type\(graph: REVIEWS\) \{/);
+    expect(result.stdout).toMatch(/reviews: \[Review\] @resolveTo\(sourceName: "reviews"/);
+    expect(result.stdout).toMatch(/kind: "rest", location: "http:\/\/127\.0\.0\.1:4002"/);
+
+    writeFileSync(joins, 'extend type Article { reviews: [Review] @resolveTo(');
+    const broken = await runCli(['compose', '--config', file]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/^masthead compose: the subgraphs do not compose \(1 error\):\nJOINS_INVALID: the joins do not parse: Syntax Error/);
   });
 
   it('lists every composition error on its own line and exits 2', async () => {

@@ -1,16 +1,23 @@
 import { loadConfig } from '../config.ts';
-import { DEFAULT_TIMEOUT_MS, readSubgraphs, type Subgraph } from '../gateway/subgraphs.ts';
+import { DEFAULT_TIMEOUT_MS, type GatewayPlan, readSubgraphs } from '../gateway/subgraphs.ts';
 import { untilStopped } from './signals.ts';
 import { EXIT_OK, EXIT_USAGE, type Out, parseFlags, printed } from './usage.ts';
 
 // `masthead gateway` and `masthead compose`: Masthead with other Federation 2 subgraphs. They load
-// Apollo's composition and gateway only when they run, like the other commands load theirs.
+// Apollo's composition and Hive Gateway's runtime only when they run, like the other commands load
+// theirs, so that `masthead serve` neither starts slower nor holds more memory for them.
 
 const SUBGRAPH_OPTIONS = `Options:
   --subgraph NAME=URL   a subgraph to compose, by name and GraphQL endpoint; repeat for each
+  --source NAME=openapi:FILE_OR_URL, --source NAME=graphql:URL
+                        a source that is not a subgraph: a REST service by its OpenAPI
+                        document, or a GraphQL endpoint without Federation; repeat for each
+  --joins FILE          SDL extending the composed types with fields a source resolves
+                        (GraphQL Mesh's @resolveTo); see docs/federation.md
   --config FILE         JSON: {"timeoutMs": MS, "subgraphs": [{"name": …, "url": …,
-                        "timeoutMs": MS, "schema": "FILE"}]}; "timeoutMs" and "schema"
-                        (the subgraph's SDL, instead of asking it) are optional
+                        "timeoutMs": MS, "schema": "FILE"}], "sources": [{"name": …,
+                        "kind": "openapi"|"graphql", "location": …, "endpoint": URL,
+                        "timeoutMs": MS}], "joins": "FILE"}; all but names and URLs optional
   --timeout-ms MS       how long a subgraph may take to answer (default ${DEFAULT_TIMEOUT_MS})`;
 
 export const GATEWAY_USAGE = `Usage: masthead gateway --subgraph NAME=URL... [--config FILE] [--timeout-ms MS]
@@ -37,15 +44,18 @@ ${SUBGRAPH_OPTIONS}
 Exit status: 2 when the subgraphs do not compose (each error on its own line) or the
 options are wrong; 1 when a subgraph cannot be reached.`;
 
-function subgraphsFrom(args: string[]): { help: boolean; subgraphs: () => Subgraph[] } {
+function subgraphsFrom(args: string[]): { help: boolean; subgraphs: () => GatewayPlan } {
   const { values } = parseFlags(args, {
     subgraph: { type: 'string', multiple: true },
+    source: { type: 'string', multiple: true },
+    joins: { type: 'string' },
     config: { type: 'string' },
     'timeout-ms': { type: 'string' },
   });
   return {
     help: values.help === true,
-    subgraphs: () => readSubgraphs({ subgraph: values.subgraph, config: values.config, timeoutMs: values['timeout-ms'] }),
+    subgraphs: () =>
+      readSubgraphs({ subgraph: values.subgraph, source: values.source, joins: values.joins, config: values.config, timeoutMs: values['timeout-ms'] }),
   };
 }
 
@@ -64,11 +74,11 @@ async function composed<T>(command: string, io: Out, work: () => Promise<T>): Pr
 export async function gateway(args: string[], io: Out): Promise<number> {
   const { help, subgraphs } = subgraphsFrom(args);
   if (help) return printed(io, GATEWAY_USAGE);
-  const { port, host, log } = loadConfig();
+  const { port, host, log, gateway: options } = loadConfig();
   const chosen = subgraphs();
   const [{ createLogger }, { startGateway }] = await Promise.all([import('../logger.ts'), import('../gateway/server.ts')]);
   const logger = createLogger(log);
-  const started = await composed('gateway', io, () => startGateway(chosen, { port, host }, logger));
+  const started = await composed('gateway', io, () => startGateway(chosen, { port, host }, { ...options, debug: log.level === 'debug' }, logger));
   if ('status' in started) return started.status;
   await untilStopped(logger);
   await started.value.close();

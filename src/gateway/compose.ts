@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { type DocumentNode, parse } from 'graphql';
 import { askSubgraph } from './subgraph-client.ts';
-import type { Subgraph } from './subgraphs.ts';
+import type { GatewayPlan, Subgraph } from './subgraphs.ts';
 
 /** The subgraphs do not compose; `errors` holds composition's errors, one line each. */
 export class CompositionError extends Error {
@@ -20,7 +20,7 @@ export class SubgraphSdlError extends Error {
 const SERVICE_SDL_QUERY = 'query SubgraphSdl { _service { sdl } }';
 
 /** A subgraph's SDL: from its schema file when the configuration names one, else from its `_service { sdl }`. */
-async function subgraphSdl(subgraph: Subgraph): Promise<DocumentNode> {
+export async function subgraphSdl(subgraph: Subgraph): Promise<DocumentNode> {
   const where = `the "${subgraph.name}" subgraph`;
   let sdl: unknown;
   if (subgraph.schemaFile !== null) {
@@ -51,7 +51,13 @@ async function subgraphSdl(subgraph: Subgraph): Promise<DocumentNode> {
  * the same one that Apollo Router or Hive Gateway would load. Throws SubgraphSdlError when an SDL
  * cannot be had, CompositionError when they do not compose.
  */
-export async function composeSupergraph(subgraphs: readonly Subgraph[]): Promise<string> {
+export async function composeSupergraph(plan: GatewayPlan): Promise<string> {
+  if (plan.sources.length > 0 || plan.joins !== null) {
+    // Sources that are not subgraphs need GraphQL Mesh's composition: loaded only for them.
+    const { composeWithMesh } = await import('./compose-mesh.ts');
+    return composeWithMesh(plan);
+  }
+  const { subgraphs } = plan;
   const services = await Promise.all(subgraphs.map(async (subgraph) => ({ name: subgraph.name, url: subgraph.url, typeDefs: await subgraphSdl(subgraph) })));
   const result = composeServices(services);
   if (result.errors) {

@@ -1,92 +1,58 @@
-import { createHash } from 'node:crypto';
-import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { type LogLevel as HiveLogLevel, Logger as HiveLogger } from '@graphql-hive/logger';
+import httpTransport from '@graphql-mesh/transport-http';
+import restTransport from '@graphql-mesh/transport-rest';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { getOperationAST, GraphQLError, print } from 'graphql';
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { maskError } from 'graphql-yoga';
 import { useClientErrorStatus } from '../http/plugins/client-error-status.ts';
 import { jsonResponse, useGetEndpoints } from '../http/plugins/operational-endpoints.ts';
 import type { Logger } from '../logger.ts';
 import { askSubgraph, SubgraphFailure } from './subgraph-client.ts';
-import type { Subgraph } from './subgraphs.ts';
-import { codedError } from '../errors/coded-error.ts';
-
-type Executor = Awaited<ReturnType<ApolloGateway['load']>>['executor'];
-type RequestContext = Parameters<Executor>[0];
 
 const READY_TIMEOUT_MS = 2000;
 
-/**
- * Calls one subgraph for the query planner. When the subgraph gives no GraphQL answer in time,
- * its part of the answer is an error with code SUBGRAPH_UNAVAILABLE or SUBGRAPH_TIMEOUT (the
- * gateway adds `serviceName`), and the planner goes on with what the other subgraphs gave: the
- * client gets partial data, not a failed request.
- */
-class SubgraphDataSource implements GraphQLDataSource {
-  constructor(private readonly subgraph: Subgraph) {}
-
-  async process({ request }: Parameters<GraphQLDataSource['process']>[0]) {
-    if (!request.query) throw new Error(`no query to send to the "${this.subgraph.name}" subgraph`);
-    try {
-      return await askSubgraph(this.subgraph, {
-        query: request.query,
-        variables: request.variables,
-        operationName: request.operationName,
-      });
-    } catch (error) {
-      if (!(error instanceof SubgraphFailure)) throw error;
-      return { errors: [{ message: `${error.message}, so what it serves is missing from this answer`, extensions: { code: error.code } }] };
-    }
-  }
+/** How the gateway runs beside its subgraphs. */
+export interface GatewayOptions {
+  /** Client request headers sent on to every subgraph, lower-case. @default ['authorization', 'x-request-id'] */
+  forwardHeaders: readonly string[];
+  /** How often the supergraph is composed again from the subgraphs (or their schema files); 0 for never. @default 30000 */
+  pollIntervalMs: number;
+  /** Whether the runtime's own debug lines are logged (LOG_LEVEL=debug). @default false */
+  debug?: boolean;
 }
 
-const NO_CACHE: RequestContext['cache'] = {
-  get: async () => undefined,
-  set: async () => {},
-  delete: async () => true,
-};
-
-/** Yoga parses and validates against the supergraph's API schema; Apollo's query planner executes. */
-function useQueryPlanner(executor: Executor, logger: Logger): Plugin {
-  return {
-    onExecute({ setExecuteFn }) {
-      setExecuteFn(async (args) => {
-        const operation = getOperationAST(args.document, args.operationName);
-        if (!operation) return { errors: [codedError('BAD_REQUEST', 'The request names no operation of its document to run.')] };
-        const source = print(args.document);
-        const requestContext: RequestContext = {
-          request: {
-            query: source,
-            variables: (args.variableValues ?? {}) as Record<string, unknown>,
-            operationName: args.operationName ?? undefined,
-          },
-          document: args.document,
-          source,
-          queryHash: createHash('sha256').update(source).digest('hex'),
-          operation,
-          operationName: operation.name?.value ?? null,
-          context: {},
-          schema: args.schema,
-          schemaHash: '' as RequestContext['schemaHash'],
-          logger,
-          cache: NO_CACHE,
-          metrics: {},
-          overallCachePolicy: null,
-        };
-        return executor(requestContext);
-      });
-    },
-  };
+/** A service the gateway calls: a subgraph or a GraphQL source (one URL), or a REST source (URLs under its base). */
+export interface Upstream {
+  name: string;
+  kind: 'graphql' | 'rest';
+  url: string;
+  timeoutMs: number;
 }
 
-/** /readyz: 200 when every subgraph gives a GraphQL answer in time; else 503 naming those that do not. */
-async function subgraphReadiness(subgraphs: readonly Subgraph[]) {
+/** Where the supergraph SDL comes from: the one composed at start, then each re-composition. */
+export type SupergraphSource = () => Promise<string>;
+
+/** /readyz: 200 when every upstream answers in time (a GraphQL answer, or any HTTP answer from a REST source); else 503 naming those that do not. */
+async function upstreamReadiness(upstreams: readonly Upstream[]) {
   const states = await Promise.all(
-    subgraphs.map(async (subgraph) => {
+    upstreams.map(async (upstream) => {
+      const timeoutMs = Math.min(upstream.timeoutMs, READY_TIMEOUT_MS);
       try {
-        await askSubgraph(subgraph, { query: '{ __typename }' }, Math.min(subgraph.timeoutMs, READY_TIMEOUT_MS));
-        return [subgraph.name, 'ready'] as const;
+        if (upstream.kind === 'graphql') {
+          await askSubgraph({ ...upstream, schemaFile: null }, { query: '{ __typename }' }, timeoutMs);
+        } else {
+          const response = await fetch(upstream.url, { signal: AbortSignal.timeout(timeoutMs) });
+          await response.body?.cancel();
+        }
+        return [upstream.name, 'ready'] as const;
       } catch (error) {
-        return [subgraph.name, error instanceof Error ? error.message : String(error)] as const;
+        if (upstream.kind === 'rest') {
+          const reason =
+            error instanceof Error && error.name === 'TimeoutError' ? `did not answer within ${timeoutMs} ms` : `is unreachable: ${reasonOf(error)}`;
+          return [upstream.name, `the "${upstream.name}" source at ${upstream.url} ${reason}`] as const;
+        }
+        return [upstream.name, error instanceof Error ? error.message : String(error)] as const;
       }
     }),
   );
@@ -96,32 +62,127 @@ async function subgraphReadiness(subgraphs: readonly Subgraph[]) {
     : { status: 503, body: { status: 'unavailable', unavailable, subgraphs: Object.fromEntries(states) } };
 }
 
+/** Hive's logger, writing through Masthead's (so the gateway's lines look like every other command's). */
+function hiveLogger(logger: Logger, debug: boolean): HiveLogger {
+  const levels: Record<HiveLogLevel, (...args: unknown[]) => void> = {
+    trace: logger.debug,
+    debug: logger.debug,
+    // The runtime announces every schema it loads and every plugin it sets up at info; that is our start line's job.
+    info: logger.debug,
+    warn: logger.warn,
+    error: logger.error,
+  };
+  return new HiveLogger({
+    // The runtime logs at debug several times a request, with attributes built for each line:
+    // at any other level those lines are not even made.
+    level: debug ? 'debug' : 'warn',
+    writers: [
+      {
+        write(level, attrs, msg) {
+          const write = levels[level];
+          if (attrs && Object.keys(attrs).length > 0) write(msg ?? '', attrs);
+          else write(msg ?? '');
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * A subgraph that gives no GraphQL answer in time (down, too slow, answering something else) must
+ * not fail the whole request: its fetch answers, in its place, a GraphQL error with code
+ * SUBGRAPH_UNAVAILABLE or SUBGRAPH_TIMEOUT, and the runtime goes on with what the others gave.
+ * The per-subgraph timeout is applied here too, on the same fetch, so that the message can say
+ * which subgraph and how long it was given.
+ */
+function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
+  const find = (url: string) => upstreams.find((upstream) => (upstream.kind === 'rest' ? url.startsWith(upstream.url) : url === upstream.url));
+  return {
+    onFetch({ url, options, setOptions, fetchFn, setFetchFn }) {
+      const upstream = find(url);
+      if (!upstream) return;
+      // A subscription's stream lives as long as the client wants it: its timeout ends when the
+      // subgraph answers (with the stream's headers). Any other request's runs to its end.
+      const stream = /text\/event-stream/.test(new Headers(options.headers as HeadersInit | undefined).get('accept') ?? '');
+      const deadline = new AbortController();
+      const timeout = deadline.signal;
+      const timer = setTimeout(() => deadline.abort(new DOMException('timed out', 'TimeoutError')), upstream.timeoutMs);
+      timer.unref();
+      setOptions({ ...options, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
+      setFetchFn(async (input, init, ...rest) => {
+        const where = `the "${upstream.name}" ${upstream.kind === 'rest' ? 'source' : 'subgraph'} at ${upstream.url}`;
+        let failure: SubgraphFailure;
+        try {
+          const response = await fetchFn(input, init, ...rest);
+          if (stream) clearTimeout(timer);
+          if (upstream.kind === 'rest') return response;
+          const type = response.headers.get('content-type') ?? '';
+          if (/json|event-stream|multipart/.test(type)) return response;
+          await response.body?.cancel();
+          failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_UNAVAILABLE', `${where} answered HTTP ${response.status} without a GraphQL result`);
+        } catch (error) {
+          if (timeout.aborted) {
+            failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_TIMEOUT', `${where} did not answer within ${upstream.timeoutMs} ms`);
+          } else if (init?.signal?.aborted) {
+            throw error;
+          } else {
+            failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_UNAVAILABLE', `${where} is unreachable: ${reasonOf(error)}`);
+          }
+        }
+        const message = `${failure.message}, so what it serves is missing from this answer`;
+        // A REST source's answer is data, not GraphQL: its failure is thrown, and the runtime puts it at the field's path.
+        if (upstream.kind === 'rest') throw new GraphQLError(message, { extensions: { code: failure.code } });
+        const body = { errors: [{ message, extensions: { code: failure.code } }] };
+        return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+      });
+    },
+  };
+}
+
+/** Why a fetch failed, in the words of the socket where there are some (`connect ECONNREFUSED …`). */
+function reasonOf(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && cause.message) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export interface GatewayYoga {
-  yoga: YogaServerInstance<Record<string, never>, Record<string, never>>;
+  yoga: GatewayRuntime;
   stop(): Promise<void>;
 }
 
-/** The supergraph server, apart from any listener: GraphQL on /graphql, /healthz and /readyz. */
-export async function createGatewayYoga(supergraphSdl: string, subgraphs: readonly Subgraph[], logger: Logger): Promise<GatewayYoga> {
-  const byName = new Map(subgraphs.map((subgraph) => [subgraph.name, subgraph]));
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    // The gateway announces every schema it loads at info; that is our start line's job.
-    logger: { ...logger, info: logger.debug },
-    buildService: ({ name }) => {
-      const subgraph = byName.get(name);
-      if (!subgraph) throw new Error(`the supergraph names a subgraph "${name}" that the gateway was not given`);
-      return new SubgraphDataSource(subgraph);
-    },
-  });
-  const { schema, executor } = await gateway.load();
-  const yoga = createYoga<Record<string, never>>({
-    schema,
+/**
+ * The supergraph server on Hive Gateway's runtime, apart from any listener: GraphQL on /graphql
+ * (queries, mutations, and subscriptions over SSE), /healthz and /readyz. The supergraph comes
+ * from `supergraph`, asked again every `pollIntervalMs`; a new SDL replaces the old without a restart.
+ */
+export async function createGatewayYoga(
+  supergraph: SupergraphSource,
+  upstreams: readonly Upstream[],
+  options: GatewayOptions,
+  logger: Logger,
+): Promise<GatewayYoga> {
+  const forwarded = options.forwardHeaders.map((name) => name.toLowerCase());
+  const runtime = createGatewayRuntime({
+    supergraph,
+    ...(options.pollIntervalMs > 0 ? { pollingInterval: options.pollIntervalMs } : {}),
+    transports: { http: httpTransport, rest: restTransport },
+    logging: hiveLogger(logger, options.debug === true),
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    logging: logger,
     graphiql: { title: 'Masthead gateway' },
     renderGraphiQL,
+    // Hive's own /healthcheck and /readiness stay; /healthz and /readyz below are Masthead's.
+    propagateHeaders: {
+      fromClientToSubgraphs: ({ request }) => {
+        const headers: Record<string, string> = {};
+        for (const name of forwarded) {
+          const value = request.headers.get(name);
+          if (value !== null) headers[name] = value;
+        }
+        return headers;
+      },
+    },
     maskedErrors: {
       maskError(error, message) {
         // A subgraph's errors pass as it gave them (each subgraph masks its own internals), with
@@ -132,17 +193,19 @@ export async function createGatewayYoga(supergraphSdl: string, subgraphs: readon
         return masked;
       },
     },
-    plugins: [
-      useQueryPlanner(executor, logger),
+    plugins: () => [
+      useSubgraphFailures(upstreams),
       useGetEndpoints({
         '/healthz': (fetchAPI) => jsonResponse(fetchAPI, 200, { status: 'ok' }),
         '/readyz': async (fetchAPI) => {
-          const { status, body } = await subgraphReadiness(subgraphs);
+          const { status, body } = await upstreamReadiness(upstreams);
           return jsonResponse(fetchAPI, status, body);
         },
       }),
       useClientErrorStatus(),
     ],
   });
-  return { yoga, stop: () => gateway.stop() };
+  // Load the supergraph now, so that a supergraph the runtime cannot use fails the start, not the first request.
+  await runtime.getSchema();
+  return { yoga: runtime, stop: () => runtime.dispose() as Promise<void> };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config.ts';
+import { type Source, source, sourceFromFlag } from './sources.ts';
 
 /** One subgraph that the gateway composes and calls. */
 export interface Subgraph {
@@ -18,9 +19,19 @@ export const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_TIMEOUT_MS = 600_000;
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
-/** What the command line says: `--subgraph NAME=URL` (any number), `--config FILE`, `--timeout-ms MS`. */
+/** What the gateway composes: Federation subgraphs, other sources, and the SDL that joins them. */
+export interface GatewayPlan {
+  subgraphs: Subgraph[];
+  sources: Source[];
+  /** SDL extending the composed types with fields resolved by a source (GraphQL Mesh's `@resolveTo`). @default null */
+  joins: string | null;
+}
+
+/** What the command line says: `--subgraph NAME=URL` and `--source NAME=KIND:WHERE` (any number), `--joins FILE`, `--config FILE`, `--timeout-ms MS`. */
 export interface SubgraphFlags {
   subgraph?: string[];
+  source?: string[];
+  joins?: string;
   config?: string;
   timeoutMs?: string;
 }
@@ -54,7 +65,10 @@ function subgraph(name: unknown, url: unknown, where: string): Pick<Subgraph, 'n
 interface ConfigFile {
   timeoutMs?: unknown;
   subgraphs?: unknown;
+  sources?: unknown;
+  joins?: unknown;
 }
+const CONFIG_KEYS = new Set(['timeoutMs', 'subgraphs', 'sources', 'joins']);
 
 function readConfigFile(file: string): ConfigFile {
   let text: string;
@@ -73,7 +87,7 @@ function readConfigFile(file: string): ConfigFile {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`--config ${file}: must hold an object with "subgraphs", got ${quote(parsed)}`);
   }
-  const unknown = Object.keys(parsed).filter((key) => key !== 'timeoutMs' && key !== 'subgraphs');
+  const unknown = Object.keys(parsed).filter((key) => !CONFIG_KEYS.has(key));
   if (unknown.length > 0) throw new ConfigError(`--config ${file}: unknown setting ${quote(unknown[0])}`);
   return parsed as ConfigFile;
 }
@@ -83,7 +97,7 @@ function readConfigFile(file: string): ConfigFile {
  * used (a flag without `=`, a bad name or URL, a name given twice, a bad timeout, an unreadable
  * config file) is a ConfigError naming it: one line, exit 2, before anything is fetched.
  */
-export function readSubgraphs(flags: SubgraphFlags, cwd: string = process.cwd()): Subgraph[] {
+export function readSubgraphs(flags: SubgraphFlags, cwd: string = process.cwd()): GatewayPlan {
   const configFile = flags.config === undefined ? null : path.resolve(cwd, flags.config);
   const config = configFile === null ? {} : readConfigFile(configFile);
   const defaultTimeout =
@@ -117,11 +131,47 @@ export function readSubgraphs(flags: SubgraphFlags, cwd: string = process.cwd())
     subgraphs.push({ ...subgraph(flag.slice(0, at), flag.slice(at + 1), '--subgraph'), timeoutMs: defaultTimeout, schemaFile: null });
   }
 
-  if (subgraphs.length === 0) throw new ConfigError('no subgraphs: give --subgraph NAME=URL for each, or --config FILE');
+  const sources: Source[] = [];
+  if (config.sources !== undefined) {
+    const where = `--config ${configFile}: sources`;
+    if (!Array.isArray(config.sources)) throw new ConfigError(`${where} must be a list, got ${quote(config.sources)}`);
+    for (const [index, entry] of (config.sources as unknown[]).entries()) {
+      const at = `${where}[${index}]`;
+      if (typeof entry !== 'object' || entry === null) throw new ConfigError(`${at} must be an object, got ${quote(entry)}`);
+      const { name, kind, location, endpoint, timeoutMs, ...rest } = entry as Record<string, unknown>;
+      const extra = Object.keys(rest)[0];
+      if (extra !== undefined) throw new ConfigError(`${at}: unknown setting ${quote(extra)}`);
+      const ms = timeoutMs === undefined ? defaultTimeout : timeout(timeoutMs, `${at}: timeoutMs`);
+      sources.push(source(name, kind, location, endpoint, ms, at, path.dirname(configFile as string)));
+    }
+  }
+  for (const flag of flags.source ?? []) sources.push(sourceFromFlag(flag, defaultTimeout, cwd));
+
+  let joins: string | null = null;
+  const joinsFile =
+    flags.joins !== undefined
+      ? path.resolve(cwd, flags.joins)
+      : config.joins !== undefined && configFile !== null
+        ? typeof config.joins === 'string'
+          ? path.resolve(path.dirname(configFile), config.joins)
+          : (() => {
+              throw new ConfigError(`--config ${configFile}: joins must be a file name, got ${quote(config.joins)}`);
+            })()
+        : null;
+  if (joinsFile !== null) {
+    try {
+      joins = readFileSync(joinsFile, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+      throw new ConfigError(`cannot read the joins ${joinsFile}: ${reason}`);
+    }
+  }
+
+  if (subgraphs.length === 0 && sources.length === 0) throw new ConfigError('no subgraphs: give --subgraph NAME=URL for each, or --config FILE');
   const seen = new Set<string>();
-  for (const { name } of subgraphs) {
+  for (const { name } of [...subgraphs, ...sources]) {
     if (seen.has(name.toLowerCase())) throw new ConfigError(`the subgraph name "${name}" is given twice`);
     seen.add(name.toLowerCase());
   }
-  return subgraphs;
+  return { subgraphs, sources, joins };
 }
