@@ -40,6 +40,31 @@ export interface Config {
   /** What every Redis key of this deployment starts with (before the store's identity). @default 'masthead:' */
   redisPrefix: string;
   log: LogConfig;
+  webhooks: WebhookConfig;
+}
+
+/** Webhooks (docs/webhooks.md): how deliveries are made, retried and given up. */
+export interface WebhookConfig {
+  /** Receivers may be on loopback, private or link-local addresses (tests, a private network). @default false */
+  allowPrivateAddresses: boolean;
+  /** How long one attempt may take, connecting and answering. @default 10000 */
+  timeoutMs: number;
+  /** Attempts before a delivery is given up. @default 10 */
+  maxAttempts: number;
+  /** The first retry waits about this long; each further one twice as long (with jitter), up to retryMaxMs. @default 5000 */
+  retryBaseMs: number;
+  /** The longest wait between attempts. @default 3600000 */
+  retryMaxMs: number;
+  /** Failed attempts in a row after which an endpoint is switched off. @default 20 */
+  disableAfterFailures: number;
+  /** Deliveries this process makes at once (to different endpoints). @default 8 */
+  concurrency: number;
+  /** How often the worker looks for due deliveries, besides being woken by the feed. @default 1000 */
+  pollMs: number;
+  /** Whether this process writes and delivers webhooks (off: another instance does). @default true */
+  sender: boolean;
+  /** Longest `Surrogate-Key` / `Cache-Tag` header; past it an answer carries its types' keys. @default 8192 */
+  cacheKeyHeaderMaxBytes: number;
 }
 
 /** How the server logs. */
@@ -263,6 +288,25 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     cacheMaxAgeSeconds: optionalInteger('CACHE_MAX_AGE_SECONDS', 30, 0, 86_400),
   };
 
+  // Webhooks and CDN keys (docs/webhooks.md).
+  const webhooks: WebhookConfig = {
+    allowPrivateAddresses: parseSwitch('WEBHOOK_ALLOW_PRIVATE_ADDRESSES', env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES, false),
+    timeoutMs: optionalInteger('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+    maxAttempts: optionalInteger('WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+    retryBaseMs: optionalInteger('WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
+    retryMaxMs: optionalInteger('WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+    disableAfterFailures: optionalInteger('WEBHOOK_DISABLE_AFTER_FAILURES', 20, 1, 100_000),
+    concurrency: optionalInteger('WEBHOOK_CONCURRENCY', 8, 1, 256),
+    pollMs: optionalInteger('WEBHOOK_POLL_MS', 1000, 10, 3_600_000),
+    sender: parseSwitch('WEBHOOK_SENDER', env.WEBHOOK_SENDER, true),
+    cacheKeyHeaderMaxBytes: optionalInteger('CACHE_KEY_HEADER_MAX_BYTES', 8192, 256, 65_536),
+  };
+  if (webhooks.retryMaxMs < webhooks.retryBaseMs) {
+    throw new ConfigError(
+      `WEBHOOK_RETRY_MAX_MS must not be smaller than WEBHOOK_RETRY_BASE_MS (${webhooks.retryBaseMs}), got ${JSON.stringify(env.WEBHOOK_RETRY_MAX_MS)}`,
+    );
+  }
+
   return {
     port,
     host,
@@ -286,6 +330,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       level: parseChoice('LOG_LEVEL', env.LOG_LEVEL, ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
       format: parseChoice('LOG_FORMAT', env.LOG_FORMAT, ['json', 'text'], env.NODE_ENV?.trim() === 'production' ? 'json' : 'text'),
     },
+    webhooks,
   };
 }
 

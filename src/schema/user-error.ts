@@ -8,7 +8,8 @@ export const UserErrorRef = builder.objectRef<UserError>('UserError').implement(
     field: t.exposeStringList('field', { nullable: true, description: 'The path to the input field at fault, if one is.' }),
     message: t.exposeString('message', { description: 'What is wrong, in words a reader can act on.' }),
     code: t.exposeString('code', {
-      description: 'A stable code: EMAIL_INVALID, EMAIL_TOO_LONG, NEWSLETTER_NOT_FOUND, INPUT_INVALID, RATE_LIMITED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_USED.',
+      description:
+        'A stable code: EMAIL_INVALID, EMAIL_TOO_LONG, NEWSLETTER_NOT_FOUND, INPUT_INVALID, RATE_LIMITED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_USED; for webhook endpoints URL_INVALID, URL_REFUSED, EVENTS_INVALID, NAME_INVALID, WEBHOOK_ENDPOINT_NOT_FOUND.',
     }),
   }),
 });
