@@ -137,6 +137,7 @@ export function servePipeline(
     logger: deps.logger,
     rateLimiter: deps.rateLimiter,
     answers: deps.responseCache === null ? null : createAnswerStore(deps.responseCache),
+    cacheKeyHeaderMaxBytes: deps.config.webhooks.cacheKeyHeaderMaxBytes,
   });
 }
 
