@@ -27,6 +27,7 @@ const STORE_FREE = [
   'tests/runtime.test.ts',
   'tests/layout.test.ts',
   'tests/logger.test.ts',
+  'tests/settings-docs.test.ts',
   'tests/docker-steps.test.ts',
 ];
 

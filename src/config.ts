@@ -40,10 +40,11 @@ export interface Config {
   /** What every Redis key of this deployment starts with (before the store's identity). @default 'masthead:' */
   redisPrefix: string;
   log: LogConfig;
+  live: LiveConfig;
   webhooks: WebhookConfig;
 }
 
-/** Webhooks (docs/webhooks.md): how deliveries are made, retried and given up. */
+/** Webhooks and CDN keys (docs/webhooks.md): how deliveries are made, retried and given up. */
 export interface WebhookConfig {
   /** Receivers may be on loopback, private or link-local addresses (tests, a private network). @default false */
   allowPrivateAddresses: boolean;
@@ -65,6 +66,20 @@ export interface WebhookConfig {
   sender: boolean;
   /** Longest `Surrogate-Key` / `Cache-Tag` header; past it an answer carries its types' keys. @default 8192 */
   cacheKeyHeaderMaxBytes: number;
+}
+
+/** Live content: the change feed and subscriptions over SSE (docs/live.md). */
+export interface LiveConfig {
+  /** How long feed entries are kept: how far back a reconnecting stream can replay. @default 7 days (FEED_RETENTION=7d) */
+  feedRetentionMs: number;
+  /** Open subscription streams per server; one more is refused with 503. @default 10000 */
+  maxStreams: number;
+  /** Open subscription streams per client address; one more is refused with 429. @default 100 */
+  maxStreamsPerClient: number;
+  /** Seconds between heartbeat comments on a stream (proxies close idle connections). @default 15 */
+  heartbeatSeconds: number;
+  /** Bytes a stream may have queued for a slow reader; past it the stream is closed (the client resumes with Last-Event-ID). @default 1048576 */
+  maxBufferedBytes: number;
 }
 
 /** How the server logs. */
@@ -158,18 +173,482 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_SQLITE_FILE = './data/masthead.sqlite';
+export const DEFAULT_MAIL_DIR = './data/mail';
+const HOUR_MS = 3_600_000;
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: HOUR_MS, d: 24 * HOUR_MS };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function parseIntegerSetting(name: string, raw: string, min: number, max: number): number {
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+/** What a parser or a computed default may look at: the environment (for defaults that follow other settings) and the working folder. */
+export interface SettingContext {
+  env: Env;
+  cwd: string;
+}
+
+/**
+ * One setting, declared once: the table below keys it by its environment variable; its default,
+ * parser and description live here, and docs/configuration.md's table is generated from them
+ * (`npm run docs:settings`; tests/settings-docs.test.ts fails when a doc disagrees).
+ *
+ * A small table of hand-written parsers rather than a zod or valibot schema: several defaults and
+ * checks follow other settings (PUBLIC_URL from HOST and PORT, DEMO_CONTENT from DATABASE_URL, the
+ * cache entry budget from the cache budget), the error messages are part of the command line's
+ * surface (one line naming the setting and quoting the value, pinned by tests), and the value kinds
+ * are few (whole numbers, switches, choices, rates, URLs); a schema library would add a dependency
+ * and a message-mapping layer without removing any of these parsers.
+ */
+export interface Setting<T> {
+  /** The value when the variable is unset or blank: a value, or computed from the other settings. */
+  default: T | ((context: SettingContext) => T);
+  /** The default as the docs show it (Markdown). */
+  defaultText: string;
+  /** What the setting does and what it accepts, as the docs show it (Markdown, one line). */
+  description: string;
+  /** Reads a value that is set; throws a ConfigError naming the setting and quoting the value. */
+  parse(raw: string, name: string, context: SettingContext): T;
+}
+
+interface SettingSpec<T> {
+  default: T | ((context: SettingContext) => T);
+  /** Required when the default is computed; else the plain default, in code quotes. */
+  defaultText?: string;
+  description: string;
+}
+
+function setting<T>(spec: SettingSpec<T>, parse: Setting<T>['parse'], show: (value: T) => string = String): Setting<T> {
+  let defaultText = spec.defaultText;
+  if (defaultText === undefined) {
+    if (typeof spec.default === 'function') throw new Error(`a computed default needs a defaultText (${spec.description})`);
+    defaultText = `\`${show(spec.default as T)}\``;
   }
-  const value = Number(raw.trim());
-  if (value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return { default: spec.default, defaultText, description: spec.description, parse };
+}
+
+/** A whole number from min to max. */
+function wholeNumber(spec: SettingSpec<number> & { min: number; max: number }): Setting<number> {
+  return setting(spec, (raw, name) => parseWholeNumber(name, raw, spec.min, spec.max));
+}
+
+/** on/off (also 1/0, true/false). */
+function onOff(spec: SettingSpec<boolean>): Setting<boolean> {
+  return setting(
+    spec,
+    (raw, name) => parseSwitch(name, raw),
+    (value) => (value ? 'on' : 'off'),
+  );
+}
+
+/** One of a few words, case-insensitive. */
+function choice<const T extends string>(choices: readonly T[], spec: SettingSpec<T>): Setting<T> {
+  return setting(spec, (raw, name) => {
+    const value = raw.trim().toLowerCase();
+    const chosen = choices.find((candidate) => candidate === value);
+    if (chosen === undefined) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+    return chosen;
+  });
+}
+
+/** COUNT/WINDOW (`20/10m`), or off. */
+function rate(spec: SettingSpec<RateLimit> & { default: RateLimit }): Setting<RateLimit> {
+  return setting(spec, (raw, name) => parseRateLimit(name, raw, spec.default.windowMs), showRate);
+}
+
+/** A URL of one of the protocols, or unset (null). */
+function serviceUrl(protocols: string[], spec: Omit<SettingSpec<string | null>, 'default'>): Setting<string | null> {
+  return setting({ ...spec, default: null }, (raw, name) => parseServiceUrl(name, raw, protocols));
+}
+
+/** A value read by hand, for the kinds that occur once. */
+function custom<T>(spec: SettingSpec<T>, parse: Setting<T>['parse'], show?: (value: T) => string): Setting<T> {
+  return setting(spec, parse, show);
+}
+
+/**
+ * Every setting, by its environment variable, in one block per area. To add one: declare it in
+ * its area's block (a new area gets its own block with a heading comment), map it into `Config`
+ * in loadConfig, then run `npm run docs:settings` (see docs/development.md, "Adding a setting").
+ */
+export const SETTINGS = {
+  // ── Listening and links ──────────────────────────────────────────────────────────────────
+  PORT: wholeNumber({ default: 4000, min: 0, max: 65535, description: 'port to listen on (0 to 65535; 0 picks a free one, and the log says which)' }),
+  HOST: custom<string>({ default: '127.0.0.1', description: 'address to listen on (`0.0.0.0` for all)' }, (raw, name) => {
+    const host = raw.trim();
+    if (!/^[A-Za-z0-9.:\-[\]%]+$/.test(host)) throw new ConfigError(`${name} must be a host name or IP address, got ${JSON.stringify(raw)}`);
+    return host;
+  }),
+  PUBLIC_URL: custom<string>(
+    {
+      default: (context): string => defaultPublicUrl(readSetting('HOST', context), readSetting('PORT', context)),
+      defaultText: '`http://HOST:PORT`',
+      description:
+        'the base of every link in an e-mail, as readers reach Masthead, e.g. `https://news.example.org` (a path prefix is kept); unset, `localhost` stands for a `HOST` of `0.0.0.0`, and with `PORT=0` the port is the one `serve` bound, as its log says',
+    },
+    (raw, name) => parsePublicUrl(name, raw),
+  ),
+
+  // ── Store ────────────────────────────────────────────────────────────────────────────────
+  DATABASE_URL: custom<StoreLocation>(
+    {
+      default: (context): StoreLocation => parseStoreLocation(undefined, context.cwd),
+      defaultText: `\`${DEFAULT_SQLITE_FILE}\``,
+      description:
+        '`sqlite:PATH` or `file:PATH` for that SQLite file (relative to the working folder; WAL mode); `postgres://…` or `postgresql://…` for PostgreSQL',
+    },
+    (raw, _name, context) => parseStoreLocation(raw, context.cwd),
+  ),
+  DEMO_CONTENT: custom<boolean>(
+    {
+      default: (context): boolean => {
+        const store = readSetting('DATABASE_URL', context);
+        return store.dialect === 'sqlite' && store.embeddedDefault;
+      },
+      defaultText: '`1` for the embedded default store, else `0`',
+      description: '`1`: load the demo corpus into an empty store at start; `0`: never',
+    },
+    (raw, name) => {
+      if (raw === '0' || raw === '1') return raw === '1';
+      throw new ConfigError(`${name} must be 0 or 1, got ${JSON.stringify(raw)}`);
+    },
+  ),
+  DATABASE_POOL_SIZE: wholeNumber({ default: 10, min: 1, max: 1000, description: 'PostgreSQL connections per instance (1 to 1000)' }),
+  DATABASE_STATEMENT_TIMEOUT_MS: wholeNumber({
+    default: 10_000,
+    min: 0,
+    max: 3_600_000,
+    description: 'PostgreSQL cancels a statement that runs longer (0: no limit)',
+  }),
+  DATABASE_CONNECT_TIMEOUT_MS: wholeNumber({
+    default: 3000,
+    min: 100,
+    max: 600_000,
+    description: 'how long a request waits for a new PostgreSQL connection before failing (100 to 600000)',
+  }),
+
+  // ── Sign-ups and mail ───────────────────────────────────────────────────────────────────
+  SMTP_URL: serviceUrl(['smtp:', 'smtps:'], {
+    defaultText: 'unset (mail is written to `MAIL_DIR`)',
+    description: "`smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`; Nodemailer's URL options apply",
+  }),
+  MAIL_FROM: custom<string>(
+    { default: 'Masthead <newsletters@localhost>', description: 'the `From` of every message: `address` or `Name <address>`' },
+    (raw, name) => parseMailFrom(name, raw),
+  ),
+  MAIL_DIR: custom<string>(
+    {
+      default: (context): string => path.resolve(context.cwd, DEFAULT_MAIL_DIR),
+      defaultText: `\`${DEFAULT_MAIL_DIR}\``,
+      description: 'where messages go as `.eml` files when `SMTP_URL` is unset (relative to the working folder)',
+    },
+    (raw, name, context) => {
+      if (raw.includes('\0')) throw new ConfigError(`${name} contains a NUL byte: ${JSON.stringify(raw)}`);
+      return path.resolve(context.cwd, raw);
+    },
+  ),
+  MAIL_RETRY_BASE_MS: wholeNumber({ default: 30_000, min: 10, max: 3_600_000, description: "the first retry's delay; each next one doubles, up to an hour" }),
+  MAIL_MAX_ATTEMPTS: wholeNumber({ default: 8, min: 1, max: 100, description: 'attempts before a message is given up (1 to 100)' }),
+  MAIL_POLL_MS: wholeNumber({
+    default: 2000,
+    min: 10,
+    max: 3_600_000,
+    description: 'how often the sender looks for due messages (a sign-up also wakes it at once)',
+  }),
+  MAIL_SENDER: onOff({ default: true, description: '`off`: this instance only queues mail; run the sender on others' }),
+  CONFIRM_TOKEN_TTL_HOURS: wholeNumber({ default: 48, min: 1, max: 8760, description: 'how long a confirmation link works (1 to 8760)' }),
+  UNSUBSCRIBE_TOKEN_TTL_DAYS: wholeNumber({ default: 365, min: 1, max: 3650, description: 'how long an unsubscribe link works (1 to 3650)' }),
+  SUBSCRIBE_RATE_PER_CLIENT: rate({
+    default: { limit: 20, windowMs: 10 * 60_000 },
+    description: 'sign-ups per client address: `COUNT/WINDOW` with `s`, `m`, `h` or `d`; `off` (or `0`) to switch off',
+  }),
+  SUBSCRIBE_RATE_PER_EMAIL: rate({ default: { limit: 5, windowMs: HOUR_MS }, description: 'sign-ups per e-mail address, the same form' }),
+  CONSENT_VERSION: custom<string>({ default: '1', description: 'the consent wording version recorded when a sign-up names none' }, (raw, name) => {
+    const value = raw.trim();
+    if (!/^[\x21-\x7e]{1,100}$/.test(value)) throw new ConfigError(`${name} must be 1 to 100 printable ASCII characters, got ${JSON.stringify(raw)}`);
+    return value;
+  }),
+
+  // ── Sharing between instances, and the response cache ──────────────────────────────────
+  REDIS_URL: serviceUrl(['redis:', 'rediss:'], {
+    defaultText: 'unset (counters and cached answers in memory)',
+    description: '`redis://…` or `rediss://…`: rate-limit counters and the response cache shared by every instance',
+  }),
+  REDIS_PREFIX: custom<string>(
+    {
+      default: 'masthead:',
+      description:
+        "what every Redis key of the deployment starts with; the store's own random identity (written once, when it is made) follows it, so two deployments on one Redis never share a key, even with the same prefix (a copy of a database, e.g. a restored backup, carries its identity: give the copy's deployment its own prefix)",
+    },
+    (raw, name) => {
+      if (!/^[\x21-\x7e]{1,100}$/.test(raw))
+        throw new ConfigError(`${name} must be 1 to 100 printable ASCII characters without spaces, got ${JSON.stringify(raw)}`);
+      return raw;
+    },
+  ),
+  RESPONSE_CACHE: onOff({
+    default: true,
+    description:
+      'whole answers to public queries are kept until the content changes or a scheduled piece comes out (see Benchmark); `off`: every request is computed',
+  }),
+  RESPONSE_CACHE_MAX_BYTES: wholeNumber({
+    default: 64 * 1024 * 1024,
+    min: 65_536,
+    max: 17_179_869_184,
+    defaultText: '`67108864` (64 MiB)',
+    description:
+      "bytes each response cache may hold, answers and their keys (the in-memory store and the listener's answers each; in Redis, the deployment's whole cache); past it the least recently used (in Redis, the soonest to expire) go",
+  }),
+  RESPONSE_CACHE_MAX_ENTRY_BYTES: custom<number>(
+    {
+      default: (context): number => Math.min(1024 * 1024, readSetting('RESPONSE_CACHE_MAX_BYTES', context)),
+      defaultText: '`1048576` (1 MiB)',
+      description: 'an answer larger than this is served and not kept (1024 or more, at most `RESPONSE_CACHE_MAX_BYTES`)',
+    },
+    (raw, name, context) => {
+      const value = parseWholeNumber(name, raw, 1024, 17_179_869_184);
+      const maxBytes = readSetting('RESPONSE_CACHE_MAX_BYTES', context);
+      if (value > maxBytes) throw new ConfigError(`${name} must not be larger than RESPONSE_CACHE_MAX_BYTES (${maxBytes}), got ${JSON.stringify(raw)}`);
+      return value;
+    },
+  ),
+  CACHE_MAX_AGE_SECONDS: wholeNumber({
+    default: 30,
+    min: 0,
+    max: 86_400,
+    description: '`max-age` for anonymous GET queries that succeed (0 sends `no-store`)',
+  }),
+
+  // ── Clients, proxies and HTTP limits ───────────────────────────────────────────────────
+  TRUST_PROXY_HOPS: wholeNumber({
+    default: 0,
+    min: 0,
+    max: 10,
+    description:
+      "proxies of yours in front of Masthead; the client address is the `X-Forwarded-For` entry the outermost one added, counted by position from the right (`ip:port` and `[ipv6]:port` are read without the port; when that entry is not an address, the socket's address is used) (0: the socket's address, the header ignored)",
+  }),
+  MAX_BODY_BYTES: wholeNumber({ default: 1_048_576, min: 1024, max: 1_073_741_824, description: 'the largest request body; larger is a 413' }),
+  REQUEST_TIMEOUT_MS: wholeNumber({ default: 30_000, min: 1000, max: 3_600_000, description: 'a request must arrive whole within this time (408)' }),
+  RATE_LIMIT_PER_CLIENT: rate({ default: { limit: 600, windowMs: 60_000 }, description: 'requests to `/graphql` per client address; `off` to switch off' }),
+  RATE_LIMIT_PER_KEY: rate({ default: { limit: 6000, windowMs: 60_000 }, description: 'requests per API key' }),
+  CORS_ORIGINS: custom<string[]>(
+    {
+      default: [],
+      defaultText: 'unset (no CORS)',
+      description: 'origins allowed to call from browsers: `https://a.example,https://b.example` or `*`',
+    },
+    (raw, name) => parseOrigins(name, raw),
+  ),
+  TRUSTED_DOCUMENTS: custom<string | null>(
+    { default: null, defaultText: 'unset', description: 'a manifest of trusted documents; anonymous callers may run only those' },
+    (raw, _name, context) => path.resolve(context.cwd, raw),
+  ),
+
+  // ── Query limits ───────────────────────────────────────────────────────────────────────
+  MAX_PAGE_SIZE: wholeNumber({ default: 100, min: 1, max: 10_000, description: 'the largest `first` a connection accepts (1 to 10000)' }),
+  MAX_DEPTH: wholeNumber({ default: 15, min: 1, max: 1000, description: 'how deep a query may nest (see docs/security.md)' }),
+  MAX_COST: wholeNumber({ default: 10_000, min: 1, max: 100_000_000, description: 'objects a query may return, as counted before it runs' }),
+  MAX_ALIASES: wholeNumber({ default: 30, min: 0, max: 100_000, description: 'aliases in one document' }),
+  MAX_DIRECTIVES: wholeNumber({ default: 20, min: 0, max: 100_000, description: 'directives in one document' }),
+  MAX_TOKENS: wholeNumber({ default: 5000, min: 100, max: 1_000_000, description: 'tokens in one document' }),
+  MAX_REPRESENTATIONS: wholeNumber({
+    default: 500,
+    min: 1,
+    max: 100_000,
+    description: 'representations in one `_entities` call (1 to 100000); more is a 400 `TOO_MANY_REPRESENTATIONS` before anything runs',
+  }),
+  MAX_REPEATED_FIELD: wholeNumber({
+    default: 100,
+    min: 1,
+    max: 100_000,
+    description:
+      'times one field (response key) may be asked in one selection set, counting the fragments spread there (1 to 100000); more is a 400 `FIELD_REPEATED_TOO_OFTEN` before validation',
+  }),
+  MAX_BATCH: wholeNumber({ default: 10, min: 1, max: 1000, description: 'operations in one batched request (a JSON array body)' }),
+  INTROSPECTION: onOff({ default: true, description: '`off` refuses introspection queries, and `_service { sdl }` to callers without an API key' }),
+  COST_BUDGET_PER_KEY: rate({
+    default: { limit: 200_000, windowMs: 60_000 },
+    description: 'cost points an API key may spend per window, unless the key has its own',
+  }),
+
+  // ── Live content (docs/live.md) ─────────────────────────────────────────────────────────
+  FEED_RETENTION: custom<number>(
+    {
+      default: 7 * 24 * HOUR_MS,
+      defaultText: '`7d`',
+      description:
+        'how long the change feed keeps its entries, and so how far back a reconnecting stream can replay: a duration such as `7d`, `12h`, `30m` or `90s` (60s to 365d); the newest entry is always kept (see docs/live.md)',
+    },
+    (raw, name) => parseDuration(name, raw, 60_000, 365 * 24 * HOUR_MS),
+  ),
+  LIVE_MAX_STREAMS: wholeNumber({ default: 10_000, min: 0, max: 1_000_000, description: 'open subscription streams per server; one more is refused with 503' }),
+  LIVE_MAX_STREAMS_PER_CLIENT: wholeNumber({
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    description: 'open subscription streams per client address; one more is refused with 429',
+  }),
+  LIVE_HEARTBEAT_SECONDS: wholeNumber({ default: 15, min: 1, max: 15, description: 'seconds between heartbeat comments on an idle stream (1 to 15)' }),
+  LIVE_MAX_BUFFERED_BYTES: wholeNumber({
+    default: 1_048_576,
+    min: 4096,
+    max: 1_073_741_824,
+    description: 'bytes a stream may have queued for a slow reader; past it the stream is closed and the client resumes with `Last-Event-ID`',
+  }),
+
+  // ── Webhooks and CDN keys (docs/webhooks.md) ──────────────────────────────────────────────
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: onOff({
+    default: false,
+    description:
+      '`on`: webhook receivers may be on loopback, private or link-local addresses (refused by default, when an endpoint is added and again at each attempt, against the address connected to)',
+  }),
+  WEBHOOK_TIMEOUT_MS: wholeNumber({
+    default: 10_000,
+    min: 100,
+    max: 300_000,
+    description: 'how long one delivery attempt may take, connecting and answering (100 to 300000)',
+  }),
+  WEBHOOK_MAX_ATTEMPTS: wholeNumber({ default: 10, min: 1, max: 100, description: 'attempts before a delivery is given up (1 to 100)' }),
+  WEBHOOK_RETRY_BASE_MS: wholeNumber({
+    default: 5000,
+    min: 1,
+    max: 3_600_000,
+    description: "the first retry's delay; each next one doubles, ±20% jitter, up to `WEBHOOK_RETRY_MAX_MS`",
+  }),
+  WEBHOOK_RETRY_MAX_MS: custom<number>(
+    { default: 3_600_000, description: 'the longest wait between two attempts (at least `WEBHOOK_RETRY_BASE_MS`, at most 86400000)' },
+    (raw, name, context) => {
+      const value = parseWholeNumber(name, raw, 1, 86_400_000);
+      const base = readSetting('WEBHOOK_RETRY_BASE_MS', context);
+      if (value < base) throw new ConfigError(`${name} must not be smaller than WEBHOOK_RETRY_BASE_MS (${base}), got ${JSON.stringify(raw)}`);
+      return value;
+    },
+  ),
+  WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber({
+    default: 20,
+    min: 1,
+    max: 100_000,
+    description: 'failed attempts in a row after which an endpoint is switched off (`masthead webhooks enable ID` switches it on)',
+  }),
+  WEBHOOK_CONCURRENCY: wholeNumber({ default: 8, min: 1, max: 256, description: 'deliveries one instance makes at once, each to another endpoint (1 to 256)' }),
+  WEBHOOK_POLL_MS: wholeNumber({
+    default: 1000,
+    min: 10,
+    max: 3_600_000,
+    description: 'how often the webhook worker looks for due retries (new events wake it at once)',
+  }),
+  WEBHOOK_SENDER: onOff({ default: true, description: '`off`: this instance neither writes nor delivers webhooks; other instances do' }),
+  CACHE_KEY_HEADER_MAX_BYTES: wholeNumber({
+    default: 8192,
+    min: 256,
+    max: 65_536,
+    description: "the longest `Surrogate-Key` / `Cache-Tag` header (256 to 65536); past it an answer carries its types' keys instead of its entities'",
+  }),
+
+  // ── Logs ───────────────────────────────────────────────────────────────────────────────
+  LOG_LEVEL: choice(['debug', 'info', 'warn', 'error', 'silent'], { default: 'info', description: '`debug`, `info`, `warn`, `error` or `silent`' }),
+  LOG_FORMAT: choice(['json', 'text'], {
+    default: (context) => (context.env.NODE_ENV?.trim() === 'production' ? 'json' : 'text'),
+    defaultText: '`text` (`json` when `NODE_ENV=production`)',
+    description: '`json`: one JSON object a line (pino), for log collectors; `text`: `TIME LEVEL message` lines for people',
+  }),
+} satisfies Record<string, Setting<unknown>>;
+
+export type SettingName = keyof typeof SETTINGS;
+/** What each setting reads as. */
+export type SettingValues = { [K in SettingName]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never };
+
+/** One setting's value: its parser's reading when set (not blank), else its default. */
+export function readSetting<K extends SettingName>(name: K, context: SettingContext): SettingValues[K] {
+  const declared = SETTINGS[name] as Setting<SettingValues[K]>;
+  const raw = context.env[name];
+  if (raw === undefined || raw.trim() === '') {
+    return typeof declared.default === 'function' ? (declared.default as (context: SettingContext) => SettingValues[K])(context) : declared.default;
   }
-  return value;
+  return declared.parse(raw, name, context);
+}
+
+/** Every setting's value; throws a ConfigError naming the first bad one. */
+export function readSettings(env: Env, cwd: string): SettingValues {
+  const context: SettingContext = { env, cwd };
+  const values: Partial<Record<SettingName, unknown>> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) values[name] = readSetting(name, context);
+  return values as SettingValues;
+}
+
+/** Reads and validates every setting; throws a ConfigError naming the first bad one. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const s = readSettings(env, cwd);
+  return {
+    port: s.PORT,
+    host: s.HOST,
+    store: s.DATABASE_URL,
+    demoContent: s.DEMO_CONTENT,
+    maxPageSize: s.MAX_PAGE_SIZE,
+    poolSize: s.DATABASE_POOL_SIZE,
+    statementTimeoutMs: s.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: s.DATABASE_CONNECT_TIMEOUT_MS,
+    publicUrl: s.PUBLIC_URL,
+    mail: {
+      smtpUrl: s.SMTP_URL,
+      from: s.MAIL_FROM,
+      dir: s.MAIL_DIR,
+      retryBaseMs: s.MAIL_RETRY_BASE_MS,
+      maxAttempts: s.MAIL_MAX_ATTEMPTS,
+      pollMs: s.MAIL_POLL_MS,
+      sender: s.MAIL_SENDER,
+    },
+    signUp: {
+      confirmTokenTtlMs: s.CONFIRM_TOKEN_TTL_HOURS * HOUR_MS,
+      unsubscribeTokenTtlMs: s.UNSUBSCRIBE_TOKEN_TTL_DAYS * 24 * HOUR_MS,
+      perClient: s.SUBSCRIBE_RATE_PER_CLIENT,
+      perEmail: s.SUBSCRIBE_RATE_PER_EMAIL,
+      consentVersion: s.CONSENT_VERSION,
+    },
+    redisUrl: s.REDIS_URL,
+    trustProxyHops: s.TRUST_PROXY_HOPS,
+    limits: {
+      maxDepth: s.MAX_DEPTH,
+      maxCost: s.MAX_COST,
+      maxAliases: s.MAX_ALIASES,
+      maxDirectives: s.MAX_DIRECTIVES,
+      maxTokens: s.MAX_TOKENS,
+      maxRepresentations: s.MAX_REPRESENTATIONS,
+      maxRepeatedField: s.MAX_REPEATED_FIELD,
+      maxBatch: s.MAX_BATCH,
+      introspection: s.INTROSPECTION,
+      costBudgetPerKey: s.COST_BUDGET_PER_KEY,
+    },
+    http: {
+      maxBodyBytes: s.MAX_BODY_BYTES,
+      requestTimeoutMs: s.REQUEST_TIMEOUT_MS,
+      corsOrigins: s.CORS_ORIGINS,
+      perClient: s.RATE_LIMIT_PER_CLIENT,
+      perKey: s.RATE_LIMIT_PER_KEY,
+      trustedDocuments: s.TRUSTED_DOCUMENTS,
+      cacheMaxAgeSeconds: s.CACHE_MAX_AGE_SECONDS,
+    },
+    responseCache: s.RESPONSE_CACHE,
+    responseCacheBudget: { maxBytes: s.RESPONSE_CACHE_MAX_BYTES, maxEntryBytes: s.RESPONSE_CACHE_MAX_ENTRY_BYTES },
+    redisPrefix: s.REDIS_PREFIX,
+    log: { level: s.LOG_LEVEL, format: s.LOG_FORMAT },
+    live: {
+      feedRetentionMs: s.FEED_RETENTION,
+      maxStreams: s.LIVE_MAX_STREAMS,
+      maxStreamsPerClient: s.LIVE_MAX_STREAMS_PER_CLIENT,
+      heartbeatSeconds: s.LIVE_HEARTBEAT_SECONDS,
+      maxBufferedBytes: s.LIVE_MAX_BUFFERED_BYTES,
+    },
+    webhooks: {
+      allowPrivateAddresses: s.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+      timeoutMs: s.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: s.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: s.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: s.WEBHOOK_RETRY_MAX_MS,
+      disableAfterFailures: s.WEBHOOK_DISABLE_AFTER_FAILURES,
+      concurrency: s.WEBHOOK_CONCURRENCY,
+      pollMs: s.WEBHOOK_POLL_MS,
+      sender: s.WEBHOOK_SENDER,
+      cacheKeyHeaderMaxBytes: s.CACHE_KEY_HEADER_MAX_BYTES,
+    },
+  };
 }
 
 export function parseStoreLocation(raw: string | undefined, cwd: string): StoreLocation {
@@ -212,169 +691,28 @@ export function describeStore(store: StoreLocation): string {
   }
 }
 
-/** Reads and validates every setting; throws a ConfigError naming the first bad one. */
-export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
-  const port = env.PORT === undefined || env.PORT === '' ? 4000 : parseIntegerSetting('PORT', env.PORT, 0, 65535);
-
-  const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST.trim();
-  if (!/^[A-Za-z0-9.:\-[\]%]+$/.test(host)) {
-    throw new ConfigError(`HOST must be a host name or IP address, got ${JSON.stringify(env.HOST)}`);
-  }
-
-  const store = parseStoreLocation(env.DATABASE_URL, cwd);
-
-  let demoContent: boolean;
-  if (env.DEMO_CONTENT === undefined || env.DEMO_CONTENT === '') {
-    demoContent = store.dialect === 'sqlite' && store.embeddedDefault;
-  } else if (env.DEMO_CONTENT === '0' || env.DEMO_CONTENT === '1') {
-    demoContent = env.DEMO_CONTENT === '1';
-  } else {
-    throw new ConfigError(`DEMO_CONTENT must be 0 or 1, got ${JSON.stringify(env.DEMO_CONTENT)}`);
-  }
-
-  const maxPageSize = env.MAX_PAGE_SIZE === undefined || env.MAX_PAGE_SIZE === '' ? 100 : parseIntegerSetting('MAX_PAGE_SIZE', env.MAX_PAGE_SIZE, 1, 10000);
-
-  const optionalInteger = (name: string, fallback: number, min: number, max: number) => {
-    const raw = env[name];
-    return raw === undefined || raw === '' ? fallback : parseIntegerSetting(name, raw, min, max);
-  };
-  const poolSize = optionalInteger('DATABASE_POOL_SIZE', 10, 1, 1000);
-  const statementTimeoutMs = optionalInteger('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 3_600_000);
-  const connectTimeoutMs = optionalInteger('DATABASE_CONNECT_TIMEOUT_MS', 3000, 100, 600_000);
-
-  const publicUrl = parsePublicUrl(env.PUBLIC_URL, host, port);
-  const mail: MailConfig = {
-    smtpUrl: parseServiceUrl('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']),
-    from: parseMailFrom(env.MAIL_FROM),
-    dir: path.resolve(cwd, env.MAIL_DIR === undefined || env.MAIL_DIR === '' ? DEFAULT_MAIL_DIR : env.MAIL_DIR),
-    retryBaseMs: optionalInteger('MAIL_RETRY_BASE_MS', 30_000, 10, 3_600_000),
-    maxAttempts: optionalInteger('MAIL_MAX_ATTEMPTS', 8, 1, 100),
-    pollMs: optionalInteger('MAIL_POLL_MS', 2000, 10, 3_600_000),
-    sender: parseSwitch('MAIL_SENDER', env.MAIL_SENDER, true),
-  };
-  if (mail.dir.includes('\0')) throw new ConfigError(`MAIL_DIR contains a NUL byte: ${JSON.stringify(env.MAIL_DIR)}`);
-  const consentVersion = env.CONSENT_VERSION === undefined || env.CONSENT_VERSION === '' ? '1' : env.CONSENT_VERSION.trim();
-  if (!/^[\x21-\x7e]{1,100}$/.test(consentVersion)) {
-    throw new ConfigError(`CONSENT_VERSION must be 1 to 100 printable ASCII characters, got ${JSON.stringify(env.CONSENT_VERSION)}`);
-  }
-  const signUp: SignUpConfig = {
-    confirmTokenTtlMs: optionalInteger('CONFIRM_TOKEN_TTL_HOURS', 48, 1, 8760) * HOUR_MS,
-    unsubscribeTokenTtlMs: optionalInteger('UNSUBSCRIBE_TOKEN_TTL_DAYS', 365, 1, 3650) * 24 * HOUR_MS,
-    perClient: parseRateLimit('SUBSCRIBE_RATE_PER_CLIENT', env.SUBSCRIBE_RATE_PER_CLIENT, { limit: 20, windowMs: 10 * 60_000 }),
-    perEmail: parseRateLimit('SUBSCRIBE_RATE_PER_EMAIL', env.SUBSCRIBE_RATE_PER_EMAIL, { limit: 5, windowMs: HOUR_MS }),
-    consentVersion,
-  };
-  const redisUrl = parseServiceUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']);
-  const trustProxyHops = optionalInteger('TRUST_PROXY_HOPS', 0, 0, 10);
-  const limits: Limits = {
-    maxDepth: optionalInteger('MAX_DEPTH', 15, 1, 1000),
-    maxCost: optionalInteger('MAX_COST', 10_000, 1, 100_000_000),
-    maxAliases: optionalInteger('MAX_ALIASES', 30, 0, 100_000),
-    maxDirectives: optionalInteger('MAX_DIRECTIVES', 20, 0, 100_000),
-    maxTokens: optionalInteger('MAX_TOKENS', 5000, 100, 1_000_000),
-    maxRepresentations: optionalInteger('MAX_REPRESENTATIONS', 500, 1, 100_000),
-    maxRepeatedField: optionalInteger('MAX_REPEATED_FIELD', 100, 1, 100_000),
-    maxBatch: optionalInteger('MAX_BATCH', 10, 1, 1000),
-    introspection: parseSwitch('INTROSPECTION', env.INTROSPECTION, true),
-    costBudgetPerKey: parseRateLimit('COST_BUDGET_PER_KEY', env.COST_BUDGET_PER_KEY, { limit: 200_000, windowMs: 60_000 }),
-  };
-  const http: HttpConfig = {
-    maxBodyBytes: optionalInteger('MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
-    requestTimeoutMs: optionalInteger('REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
-    corsOrigins: parseOrigins(env.CORS_ORIGINS),
-    perClient: parseRateLimit('RATE_LIMIT_PER_CLIENT', env.RATE_LIMIT_PER_CLIENT, { limit: 600, windowMs: 60_000 }),
-    perKey: parseRateLimit('RATE_LIMIT_PER_KEY', env.RATE_LIMIT_PER_KEY, { limit: 6000, windowMs: 60_000 }),
-    trustedDocuments: env.TRUSTED_DOCUMENTS === undefined || env.TRUSTED_DOCUMENTS === '' ? null : path.resolve(cwd, env.TRUSTED_DOCUMENTS),
-    cacheMaxAgeSeconds: optionalInteger('CACHE_MAX_AGE_SECONDS', 30, 0, 86_400),
-  };
-
-  // Webhooks and CDN keys (docs/webhooks.md).
-  const webhooks: WebhookConfig = {
-    allowPrivateAddresses: parseSwitch('WEBHOOK_ALLOW_PRIVATE_ADDRESSES', env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES, false),
-    timeoutMs: optionalInteger('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
-    maxAttempts: optionalInteger('WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
-    retryBaseMs: optionalInteger('WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
-    retryMaxMs: optionalInteger('WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
-    disableAfterFailures: optionalInteger('WEBHOOK_DISABLE_AFTER_FAILURES', 20, 1, 100_000),
-    concurrency: optionalInteger('WEBHOOK_CONCURRENCY', 8, 1, 256),
-    pollMs: optionalInteger('WEBHOOK_POLL_MS', 1000, 10, 3_600_000),
-    sender: parseSwitch('WEBHOOK_SENDER', env.WEBHOOK_SENDER, true),
-    cacheKeyHeaderMaxBytes: optionalInteger('CACHE_KEY_HEADER_MAX_BYTES', 8192, 256, 65_536),
-  };
-  if (webhooks.retryMaxMs < webhooks.retryBaseMs) {
-    throw new ConfigError(
-      `WEBHOOK_RETRY_MAX_MS must not be smaller than WEBHOOK_RETRY_BASE_MS (${webhooks.retryBaseMs}), got ${JSON.stringify(env.WEBHOOK_RETRY_MAX_MS)}`,
-    );
-  }
-
-  return {
-    port,
-    host,
-    store,
-    demoContent,
-    maxPageSize,
-    poolSize,
-    statementTimeoutMs,
-    connectTimeoutMs,
-    publicUrl,
-    mail,
-    signUp,
-    redisUrl,
-    trustProxyHops,
-    limits,
-    http,
-    responseCache: parseSwitch('RESPONSE_CACHE', env.RESPONSE_CACHE, true),
-    responseCacheBudget: parseCacheBudget(env),
-    redisPrefix: parseRedisPrefix(env.REDIS_PREFIX),
-    log: {
-      level: parseChoice('LOG_LEVEL', env.LOG_LEVEL, ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
-      format: parseChoice('LOG_FORMAT', env.LOG_FORMAT, ['json', 'text'], env.NODE_ENV?.trim() === 'production' ? 'json' : 'text'),
-    },
-    webhooks,
-  };
+/** PUBLIC_URL when it is not set: where this host and port are reached from this machine. */
+export function defaultPublicUrl(host: string, port: number): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  return `http://${wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
-function parseChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[], fallback: T): T {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = raw.trim().toLowerCase();
-  const chosen = choices.find((choice) => choice === value);
-  if (chosen === undefined) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
-  return chosen;
-}
-
-function parseCacheBudget(env: Env): Config['responseCacheBudget'] {
-  const bytes = (name: string, fallback: number, min: number) => {
-    const raw = env[name];
-    return raw === undefined || raw === '' ? fallback : parseIntegerSetting(name, raw, min, 17_179_869_184);
-  };
-  const maxBytes = bytes('RESPONSE_CACHE_MAX_BYTES', 64 * 1024 * 1024, 65_536);
-  const maxEntryBytes = bytes('RESPONSE_CACHE_MAX_ENTRY_BYTES', Math.min(1024 * 1024, maxBytes), 1024);
-  if (maxEntryBytes > maxBytes) {
-    throw new ConfigError(
-      `RESPONSE_CACHE_MAX_ENTRY_BYTES must not be larger than RESPONSE_CACHE_MAX_BYTES (${maxBytes}), got ${JSON.stringify(env.RESPONSE_CACHE_MAX_ENTRY_BYTES)}`,
-    );
+function parseWholeNumber(name: string, raw: string, min: number, max: number): number {
+  const value = raw.trim();
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
-  return { maxBytes, maxEntryBytes };
+  return Number(value);
 }
 
-function parseRedisPrefix(raw: string | undefined): string {
-  if (raw === undefined || raw === '') return 'masthead:';
-  if (!/^[\x21-\x7e]{1,100}$/.test(raw)) {
-    throw new ConfigError(`REDIS_PREFIX must be 1 to 100 printable ASCII characters without spaces, got ${JSON.stringify(raw)}`);
-  }
-  return raw;
-}
-
-function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {
-  if (raw === undefined || raw === '') return fallback;
+function parseSwitch(name: string, raw: string): boolean {
   const value = raw.trim().toLowerCase();
   if (['1', 'on', 'true'].includes(value)) return true;
   if (['0', 'off', 'false'].includes(value)) return false;
   throw new ConfigError(`${name} must be on or off (or 1 or 0), got ${JSON.stringify(raw)}`);
 }
 
-function parseOrigins(raw: string | undefined): string[] {
-  if (raw === undefined || raw.trim() === '') return [];
+function parseOrigins(name: string, raw: string): string[] {
   return raw.split(',').map((entry) => {
     const value = entry.trim();
     if (value === '*') return value;
@@ -385,38 +723,26 @@ function parseOrigins(raw: string | undefined): string[] {
       url = null;
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value.replace(/\/$/, '')) {
-      throw new ConfigError(`CORS_ORIGINS must be * or a comma-separated list of origins like https://news.example.org, got ${JSON.stringify(raw)}`);
+      throw new ConfigError(`${name} must be * or a comma-separated list of origins like https://news.example.org, got ${JSON.stringify(raw)}`);
     }
     return url.origin;
   });
 }
 
-export const DEFAULT_MAIL_DIR = './data/mail';
-const HOUR_MS = 3_600_000;
-const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: HOUR_MS, d: 24 * HOUR_MS };
-
-/** PUBLIC_URL when it is not set: where this host and port are reached from this machine. */
-export function defaultPublicUrl(host: string, port: number): string {
-  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
-  return `http://${wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-}
-
-function parsePublicUrl(raw: string | undefined, host: string, port: number): string {
-  if (raw === undefined || raw === '') return defaultPublicUrl(host, port);
+function parsePublicUrl(name: string, raw: string): string {
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
-    throw new ConfigError(`PUBLIC_URL must be an http:// or https:// URL without query, fragment or user, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${name} must be an http:// or https:// URL without query, fragment or user, got ${JSON.stringify(raw)}`);
   }
   return url.href.replace(/\/+$/, '');
 }
 
-function parseServiceUrl(name: string, raw: string | undefined, protocols: string[]): string | null {
-  if (raw === undefined || raw === '') return null;
+function parseServiceUrl(name: string, raw: string, protocols: string[]): string {
   const expected = protocols.map((p) => `${p}//`).join(' or ');
   let url: URL;
   try {
@@ -435,24 +761,43 @@ function redact(raw: string): string {
   return raw.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }
 
-function parseMailFrom(raw: string | undefined): string {
-  if (raw === undefined || raw === '') return 'Masthead <newsletters@localhost>';
+function parseMailFrom(name: string, raw: string): string {
   const value = raw.trim();
   const address = /^[^<>\r\n"]*<([^<>\s@]+@[^<>\s@]+)>$/.exec(value)?.[1] ?? (/^[^<>\s@]+@[^<>\s@]+$/.test(value) ? value : null);
   if (address === null || value.length > 300) {
-    throw new ConfigError(`MAIL_FROM must be an address or "Name <address>", got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${name} must be an address or "Name <address>", got ${JSON.stringify(raw)}`);
   }
   return value;
 }
 
-function parseRateLimit(name: string, raw: string | undefined, fallback: RateLimit): RateLimit {
-  if (raw === undefined || raw === '') return fallback;
+/** A duration such as 90s, 30m, 12h or 7d, within [min, max] milliseconds. */
+function parseDuration(name: string, raw: string, min: number, max: number): number {
+  const match = /^(\d{1,7})(s|m|h|d)$/.exec(raw.trim());
+  const unit = match?.[2] ? DURATION_UNITS[match[2]] : undefined;
+  const value = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ConfigError(`${name} must be a duration like 7d, 12h, 30m or 90s, from ${min / 1000}s to ${max / HOUR_MS / 24}d; got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function parseRateLimit(name: string, raw: string, windowMsWhenOff: number): RateLimit {
   const value = raw.trim();
-  if (value === '0' || value === 'off') return { limit: 0, windowMs: fallback.windowMs };
+  if (value === '0' || value === 'off') return { limit: 0, windowMs: windowMsWhenOff };
   const match = /^(\d{1,7})\/(\d{1,5})(s|m|h|d)$/.exec(value);
   const unit = match?.[3] ? DURATION_UNITS[match[3]] : undefined;
   if (!match || unit === undefined || Number(match[2]) === 0) {
     throw new ConfigError(`${name} must look like 20/10m (a count per s, m, h or d), or off; got ${JSON.stringify(raw)}`);
   }
   return { limit: Number(match[1]), windowMs: Number(match[2]) * unit };
+}
+
+/** A rate as the settings spell it: `20/10m`, or `off`. */
+function showRate(value: RateLimit): string {
+  if (value.limit === 0) return 'off';
+  for (const unit of ['d', 'h', 'm', 's']) {
+    const ms = DURATION_UNITS[unit] ?? 1;
+    if (value.windowMs % ms === 0) return `${value.limit}/${value.windowMs / ms}${unit}`;
+  }
+  return `${value.limit}/${value.windowMs / 1000}s`;
 }

@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type Config, defaultPublicUrl, describeStore } from './config.ts';
 import type { Context } from './context.ts';
+import { FeedAnnouncer, StoreChangeFeed } from './feed/store-change-feed.ts';
 import { createPipeline, type Pipeline } from './http/listener/pipeline.ts';
 import { createAnswerStore, createResponseStore, type ResponseStore } from './http/plugins/response-cache.ts';
 import { listen } from './http/listener/listen.ts';
@@ -16,11 +17,15 @@ import { migrateToLatest } from './store/migrate.ts';
 import { countContent } from './store/totals.repository.ts';
 import { readStoreIdentity } from './store/store-identity.repository.ts';
 import { openStore, type Store } from './store/store.ts';
+import { DeliveryWorker } from './webhooks/delivery-worker.ts';
+import { FeedFanout } from './webhooks/feed-fanout.ts';
 import { createMastheadYoga, httpRules, type ServerContext } from './yoga.ts';
 
 export interface RunningServer {
   url: string;
   store: Store;
+  /** The store's change feed, tailed once for this process. */
+  feed: StoreChangeFeed;
   close(): Promise<void>;
 }
 
@@ -50,6 +55,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await store.close();
     throw error;
   }
+  // The change feed: tailed once for the process; the announcer records scheduled pieces at their time.
+  const feed = new StoreChangeFeed(store, config.store, { connectTimeoutMs: config.connectTimeoutMs });
+  const announcer = new FeedAnnouncer(store, logger, { intervalMs: ANNOUNCE_INTERVAL_MS, retentionMs: config.live.feedRetentionMs });
   // Made once the port is bound (see servedConfig); a sign-up before then is sent on its first poll.
   let sender: OutboxSender | null = null;
   // Redis keys are bound to this store, so deployments sharing a Redis never share a key.
@@ -79,6 +87,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
   } catch (error) {
     // The port is taken (or forbidden): let go of what was opened, so the process can exit.
+    await feed.close();
     await rateLimiter.close();
     await responseCache?.close();
     await store.close();
@@ -99,11 +108,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   if (!responseCache) logger.info('RESPONSE_CACHE is off: every request is computed');
   if (config.mail.sender) sender.start();
+  announcer.start();
+  await feed.start();
+  // Webhooks: the feed turned into deliveries (one instance writes each batch), and the worker that sends them.
+  const webhookWorker = config.webhooks.sender ? new DeliveryWorker(store, config.webhooks, logger) : null;
+  const fanout = webhookWorker ? new FeedFanout(store, feed, logger, () => webhookWorker.nudge()) : null;
+  webhookWorker?.start();
+  fanout?.start();
   return {
     url,
     store,
+    feed,
     close: async () => {
       await listening.close();
+      await announcer.stop();
+      await fanout?.stop();
+      await webhookWorker?.stop();
+      await feed.close();
       await sender?.stop();
       await rateLimiter.close();
       await responseCache?.close();
@@ -111,6 +132,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   };
 }
+
+/** How often the announcer looks for scheduled pieces that came due: they go out within this of their time. */
+const ANNOUNCE_INTERVAL_MS = 250;
 
 /**
  * The settings as served: with PORT=0 and no PUBLIC_URL, links in e-mails name the port that was

@@ -24,7 +24,10 @@ export interface FeedEntry {
 
 /** Reads the feed; one per store, shared by every reader in the process. */
 export interface ChangeFeed {
-  /** Entries after `seq`, oldest first, at most `limit` of them. */
+  /**
+   * Entries after `seq`, oldest first, at most `limit` of them. May stop short of entries just
+   * committed that the process has not heard of yet: onNewEntries calls when it does.
+   */
   readAfter(seq: number, limit: number): Promise<FeedEntry[]>;
   /** The newest sequence recorded (0 for an empty feed). */
   latestSeq(): Promise<number>;

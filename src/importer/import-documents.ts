@@ -11,6 +11,7 @@ import {
   updateArticle,
 } from '../store/article.repository.ts';
 import { upsertAuthor } from '../store/author.repository.ts';
+import { withFeedBatch } from '../store/change-feed.repository.ts';
 import type { Database } from '../store/database.ts';
 import { upsertIssue } from '../store/issue.repository.ts';
 import { adjustPublishedArticles, refreshAuthorTotals } from '../store/totals.repository.ts';
@@ -120,7 +121,11 @@ async function freeArticleSlug(db: Kysely<Database>, text: string): Promise<stri
  * is updated in place, keeping its id and slug; identical content changes nothing.
  */
 export async function storeDocument(store: Store, document: ArticleDocument): Promise<ImportOutcome> {
-  return store.db.transaction().execute(async (trx) => {
+  return store.db.transaction().execute((trx) => withFeedBatch(trx, store.dialect, () => storeDocumentIn(trx, document)));
+}
+
+async function storeDocumentIn(trx: Kysely<Database>, document: ArticleDocument): Promise<ImportOutcome> {
+  {
     const issueId = document.issueNumber === null ? null : await upsertIssue(trx, document.issueNumber, null);
     const newsletterId = document.newsletter
       ? await upsertNewsletter(trx, {
@@ -167,7 +172,7 @@ export async function storeDocument(store: Store, document: ArticleDocument): Pr
     await refreshAuthorTotals(trx, [...new Set([...bylines, ...authorIds])]);
     await adjustPublishedArticles(trx, (fields.status === 'published' ? 1 : 0) - (existing.status === 'published' ? 1 : 0));
     return 'updated';
-  });
+  }
 }
 
 export interface ImportOptions {

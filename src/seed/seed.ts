@@ -1,3 +1,4 @@
+import { withFeedBatch } from '../store/change-feed.repository.ts';
 import {
   type BulkArticle,
   beginBulkLoad,
@@ -49,38 +50,40 @@ function toBulkArticle(article: SeedArticle, issueIds: number[], authorIds: numb
  */
 export async function seedCorpus(store: Store, size: CorpusSize, onProgress?: (articlesDone: number, total: number) => void): Promise<SeedResult> {
   const run = () =>
-    store.db.transaction().execute(async (trx) => {
-      await beginBulkLoad(trx, store.dialect);
-      if (!(await isContentEmpty(trx))) throw new StoreNotEmptyError('the store already holds content; seed fills an empty store only');
+    store.db.transaction().execute((trx) =>
+      withFeedBatch(trx, store.dialect, async () => {
+        await beginBulkLoad(trx, store.dialect);
+        if (!(await isContentEmpty(trx))) throw new StoreNotEmptyError('the store already holds content; seed fills an empty store only');
 
-      await insertNewslettersIfNew(trx, DEMO_NEWSLETTERS);
-      const issues = Array.from({ length: size.issues }, (_, i) => issueAt(i, size.issues));
-      const issueIdByNumber = await insertIssues(trx, issues);
-      const issueIds = issues.map((issue) => issueIdByNumber.get(issue.number) ?? 0);
-      const authors = Array.from({ length: size.authors }, (_, i) => authorAt(i));
-      const authorIdBySlug = await insertAuthors(trx, authors);
-      const authorIds = authors.map((author) => authorIdBySlug.get(author.slug) ?? 0);
+        await insertNewslettersIfNew(trx, DEMO_NEWSLETTERS);
+        const issues = Array.from({ length: size.issues }, (_, i) => issueAt(i, size.issues));
+        const issueIdByNumber = await insertIssues(trx, issues);
+        const issueIds = issues.map((issue) => issueIdByNumber.get(issue.number) ?? 0);
+        const authors = Array.from({ length: size.authors }, (_, i) => authorAt(i));
+        const authorIdBySlug = await insertAuthors(trx, authors);
+        const authorIds = authors.map((author) => authorIdBySlug.get(author.slug) ?? 0);
 
-      let done = 0;
-      let batch: SeedArticle[] = [];
-      const flush = async () => {
-        await insertArticlesWithBylines(
-          trx,
-          batch.map((article) => toBulkArticle(article, issueIds, authorIds)),
-        );
-        done += batch.length;
-        batch = [];
-        onProgress?.(done, size.articles);
-      };
-      for (const article of generateArticles(size)) {
-        batch.push(article);
-        if (batch.length === ARTICLE_CHUNK) await flush();
-      }
-      if (batch.length > 0) await flush();
-      await refreshAuthorTotals(trx, 'all');
-      await recountPublishedArticles(trx);
-      return { issues: issues.length, authors: authors.length, articles: done, newsletters: DEMO_NEWSLETTERS.length };
-    });
+        let done = 0;
+        let batch: SeedArticle[] = [];
+        const flush = async () => {
+          await insertArticlesWithBylines(
+            trx,
+            batch.map((article) => toBulkArticle(article, issueIds, authorIds)),
+          );
+          done += batch.length;
+          batch = [];
+          onProgress?.(done, size.articles);
+        };
+        for (const article of generateArticles(size)) {
+          batch.push(article);
+          if (batch.length === ARTICLE_CHUNK) await flush();
+        }
+        if (batch.length > 0) await flush();
+        await refreshAuthorTotals(trx, 'all');
+        await recountPublishedArticles(trx);
+        return { issues: issues.length, authors: authors.length, articles: done, newsletters: DEMO_NEWSLETTERS.length };
+      }),
+    );
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await run();

@@ -208,6 +208,39 @@ export interface WebhookFeedCursorTable {
   seq: number;
 }
 
+/** One entry of the change feed (see the change-feed migration and src/feed/change-feed.ts). */
+export interface ChangeFeedTable {
+  seq: Generated<number>;
+  occurred_at: DefaultedTimestamp;
+  kind: 'article.published' | 'article.updated' | 'article.withdrawn' | 'issue.published';
+  article_id: number | null;
+  issue_id_before: number | null;
+  issue_id_after: number | null;
+  /** JSON arrays of author ids, in byline order. */
+  author_ids_before: string;
+  author_ids_after: string;
+}
+
+/** What the public was last told of each public piece: the feed's memory, kept by its triggers. */
+export interface FeedAnnouncedTable {
+  article_id: number;
+  issue_id: number | null;
+  author_ids: string;
+}
+
+/** Pieces touched by the open transaction, until the feed's flush; empty between transactions. */
+export interface FeedPendingTable {
+  article_id: number;
+  changed: boolean | number;
+}
+
+/** One row: the announced-until horizon, and (SQLite) whether the open transaction defers its flush. */
+export interface FeedClockTable {
+  id: number;
+  announced_until: Timestamp;
+  deferring: number;
+}
+
 export interface Database {
   issues: IssueTable;
   authors: AuthorTable;
@@ -224,6 +257,10 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_feed_cursor: WebhookFeedCursorTable;
+  change_feed: ChangeFeedTable;
+  feed_announced: FeedAnnouncedTable;
+  feed_pending: FeedPendingTable;
+  feed_clock: FeedClockTable;
 }
 
 export type IssueRow = Selectable<IssueTable>;
