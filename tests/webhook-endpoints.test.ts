@@ -6,7 +6,8 @@ import { createTestApp, type TestApp } from './support/app.ts';
 import { runCli } from './support/cli.ts';
 import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
 
-describe('masthead webhooks, the command', () => {
+// Each case is a CLI run (a process of its own, a second or more on a loaded machine).
+describe('masthead webhooks, the command', { timeout: 180_000 }, () => {
   let store: ThrowawayStore;
   const env = (extra: Record<string, string> = {}) => ({ DATABASE_URL: store.databaseUrl, ...extra });
   beforeAll(async () => {

@@ -340,3 +340,9 @@ export async function pruneDeliveries(db: Kysely<Database>, before: string): Pro
   const result = await db.deleteFrom('webhook_deliveries').where('status', '<>', 'pending').where('created_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** Whether any delivery waits (to be tried, retried, or held by a worker). */
+export async function hasPendingDeliveries(db: Kysely<Database>): Promise<boolean> {
+  const row = await db.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').limit(1).executeTakeFirst();
+  return row !== undefined;
+}

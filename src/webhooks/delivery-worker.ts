@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import {
   type ClaimedDelivery,
+  hasPendingDeliveries,
   claimDueDeliveries,
   findSigningEndpoints,
   markDelivered,
@@ -50,7 +51,11 @@ export class DeliveryWorker {
     this.nudge();
   }
 
-  /** Looks for due deliveries now (the fan-out just wrote some), and then every poll interval. */
+  /**
+   * Looks for due deliveries now (the fan-out just wrote some), then every poll interval while any
+   * wait (retries, or deliveries another worker holds). With none waiting it sleeps, without a
+   * statement, until the fan-out wakes it.
+   */
   nudge(): void {
     if (this.#stopped) return;
     if (this.#running) {
@@ -59,8 +64,11 @@ export class DeliveryWorker {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    let waiting = true;
     this.#running = this.deliverDue()
-      .then(() => {})
+      .then(async () => {
+        waiting = await hasPendingDeliveries(this.#store.db);
+      })
       .catch((error: unknown) => this.#logger.warn('webhooks: could not read the delivery outbox:', error))
       .finally(() => {
         this.#running = null;
@@ -68,7 +76,7 @@ export class DeliveryWorker {
         if (this.#again) {
           this.#again = false;
           this.nudge();
-        } else {
+        } else if (waiting) {
           this.#timer = setTimeout(() => this.nudge(), this.#config.pollMs);
           this.#timer.unref();
         }

@@ -87,6 +87,9 @@ export class FeedFanout {
       if (await writeDeliveries(this.#store.db, cursor, last.seq, deliveries, new Date().toISOString())) {
         written += deliveries.length;
         if (deliveries.length > 0) this.#onWritten();
+      } else if (endpoints.length > 0) {
+        // Another instance wrote this batch: this worker may share the sending.
+        this.#onWritten();
       }
     }
   }
