@@ -29,7 +29,8 @@ afterAll(async () => {
   await throwaway?.drop();
 });
 
-describe('webhooks from the change feed, end to end', () => {
+// Three CLI runs and two servers started: a minute or more on a loaded machine.
+describe('webhooks from the change feed, end to end', { timeout: 120_000 }, () => {
   it('tells an endpoint of every piece that `masthead import` publishes in another process, once, signed, with two servers running', async () => {
     // Failing the first attempt at every third message: retried with the same id.
     receiver.answer = ({ headers, seenBefore }) =>
