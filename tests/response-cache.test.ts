@@ -414,7 +414,13 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
   });
 
   it('computes every request with RESPONSE_CACHE=off', async () => {
-    const off = await startServerProcess({ DATABASE_URL: throwaway.databaseUrl, DEMO_CONTENT: '0', MAIL_SENDER: 'off', WEBHOOK_SENDER: 'off', RESPONSE_CACHE: 'off' });
+    const off = await startServerProcess({
+      DATABASE_URL: throwaway.databaseUrl,
+      DEMO_CONTENT: '0',
+      MAIL_SENDER: 'off',
+      WEBHOOK_SENDER: 'off',
+      RESPONSE_CACHE: 'off',
+    });
     try {
       const total = async () => Number(/^masthead_store_queries_total (\d+)$/m.exec(await (await fetch(`${off.url}/metrics`)).text())?.[1]);
       const body = JSON.stringify({ query: '{ articles(first: 2) { edges { node { slug authors { name } } } } }' });
