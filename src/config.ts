@@ -43,6 +43,7 @@ export interface Config {
   live: LiveConfig;
   tracing: TracingConfig;
   gateway: GatewayConfig;
+  webhooks: WebhookConfig;
 }
 
 /** How `masthead gateway` treats its clients' headers and its subgraphs' schemas (docs/federation.md). */
@@ -51,6 +52,30 @@ export interface GatewayConfig {
   forwardHeaders: string[];
   /** How often the supergraph is composed again from the subgraphs, in ms; 0 for never. @default 30000 */
   pollIntervalMs: number;
+}
+
+/** Webhooks and CDN keys (docs/webhooks.md): how deliveries are made, retried and given up. */
+export interface WebhookConfig {
+  /** Receivers may be on loopback, private or link-local addresses (tests, a private network). @default false */
+  allowPrivateAddresses: boolean;
+  /** How long one attempt may take, connecting and answering. @default 10000 */
+  timeoutMs: number;
+  /** Attempts before a delivery is given up. @default 10 */
+  maxAttempts: number;
+  /** The first retry waits about this long; each further one twice as long (with jitter), up to retryMaxMs. @default 5000 */
+  retryBaseMs: number;
+  /** The longest wait between attempts. @default 3600000 */
+  retryMaxMs: number;
+  /** Failed attempts in a row after which an endpoint is switched off. @default 20 */
+  disableAfterFailures: number;
+  /** Deliveries this process makes at once (to different endpoints). @default 8 */
+  concurrency: number;
+  /** How often the worker looks for due deliveries, besides being woken by the feed. @default 1000 */
+  pollMs: number;
+  /** Whether this process writes and delivers webhooks (off: another instance does). @default true */
+  sender: boolean;
+  /** Longest `Surrogate-Key` / `Cache-Tag` header; past it an answer carries its types' keys. @default 8192 */
+  cacheKeyHeaderMaxBytes: number;
 }
 
 /** Live content: the change feed and subscriptions over SSE (docs/live.md). */
@@ -504,6 +529,55 @@ export const SETTINGS = {
       "how often `masthead gateway` composes the supergraph again from the subgraphs (their `_service { sdl }`, or the config file's `schema` files), so that a changed subgraph is served without a restart (0: never)",
   }),
 
+  // ── Webhooks and CDN keys (docs/webhooks.md) ──────────────────────────────────────────────
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: onOff({
+    default: false,
+    description:
+      '`on`: webhook receivers may be on loopback, private or link-local addresses (refused by default, when an endpoint is added and again at each attempt, against the address connected to)',
+  }),
+  WEBHOOK_TIMEOUT_MS: wholeNumber({
+    default: 10_000,
+    min: 100,
+    max: 300_000,
+    description: 'how long one delivery attempt may take, connecting and answering (100 to 300000)',
+  }),
+  WEBHOOK_MAX_ATTEMPTS: wholeNumber({ default: 10, min: 1, max: 100, description: 'attempts before a delivery is given up (1 to 100)' }),
+  WEBHOOK_RETRY_BASE_MS: wholeNumber({
+    default: 5000,
+    min: 1,
+    max: 3_600_000,
+    description: "the first retry's delay; each next one doubles, ±20% jitter, up to `WEBHOOK_RETRY_MAX_MS`",
+  }),
+  WEBHOOK_RETRY_MAX_MS: custom<number>(
+    { default: 3_600_000, description: 'the longest wait between two attempts (at least `WEBHOOK_RETRY_BASE_MS`, at most 86400000)' },
+    (raw, name, context) => {
+      const value = parseWholeNumber(name, raw, 1, 86_400_000);
+      const base = readSetting('WEBHOOK_RETRY_BASE_MS', context);
+      if (value < base) throw new ConfigError(`${name} must not be smaller than WEBHOOK_RETRY_BASE_MS (${base}), got ${JSON.stringify(raw)}`);
+      return value;
+    },
+  ),
+  WEBHOOK_DISABLE_AFTER_FAILURES: wholeNumber({
+    default: 20,
+    min: 1,
+    max: 100_000,
+    description: 'failed attempts in a row after which an endpoint is switched off (`masthead webhooks enable ID` switches it on)',
+  }),
+  WEBHOOK_CONCURRENCY: wholeNumber({ default: 8, min: 1, max: 256, description: 'deliveries one instance makes at once, each to another endpoint (1 to 256)' }),
+  WEBHOOK_POLL_MS: wholeNumber({
+    default: 1000,
+    min: 10,
+    max: 3_600_000,
+    description: 'how often the webhook worker looks for due retries (new events wake it at once)',
+  }),
+  WEBHOOK_SENDER: onOff({ default: true, description: '`off`: this instance neither writes nor delivers webhooks; other instances do' }),
+  CACHE_KEY_HEADER_MAX_BYTES: wholeNumber({
+    default: 8192,
+    min: 256,
+    max: 65_536,
+    description: "the longest `Surrogate-Key` / `Cache-Tag` header (256 to 65536); past it an answer carries its types' keys instead of its entities'",
+  }),
+
   // ── Logs ───────────────────────────────────────────────────────────────────────────────
   LOG_LEVEL: choice(['debug', 'info', 'warn', 'error', 'silent'], { default: 'info', description: '`debug`, `info`, `warn`, `error` or `silent`' }),
   LOG_FORMAT: choice(['json', 'text'], {
@@ -616,6 +690,18 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     tracing: { endpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: s.OTEL_SERVICE_NAME },
     gateway: { forwardHeaders: s.GATEWAY_FORWARD_HEADERS, pollIntervalMs: s.GATEWAY_POLL_MS },
+    webhooks: {
+      allowPrivateAddresses: s.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+      timeoutMs: s.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: s.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: s.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: s.WEBHOOK_RETRY_MAX_MS,
+      disableAfterFailures: s.WEBHOOK_DISABLE_AFTER_FAILURES,
+      concurrency: s.WEBHOOK_CONCURRENCY,
+      pollMs: s.WEBHOOK_POLL_MS,
+      sender: s.WEBHOOK_SENDER,
+      cacheKeyHeaderMaxBytes: s.CACHE_KEY_HEADER_MAX_BYTES,
+    },
   };
 }
 

@@ -18,6 +18,8 @@ import { countContent } from './store/totals.repository.ts';
 import { readStoreIdentity } from './store/store-identity.repository.ts';
 import { openStore, type Store } from './store/store.ts';
 import { startTracing, type Tracing } from './tracing/tracing.ts';
+import { DeliveryWorker } from './webhooks/delivery-worker.ts';
+import { FeedFanout } from './webhooks/feed-fanout.ts';
 import { createMastheadYoga, httpRules, type ServerContext } from './yoga.ts';
 
 export interface RunningServer {
@@ -113,6 +115,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (config.mail.sender) sender.start();
   announcer.start();
   await feed.start();
+  // Webhooks: the feed turned into deliveries (one instance writes each batch), and the worker that sends them.
+  const webhookWorker = config.webhooks.sender ? new DeliveryWorker(store, config.webhooks, logger) : null;
+  const fanout = webhookWorker ? new FeedFanout(store, feed, logger, () => webhookWorker.nudge()) : null;
+  webhookWorker?.start();
+  fanout?.start();
   return {
     url,
     store,
@@ -120,6 +127,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     close: async () => {
       await listening.close();
       await announcer.stop();
+      await fanout?.stop();
+      await webhookWorker?.stop();
       await feed.close();
       await sender?.stop();
       await rateLimiter.close();
@@ -167,6 +176,7 @@ export function servePipeline(
     rateLimiter: deps.rateLimiter,
     answers: deps.responseCache === null ? null : createAnswerStore(deps.responseCache),
     tracing: deps.tracing ?? null,
+    cacheKeyHeaderMaxBytes: deps.config.webhooks.cacheKeyHeaderMaxBytes,
   });
 }
 

@@ -10,6 +10,7 @@ import { useClientErrorStatus } from './http/plugins/client-error-status.ts';
 import { useGraphiQLDelivery } from './http/plugins/graphiql.ts';
 import { usePhaseMetrics } from './http/plugins/phase-metrics.ts';
 import { useOperationalEndpoints } from './http/plugins/operational-endpoints.ts';
+import { recordCacheKeys } from './http/cdn-keys.ts';
 import { corsDecision, type HttpRules } from './http/http-rules.ts';
 import { useHttpGuards } from './http/plugins/http-guards.ts';
 import { loadManifest, usePersistedDocuments } from './http/plugins/persisted-documents.ts';
@@ -81,7 +82,7 @@ export function createMastheadYoga({
   const manifest = config.http.trustedDocuments === null ? null : loadManifest(config.http.trustedDocuments);
   const graphiql = useGraphiQLDelivery();
   return createYoga<ServerContext, Context>({
-    schema: subgraphSchema,
+    schema: recordCacheKeys(subgraphSchema),
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: logger,

@@ -257,8 +257,9 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
     server = await startServerProcess({
       DATABASE_URL: throwaway.databaseUrl,
       DEMO_CONTENT: '0',
-      // The sender polls the outbox: statements of its own, between a test's two counts.
+      // The senders poll their outboxes: statements of their own, between a test's two counts.
       MAIL_SENDER: 'off',
+      WEBHOOK_SENDER: 'off',
       TRUST_PROXY_HOPS: '1',
       RATE_LIMIT_PER_CLIENT: '12/1m',
       MAX_BODY_BYTES: '2048',
@@ -413,7 +414,13 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
   });
 
   it('computes every request with RESPONSE_CACHE=off', async () => {
-    const off = await startServerProcess({ DATABASE_URL: throwaway.databaseUrl, DEMO_CONTENT: '0', MAIL_SENDER: 'off', RESPONSE_CACHE: 'off' });
+    const off = await startServerProcess({
+      DATABASE_URL: throwaway.databaseUrl,
+      DEMO_CONTENT: '0',
+      MAIL_SENDER: 'off',
+      WEBHOOK_SENDER: 'off',
+      RESPONSE_CACHE: 'off',
+    });
     try {
       const total = async () => Number(/^masthead_store_queries_total (\d+)$/m.exec(await (await fetch(`${off.url}/metrics`)).text())?.[1]);
       const body = JSON.stringify({ query: '{ articles(first: 2) { edges { node { slug authors { name } } } } }' });

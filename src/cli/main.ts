@@ -19,6 +19,7 @@ Commands:
   seed             Fill an empty store with a synthetic corpus
   newsletter       Add newsletters, and list them with their subscriber counts
   keys             Create, list and revoke API keys for editors and admins
+  webhooks         Add, list and remove webhook endpoints; see their deliveries
   gateway          Serve Masthead composed with other Federation subgraphs
   compose          Print the supergraph SDL of Masthead and other subgraphs
 
@@ -68,6 +69,22 @@ create   Makes an API key and prints its secret once: only its hash is stored. S
          --cost-budget N: query cost points per minute (default COST_BUDGET_PER_KEY).
 list     Lists keys without their secrets: id, name, role, prefix, created, revoked.
 revoke   Revokes a key at once.`,
+  webhooks: `Usage: masthead webhooks add --url URL [--events LIST] [--name NAME]
+       masthead webhooks list [--json]
+       masthead webhooks remove ID
+       masthead webhooks enable ID
+       masthead webhooks deliveries ID [--limit N] [--json]
+
+add         Adds an endpoint and prints its id and signing secret (whsec_...), the
+            secret this once. --events: comma-separated, from article.published,
+            article.updated, article.withdrawn, issue.published, cache.purge
+            (default: all but cache.purge). Receivers on loopback, private or
+            link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1.
+list        Lists endpoints: id, name, URL, events, on or off, failures in a row.
+remove      Removes an endpoint and its deliveries.
+enable      Switches an endpoint on again (after a run of failures switched it off).
+deliveries  An endpoint's recent deliveries, newest first: event, status, attempts,
+            the last attempt's time, HTTP status, duration and error (default 20).`,
   gateway: GATEWAY_USAGE,
   compose: COMPOSE_USAGE,
 };
@@ -345,6 +362,98 @@ async function keys(args: string[], io: Out): Promise<number> {
   throw new UsageError(`unknown action ${JSON.stringify(action)}: use create, list or revoke`);
 }
 
+async function webhooks(args: string[], io: Out): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === undefined || action === '--help' || action === '-h') {
+    io.out(USAGE.webhooks ?? '');
+    return action === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const repository = () => import('../store/webhook.repository.ts');
+  const endpointId = (positionals: string[], verb: string) => {
+    if (positionals.length !== 1) throw new UsageError(`${verb} needs one endpoint id (see masthead webhooks list)`);
+    return integerFlag('id', positionals[0], 0, 1, 2 ** 31 - 1);
+  };
+  if (action === 'add') {
+    const { values } = parseFlags(rest, { url: { type: 'string' }, events: { type: 'string' }, name: { type: 'string' } });
+    if (values.help) return printed(io, USAGE.webhooks ?? '');
+    if (values.url === undefined) throw new UsageError('add needs --url URL');
+    const config = loadConfig();
+    const { addWebhookEndpoint } = await import('../webhooks/endpoints.ts');
+    const added = await withStore(config, (store) =>
+      addWebhookEndpoint(store, { url: values.url ?? '', events: values.events ?? null, name: values.name ?? null }, config.webhooks.allowPrivateAddresses),
+    );
+    if ('errors' in added) throw new UsageError(added.errors.map((error) => `--${error.field}: ${error.message}`).join('; '));
+    io.err(
+      `added webhook endpoint ${added.endpoint.id} (${added.endpoint.name}) for ${added.endpoint.eventTypes.join(', ')}; its id and secret follow, the secret shown this once:`,
+    );
+    io.out(`id: ${added.endpoint.id}`);
+    io.out(`secret: ${added.secret}`);
+    return EXIT_OK;
+  }
+  if (action === 'list') {
+    const { values } = parseFlags(rest, { json: { type: 'boolean' } });
+    if (values.help) return printed(io, USAGE.webhooks ?? '');
+    const config = loadConfig();
+    const { listWebhookEndpoints } = await repository();
+    const rows = await withStore(config, (store) => listWebhookEndpoints(store.db));
+    if (values.json) return printed(io, JSON.stringify(rows, null, 2));
+    printTable(io, [
+      ['ID', 'NAME', 'URL', 'EVENTS', 'STATE', 'FAILURES'],
+      ...rows.map((e) => [String(e.id), e.name, e.url, e.eventTypes.join(','), e.enabled ? 'on' : `off since ${e.disabledAt ?? '?'}`, String(e.failureRun)]),
+    ]);
+    if (rows.length === 0) io.out('(no webhook endpoints yet: add one with masthead webhooks add --url URL)');
+    return EXIT_OK;
+  }
+  if (action === 'remove' || action === 'enable') {
+    const { values, positionals } = parseFlags(rest, {}, true);
+    if (values.help) return printed(io, USAGE.webhooks ?? '');
+    const id = endpointId(positionals, action);
+    const config = loadConfig();
+    const { deleteWebhookEndpoint, enableWebhookEndpoint } = await repository();
+    const done = await withStore(config, (store) => (action === 'remove' ? deleteWebhookEndpoint(store.db, id) : enableWebhookEndpoint(store.db, id)));
+    if (!done) {
+      io.err(`masthead webhooks: there is no endpoint ${id}`);
+      return EXIT_FAILURE;
+    }
+    io.out(action === 'remove' ? `removed webhook endpoint ${id}` : `webhook endpoint ${id} is on`);
+    return EXIT_OK;
+  }
+  if (action === 'deliveries') {
+    const { values, positionals } = parseFlags(rest, { limit: { type: 'string' }, json: { type: 'boolean' } }, true);
+    if (values.help) return printed(io, USAGE.webhooks ?? '');
+    const id = endpointId(positionals, 'deliveries');
+    const limit = integerFlag('limit', values.limit, 20, 1, 1000);
+    const config = loadConfig();
+    const { findWebhookEndpoint, listWebhookDeliveries } = await repository();
+    const found = await withStore(config, async (store) => {
+      const endpoint = await findWebhookEndpoint(store.db, id);
+      return endpoint ? listWebhookDeliveries(store.db, id, limit) : null;
+    });
+    if (found === null) {
+      io.err(`masthead webhooks: there is no endpoint ${id}`);
+      return EXIT_FAILURE;
+    }
+    if (values.json) return printed(io, JSON.stringify(found, null, 2));
+    printTable(io, [
+      ['ID', 'EVENT', 'MESSAGE', 'STATUS', 'ATTEMPTS', 'LAST ATTEMPT', 'HTTP', 'MS', 'ERROR'],
+      ...found.map((d) => [
+        String(d.id),
+        d.eventType,
+        d.messageId,
+        d.status,
+        String(d.attempts),
+        d.lastAttemptAt ?? '-',
+        d.lastStatus === null ? '-' : String(d.lastStatus),
+        d.lastDurationMs === null ? '-' : String(d.lastDurationMs),
+        (d.lastError ?? '').replace(/\s+/g, ' ').slice(0, 80),
+      ]),
+    ]);
+    if (found.length === 0) io.out('(no deliveries yet)');
+    return EXIT_OK;
+  }
+  throw new UsageError(`unknown action ${JSON.stringify(action)}: use add, list, remove, enable or deliveries`);
+}
+
 /** Columns padded to their widest cell; numbers right-aligned. */
 function printTable(io: Out, table: string[][]): void {
   const widths = table[0]?.map((_, column) => Math.max(...table.map((row) => row[column]?.length ?? 0))) ?? [];
@@ -365,6 +474,7 @@ const COMMANDS: Record<string, (args: string[], io: Out) => Promise<number>> = {
   seed,
   newsletter,
   keys,
+  webhooks,
   gateway,
   compose,
 };

@@ -14,6 +14,11 @@ export const USER_ERROR_CODES = {
   TOKEN_INVALID: 'The token is unknown, malformed, of the other kind, or revoked by an unsubscribe.',
   TOKEN_EXPIRED: 'The token is past its lifetime: sign up again for a new one.',
   TOKEN_USED: 'The confirmation token has confirmed already.',
+  URL_INVALID: 'A webhook URL is not an absolute `http://` or `https://` URL without credentials, or is too long.',
+  URL_REFUSED: 'A webhook URL resolves to a loopback, private or link-local address while `WEBHOOK_ALLOW_PRIVATE_ADDRESSES` is off.',
+  EVENTS_INVALID: 'A webhook endpoint names no event type, or one that does not exist (the message lists them).',
+  NAME_INVALID: "A webhook endpoint's name is not one line of at most the allowed length.",
+  WEBHOOK_ENDPOINT_NOT_FOUND: 'No webhook endpoint has that id.',
 } as const satisfies Record<string, string>;
 
 export type UserErrorCode = keyof typeof USER_ERROR_CODES;

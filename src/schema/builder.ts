@@ -55,4 +55,4 @@ export const builder = new SchemaBuilder<{
 });
 
 builder.queryType({ description: 'Reading the publication: articles, print issues, authors and newsletters.' });
-builder.mutationType({ description: 'Newsletter sign-ups.' });
+builder.mutationType({ description: 'Newsletter sign-ups, and (for admins) webhook endpoints.' });

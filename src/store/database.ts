@@ -157,6 +157,57 @@ export interface StoreIdentityTable {
   id: string;
 }
 
+/** A receiver of webhooks: where events of the types it asked for are POSTed, signed with its secret. */
+export interface WebhookEndpointTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  /** Comma-separated event types. */
+  event_types: string;
+  /** `whsec_` + base64 of the key: signing needs it as given out. */
+  secret: string;
+  /** 1 while deliveries go out; 0 once switched off (by a run of failures, or by hand). */
+  enabled: Generated<number>;
+  /** Failed attempts in a row. */
+  failure_run: Generated<number>;
+  disabled_at: Timestamp | null;
+  disabled_reason: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint: the webhooks' outbox. */
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  /** The `webhook-id` header, the same on every attempt. */
+  message_id: string;
+  event_type: string;
+  feed_seq: number;
+  /** The JSON body, as sent on every attempt. */
+  payload: string;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  next_attempt_at: Timestamp;
+  /** A worker that claimed the delivery holds it until then; after, another may retry it. */
+  locked_until: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  /** The HTTP status of the last attempt; null when none came (refused, timed out, no connection). */
+  last_status: number | null;
+  last_duration_ms: number | null;
+  /** A short excerpt: what went wrong, or the start of the receiver's answer. */
+  last_error: string | null;
+  delivered_at: Timestamp | null;
+}
+
+/** One row: the feed sequence up to which deliveries were written. */
+export interface WebhookFeedCursorTable {
+  id: number;
+  seq: number;
+}
+
 /** One entry of the change feed (see the change-feed migration and src/feed/change-feed.ts). */
 export interface ChangeFeedTable {
   seq: Generated<number>;
@@ -203,6 +254,9 @@ export interface Database {
   api_keys: ApiKeyTable;
   totals: TotalTable;
   store_identity: StoreIdentityTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_feed_cursor: WebhookFeedCursorTable;
   change_feed: ChangeFeedTable;
   feed_announced: FeedAnnouncedTable;
   feed_pending: FeedPendingTable;

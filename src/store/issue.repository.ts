@@ -113,3 +113,9 @@ export async function upsertIssue(db: Kysely<Database>, number: number, publishe
   const row = await db.selectFrom('issues').select('id').where('number', '=', number).executeTakeFirstOrThrow();
   return row.id;
 }
+
+/** Issues by id, whatever their pieces' state (for events about them: an issue as it is in the store). */
+export async function findIssuesByIdsUnfiltered(db: Kysely<Database>, ids: readonly number[]): Promise<Issue[]> {
+  const rows = await readInBatches(ids, (batch) => db.selectFrom('issues').select(issueColumns).where('issues.id', 'in', batch).execute());
+  return rows.map(toIssue);
+}

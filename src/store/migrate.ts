@@ -9,6 +9,7 @@ import * as totalsContentVersion from './migrations/2026-12-02T00-totals-content
 import * as contentVersionNotify from './migrations/2026-12-02T01-content-version-notify.ts';
 import * as newsletterOrigin from './migrations/2026-12-02T01-newsletter-origin.ts';
 import * as changeFeed from './migrations/2026-12-02T02-change-feed.ts';
+import * as webhooks from './migrations/2026-12-02T03-webhooks.ts';
 import type { Store } from './store.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -23,6 +24,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-02T01-content-version-notify': contentVersionNotify,
   '2026-12-02T01-newsletter-origin': newsletterOrigin,
   '2026-12-02T02-change-feed': changeFeed,
+  '2026-12-02T03-webhooks': webhooks,
 };
 
 function isBusy(error: unknown): boolean {

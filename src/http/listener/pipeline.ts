@@ -21,6 +21,7 @@ import {
   securityHeaders,
 } from '../http-rules.ts';
 import { requestIdOf } from '../request-id.ts';
+import { CACHE_KEYS, cdnKeyHeaders, etagOf, ifNoneMatch } from '../cdn-keys.ts';
 import { type AnswerStore, answerTtlMs, type CachedAnswer, ANSWER_TO_KEEP, type AnswerToKeep } from '../plugins/response-cache.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
 import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
@@ -45,6 +46,8 @@ export interface PipelineOptions {
   answers: AnswerStore | null;
   /** OpenTelemetry: a span per request (see src/tracing/tracing.ts). @default none */
   tracing?: Tracing | null;
+  /** The longest Surrogate-Key / Cache-Tag header (see cdnKeyHeaders). @default 8192 */
+  cacheKeyHeaderMaxBytes?: number;
 }
 
 export interface Pipeline {
@@ -107,7 +110,17 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * not take (GraphiQL, CORS, batches, SSE, other content types, other routes) goes to Yoga's
  * handler, with the body as read and the server context saying that the rules were applied.
  */
-export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers, tracing = null }: PipelineOptions): Pipeline {
+export function createPipeline({
+  yoga,
+  store,
+  rules,
+  metrics,
+  logger,
+  rateLimiter,
+  answers,
+  tracing = null,
+  cacheKeyHeaderMaxBytes = 8192,
+}: PipelineOptions): Pipeline {
   const accessLog = logger.child({ log: 'access' });
   const security = securityHeaders(rules);
   const tooLarge = refusalBody('PAYLOAD_TOO_LARGE', REFUSALS.tooLarge(rules.maxBodyBytes));
@@ -248,6 +261,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
     const found = answers === null ? null : await lookUp(req, body);
     if (found !== null && 'body' in found) {
       metrics.graphqlRequests.inc();
+      if (req.method === 'GET' && notModified(req, res, found.headers)) return;
       res.writeHead(found.status, found.headers).end(found.body);
       return;
     }
@@ -263,6 +277,9 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
     }
     const request = listenerRequest(req);
     const serverContext: ServerContext & Record<string, unknown> = { req, [GUARDED_BY_LISTENER]: true, ...(miss ? { [ANSWER_TO_KEEP]: miss } : {}) };
+    // What a CDN may keep of an anonymous GET: the resolvers name the keys it depends on.
+    const cdnKeys = req.method === 'GET' && req.headers.authorization === undefined ? new Set<string>() : null;
+    if (cdnKeys) serverContext[CACHE_KEYS] = cdnKeys;
     let result: unknown;
     try {
       result = await yoga.getResultForParams({ params: read, request }, serverContext as unknown as ServerContext & Context);
@@ -320,17 +337,22 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
       });
       payload = Buffer.from(await response.arrayBuffer());
     }
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (get && (headers['content-type'] ?? '').includes('json')) {
       headers['cache-control'] = graphqlGetCacheControl(rules, { status, hasErrors, authorized: req.headers.authorization !== undefined });
       headers.vary = headers.vary ? `${headers.vary}, authorization` : 'authorization';
+      if (cdnKeys && headers['cache-control'].startsWith('public')) {
+        headers.etag = etagOf(bytes);
+        Object.assign(headers, cdnKeyHeaders(cdnKeys, cacheKeyHeaderMaxBytes));
+      }
     }
-    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     const written: string[] = [];
     for (const [name, value] of Object.entries(headers)) written.push(name, value);
     for (const [name, value] of Object.entries(security)) if (headers[name] === undefined) written.push(name, value);
     written.push('content-length', String(bytes.length));
-    res.writeHead(status, written).end(bytes);
     if (miss?.cacheable && !miss.refused && status === 200) miss.keep({ status, headers: written, body: bytes });
+    if (headers.etag !== undefined && notModified(req, res, written)) return;
+    res.writeHead(status, written).end(bytes);
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -386,6 +408,25 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   };
 
   return { request, checkContinue };
+}
+
+/**
+ * Answers 304 Not Modified when the request's If-None-Match names the answer's ETag: the
+ * answer's headers without its body (nor the headers that describe the body).
+ */
+function notModified(req: IncomingMessage, res: ServerResponse, headers: string[]): boolean {
+  const condition = req.headers['if-none-match'];
+  if (condition === undefined) return false;
+  const at = headers.indexOf('etag');
+  const etag = at === -1 || at % 2 === 1 ? undefined : headers[at + 1];
+  if (etag === undefined || !ifNoneMatch(condition, etag)) return false;
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] ?? '';
+    if (name !== 'content-length' && name !== 'content-type') kept.push(name, headers[i + 1] ?? '');
+  }
+  res.writeHead(304, kept).end();
+  return true;
 }
 
 function pathOf(req: IncomingMessage): string {
