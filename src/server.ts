@@ -3,6 +3,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { type Config, defaultPublicUrl, describeStore } from './config.ts';
 import type { Context } from './context.ts';
 import { FeedAnnouncer, StoreChangeFeed } from './feed/store-change-feed.ts';
+import { LiveHub } from './live/live-hub.ts';
 import { createPipeline, type Pipeline } from './http/listener/pipeline.ts';
 import { createAnswerStore, createResponseStore, type ResponseStore } from './http/plugins/response-cache.ts';
 import { listen } from './http/listener/listen.ts';
@@ -76,7 +77,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...(responseCache ? { responseCache } : {}),
     onMessageQueued: () => sender?.nudge(),
   });
-  const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache });
+  const live = new LiveHub(store, feed, {
+    maxStreams: config.live.maxStreams,
+    maxStreamsPerClient: config.live.maxStreamsPerClient,
+    heartbeatMs: config.live.heartbeatSeconds * 1000,
+    maxBufferedBytes: config.live.maxBufferedBytes,
+  });
+  const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache, live });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     listening = await listen(pipeline.request, config.port, config.host, {
@@ -113,6 +120,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     feed,
     close: async () => {
+      // Streams end first, each with `complete`: the server closes once they have.
+      live.closeAll();
       await listening.close();
       await announcer.stop();
       await feed.close();
@@ -142,9 +151,19 @@ function servedConfig(config: Config, boundPort: number): Config {
  */
 export function servePipeline(
   yoga: YogaServerInstance<ServerContext, Context>,
-  deps: { store: Store; config: Config; metrics: Metrics; logger: Logger; rateLimiter: RateLimiter; responseCache: ResponseStore | null },
+  deps: {
+    store: Store;
+    config: Config;
+    metrics: Metrics;
+    logger: Logger;
+    rateLimiter: RateLimiter;
+    responseCache: ResponseStore | null;
+    /** Subscriptions over SSE; absent: none. */
+    live?: LiveHub;
+  },
 ): Pipeline {
   return createPipeline({
+    live: deps.live ?? null,
     yoga,
     store: deps.store,
     rules: httpRules(deps.config),

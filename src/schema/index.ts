@@ -7,6 +7,7 @@ import './issue.ts';
 import './author.ts';
 import './newsletter.ts';
 import './subscription.ts';
+import './live.ts';
 
 /** The public graph that clients program against, printed in schema/schema.graphql. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerRespo
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { GraphQLParams, YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
+import type { LiveHub } from '../../live/live-hub.ts';
 import { DRY_RUN_HEADER } from '../../limits/query-limits.ts';
 import { type Logger, requestScope } from '../../logger.ts';
 import type { Metrics } from '../../metrics.ts';
@@ -22,6 +23,7 @@ import {
 } from '../http-rules.ts';
 import { requestIdOf } from '../request-id.ts';
 import { type AnswerStore, answerTtlMs, type CachedAnswer, FRONT_MISS, type FrontMiss } from '../plugins/response-cache.ts';
+import { createEventStreams, wantsEventStream } from './event-stream.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
 
 /**
@@ -41,6 +43,8 @@ export interface PipelineOptions {
   rateLimiter: RateLimiter;
   /** Where whole answers are kept; null: every request is computed. */
   answers: AnswerStore | null;
+  /** Live streams (subscriptions over SSE); null or absent: event streams go to Yoga's handler. */
+  live?: LiveHub | null;
 }
 
 export interface Pipeline {
@@ -98,7 +102,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
  * not take (GraphiQL, CORS, batches, SSE, other content types, other routes) goes to Yoga's
  * handler, with the body as read and the server context saying that the rules were applied.
  */
-export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers }: PipelineOptions): Pipeline {
+export function createPipeline({ yoga, store, rules, metrics, logger, rateLimiter, answers, live = null }: PipelineOptions): Pipeline {
   const accessLog = logger.child({ log: 'access' });
   const security = securityHeaders(rules);
   const tooLarge = refusalBody('PAYLOAD_TOO_LARGE', REFUSALS.tooLarge(rules.maxBodyBytes));
@@ -109,6 +113,7 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
 
   const refuse = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
     writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...headers }, refusalBody(code, message));
+  const serveEventStream = live === null ? null : createEventStreams({ yoga, hub: live, rules, security, logger });
 
   const handToYoga = (req: IncomingMessage, res: ServerResponse, body: Buffer | null, miss?: FrontMiss) => {
     if (body !== null) {
@@ -327,6 +332,14 @@ export function createPipeline({ yoga, store, rules, metrics, logger, rateLimite
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await admit(req, res);
     if (body === null) return;
+    if (serveEventStream !== null && pathOf(req) === '/graphql' && wantsEventStream(req)) {
+      // Subscriptions (and any operation) over SSE, each event with the change feed's sequence as its id.
+      const read = params(req, body ?? null);
+      if (typeof read === 'string') refuse(res, 400, 'BAD_REQUEST', read);
+      else if (read === null) refuse(res, 400, 'BAD_REQUEST', 'An event stream carries one operation: send one JSON object, not a batch.');
+      else await serveEventStream(req, res, read);
+      return;
+    }
     if (pathOf(req) === '/graphql' && drives(req)) await drive(req, res, body ?? null);
     else handToYoga(req, res, body ?? null);
   };
