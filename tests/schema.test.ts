@@ -50,7 +50,12 @@ describe('the schema', () => {
     expect(root?.name).toBe('Subscription');
     expect(Object.keys(root?.getFields() ?? {}).sort()).toEqual(['articleChanged', 'articlePublished', 'issuePublished']);
     expect(String(root?.getFields().articlePublished?.type)).toBe('Article!');
-    expect(root?.getFields().articlePublished?.args.map((arg) => `${arg.name}: ${arg.type}`).sort()).toEqual(['authorSlug: String', 'issueNumber: Int']);
+    expect(
+      root
+        ?.getFields()
+        .articlePublished?.args.map((arg) => `${arg.name}: ${arg.type}`)
+        .sort(),
+    ).toEqual(['authorSlug: String', 'issueNumber: Int']);
   });
 
   it('describes every type, field, argument and enum value', () => {
