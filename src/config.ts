@@ -53,8 +53,10 @@ export interface LiveConfig {
   maxStreamsPerClient: number;
   /** Seconds between heartbeat comments on a stream (proxies close idle connections). @default 15 */
   heartbeatSeconds: number;
-  /** Bytes a stream may have queued for a slow reader; past it the stream is closed (the client resumes with Last-Event-ID). @default 1048576 */
+  /** Bytes a stream may have queued for a slow reader; past it, no more events are taken until it catches up. @default 1048576 */
   maxBufferedBytes: number;
+  /** Seconds a stream past maxBufferedBytes may wait for its reader; then it is closed (the client resumes with Last-Event-ID). @default 30 */
+  stallSeconds: number;
 }
 
 /** How the server logs. */
@@ -285,6 +287,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxStreamsPerClient: optionalInteger('LIVE_MAX_STREAMS_PER_CLIENT', 100, 0, 1_000_000),
     heartbeatSeconds: optionalInteger('LIVE_HEARTBEAT_SECONDS', 15, 1, 15),
     maxBufferedBytes: optionalInteger('LIVE_MAX_BUFFERED_BYTES', 1_048_576, 4096, 1_073_741_824),
+    stallSeconds: optionalInteger('LIVE_STALL_SECONDS', 30, 1, 3600),
   };
 
   return {

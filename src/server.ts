@@ -66,7 +66,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // A healthy Redis is connected before the first request (bounded: a Redis that does not answer
   // leaves the limits in memory and every answer computed until it does).
   // Likewise the store's content watch, so that a cached answer costs no statement from the start.
-  const [, , watching] = await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.(), responseCache ? store.watchContent() : true]);
+  // The feed's announcer reads the content state too, cache or not.
+  const [, , watching] = await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.(), store.watchContent()]);
   if (!watching) logger.warn('the content version watch is not listening yet: each cached answer reads the version until it is');
   const yoga = createMastheadYoga({
     store,
@@ -77,11 +78,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...(responseCache ? { responseCache } : {}),
     onMessageQueued: () => sender?.nudge(),
   });
+  // Pieces whose time passed while no server ran are announced before the first request.
+  await announcer.tick();
+  await feed.start();
   const live = new LiveHub(store, feed, {
     maxStreams: config.live.maxStreams,
     maxStreamsPerClient: config.live.maxStreamsPerClient,
     heartbeatMs: config.live.heartbeatSeconds * 1000,
     maxBufferedBytes: config.live.maxBufferedBytes,
+    stallMs: config.live.stallSeconds * 1000,
   });
   const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache, live });
   let listening: Awaited<ReturnType<typeof listen>>;
@@ -114,7 +119,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (!responseCache) logger.info('RESPONSE_CACHE is off: every request is computed');
   if (config.mail.sender) sender.start();
   announcer.start();
-  await feed.start();
   return {
     url,
     store,

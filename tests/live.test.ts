@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-sse';
@@ -224,6 +225,44 @@ describe('subscriptions over server-sent events', () => {
     for (const opening of streams) opening.close();
   });
 
+  it('closes a stream whose reader never reads once it holds LIVE_MAX_BUFFERED_BYTES for LIVE_STALL_SECONDS, while a reader that keeps up gets every event', async () => {
+    const server = await startServerProcess(env({ LIVE_MAX_BUFFERED_BYTES: '65536', LIVE_STALL_SECONDS: '2' }));
+    try {
+      const query = 'subscription { articlePublished { headline body } }';
+      const url = new URL(server.url);
+      const stalled = connect(Number(url.port), url.hostname);
+      await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+      stalled.write(`GET /graphql?query=${encodeURIComponent(query)} HTTP/1.1\r\nHost: ${url.host}\r\nAccept: text/event-stream\r\n\r\n`);
+      stalled.pause();
+      const reader = await stream(server, query);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Forty pieces of some 200 kB each: far more than the socket's buffers hold.
+      const paragraph = 'The council met again tonight. '.repeat(330);
+      const body = Array.from({ length: 20 }, () => paragraph).join('\n\n');
+      const files = Array.from({ length: 40 }, (_, n) => document(`A long piece, number ${n + 1}`, { body }));
+      await importFiles(...files);
+      const received: Array<{ data: string }> = [];
+      for (let n = 0; n < 40; n++) received.push(await reader.next(10_000));
+      expect(received.map((event) => (payload(event).data?.articlePublished as { headline?: string } | undefined)?.headline)).toEqual(
+        files.map((_, n) => `A long piece, number ${n + 1}`),
+      );
+      // Now read what the stalled socket was sent: the server closed it before the end, without complete.
+      let text = '';
+      stalled.setEncoding('utf8');
+      stalled.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      stalled.resume();
+      await new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+      const events = text.split('event: next').length - 1;
+      expect(events).toBeGreaterThan(0);
+      expect(events).toBeLessThan(40);
+      expect(text).not.toContain('event: complete');
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
   it('ends its streams cleanly with complete on SIGTERM', async () => {
     const server = await startServerProcess(env());
     const open = await stream(server, 'subscription { articleChanged { kind } }');
@@ -273,8 +312,8 @@ describe('refusals', () => {
       body: JSON.stringify({ query: 'subscription { articleChanged { kind } }' }),
     });
     const body = await response.json();
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.status).toBeLessThan(500);
+    expect(response.status).toBe(406);
+    expect(body.errors[0].extensions.code).toBe('SUBSCRIPTION_NEEDS_EVENT_STREAM');
     expect(body.errors[0].message).toMatch(/text\/event-stream/);
   });
 

@@ -9,6 +9,8 @@ export interface LiveLimits {
   maxStreamsPerClient: number;
   heartbeatMs: number;
   maxBufferedBytes: number;
+  /** How long a stream past maxBufferedBytes may wait for its reader before it is closed. */
+  stallMs: number;
 }
 
 /** Entries a stream reads from the feed at once. */

@@ -17,8 +17,6 @@ import { writeAnswer } from './request-body.ts';
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 const COMPLETE = 'event: complete\ndata:\n\n';
 const HEARTBEAT = ':\n\n';
-/** How long a stream whose reader has stopped may wait for it before it is closed. */
-const DRAIN_TIMEOUT_MS = 30_000;
 /** A Last-Event-ID is a feed sequence: a whole number, at most 15 digits. */
 const SEQUENCE = /^\d{1,15}$/;
 
@@ -194,22 +192,18 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
         session.close();
       }
     });
-    /** False when the stream was closed because its reader fell too far behind. */
-    const write = (chunk: string): boolean => {
+    const write = (chunk: string): void => {
       res.write(chunk);
-      if (res.writableLength > hub.limits.maxBufferedBytes) {
-        // A reader this far behind is cut off; it resumes with Last-Event-ID and loses nothing.
-        end(false);
-        return false;
-      }
-      return true;
     };
     try {
       while (!ended) {
         const next = await iterator.next();
         if (next.done || ended) break;
-        if (!write(`id: ${session.eventSeq}\nevent: next\ndata: ${JSON.stringify(next.value)}\n\n`)) break;
-        if (res.writableNeedDrain && !(await drained(res))) {
+        write(`id: ${session.eventSeq}\nevent: next\ndata: ${JSON.stringify(next.value)}\n\n`);
+        // Past the cap, no more is taken from the feed until the reader catches up; one that does
+        // not within the stall time is cut off (it resumes with Last-Event-ID and loses nothing).
+        // So a stream holds at most the cap and one event.
+        if (res.writableLength > hub.limits.maxBufferedBytes && !(await drained(res, hub.limits.stallMs))) {
           end(false);
           break;
         }
@@ -222,8 +216,8 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
   }
 }
 
-/** Waits for the socket to take the buffered bytes; false if it does not within DRAIN_TIMEOUT_MS or closes. */
-function drained(res: ServerResponse): Promise<boolean> {
+/** Waits for the socket to take the buffered bytes; false if it does not within `timeoutMs` or closes. */
+function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       clearTimeout(timer);
@@ -233,7 +227,7 @@ function drained(res: ServerResponse): Promise<boolean> {
     };
     const onDrain = () => done(true);
     const onClose = () => done(false);
-    const timer = setTimeout(() => done(false), DRAIN_TIMEOUT_MS);
+    const timer = setTimeout(() => done(false), timeoutMs);
     res.on('drain', onDrain);
     res.on('close', onClose);
   });
