@@ -94,9 +94,9 @@ async function measure(dialect: TestDialect): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const openRss = await rss(server.url);
-    const files = Array.from({ length: PIECES }, (_, n) => {
-      const file = path.join(dir, `${String(n).padStart(4, '0')}.txt`);
+    for (let n = 0; n < PIECES; n++) {
       writeFileSync(
+        path.join(dir, `${String(n).padStart(4, '0')}.txt`),
         file,
         [
           'The Evening Ledger',
@@ -107,8 +107,7 @@ async function measure(dialect: TestDialect): Promise<void> {
           'Sat 10 Jan 2026, 12:00 GMT\nShare this article',
         ].join('\n\n'),
       );
-      return file;
-    });
+    }
     const started = Date.now();
     const imported = await new Promise<number | null>((resolve) => {
       const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/masthead.js'), 'import', dir], {
