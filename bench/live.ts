@@ -97,7 +97,6 @@ async function measure(dialect: TestDialect): Promise<void> {
     for (let n = 0; n < PIECES; n++) {
       writeFileSync(
         path.join(dir, `${String(n).padStart(4, '0')}.txt`),
-        file,
         [
           'The Evening Ledger',
           `Measured piece number ${n + 1}`,
