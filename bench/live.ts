@@ -75,6 +75,7 @@ async function measure(dialect: TestDialect): Promise<void> {
     MAIL_SENDER: 'off',
     LIVE_MAX_STREAMS_PER_CLIENT: String(STREAMS + 10),
     LIVE_MAX_STREAMS: String(STREAMS + 10),
+    RATE_LIMIT_PER_CLIENT: 'off',
   };
   await runCli(['migrate'], { DATABASE_URL: store.databaseUrl });
   const server = await startServerProcess(env);
