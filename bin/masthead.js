@@ -24,6 +24,8 @@ const command = process.argv[2];
 if (
   (command === 'serve' || command === 'gateway') &&
   typeof process.execve === 'function' &&
+  // A parent that talks to this process over IPC (the soak reads memory so) would lose its channel.
+  process.channel === undefined &&
   ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) => flag.startsWith(YOUNG_GENERATION))
 ) {
   process.execve(

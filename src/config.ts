@@ -88,8 +88,10 @@ export interface LiveConfig {
   maxStreamsPerClient: number;
   /** Seconds between heartbeat comments on a stream (proxies close idle connections). @default 15 */
   heartbeatSeconds: number;
-  /** Bytes a stream may have queued for a slow reader; past it the stream is closed (the client resumes with Last-Event-ID). @default 1048576 */
+  /** Bytes a stream may have queued for a slow reader; past it, no more events are taken until it catches up. @default 1048576 */
   maxBufferedBytes: number;
+  /** Seconds a stream past maxBufferedBytes may wait for its reader; then it is closed (the client resumes with Last-Event-ID). @default 30 */
+  stallSeconds: number;
 }
 
 /** OpenTelemetry traces (see src/tracing/tracing.ts). */
@@ -508,7 +510,15 @@ export const SETTINGS = {
     default: 1_048_576,
     min: 4096,
     max: 1_073_741_824,
-    description: 'bytes a stream may have queued for a slow reader; past it the stream is closed and the client resumes with `Last-Event-ID`',
+    description:
+      'bytes a stream may have queued for a slow reader; past it, no more events are taken from the feed for that stream until its reader catches up',
+  }),
+  LIVE_STALL_SECONDS: wholeNumber({
+    default: 30,
+    min: 1,
+    max: 3600,
+    description:
+      'seconds a stream past `LIVE_MAX_BUFFERED_BYTES` may wait for its reader; then it is closed and the client resumes with `Last-Event-ID` (1 to 3600)',
   }),
 
   // ── Gateway (`masthead gateway` only; docs/federation.md) ───────────────────────────────
@@ -687,6 +697,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxStreamsPerClient: s.LIVE_MAX_STREAMS_PER_CLIENT,
       heartbeatSeconds: s.LIVE_HEARTBEAT_SECONDS,
       maxBufferedBytes: s.LIVE_MAX_BUFFERED_BYTES,
+      stallSeconds: s.LIVE_STALL_SECONDS,
     },
     tracing: { endpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: s.OTEL_SERVICE_NAME },
     gateway: { forwardHeaders: s.GATEWAY_FORWARD_HEADERS, pollIntervalMs: s.GATEWAY_POLL_MS },

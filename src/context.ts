@@ -1,5 +1,6 @@
 import type { Viewer } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
+import type { LiveSession } from './live/live-hub.ts';
 import { createLoaders, type LoaderOptions, type Loaders } from './loaders/loaders.ts';
 import type { SignUpServices } from './sign-ups/sign-ups.ts';
 import type { Store } from './store/store.ts';
@@ -18,8 +19,10 @@ export interface Context {
   signUps: SignUpServices;
   client: Client;
   viewer: Viewer;
-  /** The request's clock: one instant for every visibility check in the request. */
+  /** The request's clock: one instant for every visibility check in the request (a stream's: each event's). */
   now: string;
+  /** A subscription stream's reading of the change feed; set by the listener on streams only. */
+  live?: LiveSession;
 }
 
 /** Built once per request and never copied, so every resolver shares the same loader caches. */

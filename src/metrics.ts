@@ -34,6 +34,12 @@ export type GraphQLPhase = 'parse' | 'validate' | 'context' | 'execute';
 export class Metrics {
   readonly registry = new Registry();
   readonly storeQueries = new Count(this.registry, 'masthead_store_queries_total', 'Statements sent to the store.');
+  /** Of those, the ones sent outside any request: the change feed's tail and announcer, the senders, pruning. */
+  readonly storeBackgroundQueries = new Count(
+    this.registry,
+    'masthead_store_background_queries_total',
+    'Statements sent to the store outside any request (the change feed, the announcer, the mail and webhook senders).',
+  );
   readonly storeErrors = new Count(this.registry, 'masthead_store_errors_total', 'Statements that the store answered with an error.');
   readonly graphqlRequests = new Count(this.registry, 'masthead_graphql_requests_total', 'GraphQL operations executed.');
   readonly graphqlErrors = new Count(

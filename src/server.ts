@@ -3,6 +3,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { type Config, defaultPublicUrl, describeStore } from './config.ts';
 import type { Context } from './context.ts';
 import { FeedAnnouncer, StoreChangeFeed } from './feed/store-change-feed.ts';
+import { LiveHub } from './live/live-hub.ts';
 import { createPipeline, type Pipeline } from './http/listener/pipeline.ts';
 import { createAnswerStore, createResponseStore, type ResponseStore } from './http/plugins/response-cache.ts';
 import { listen } from './http/listener/listen.ts';
@@ -70,7 +71,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // A healthy Redis is connected before the first request (bounded: a Redis that does not answer
   // leaves the limits in memory and every answer computed until it does).
   // Likewise the store's content watch, so that a cached answer costs no statement from the start.
-  const [, , watching] = await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.(), responseCache ? store.watchContent() : true]);
+  // The feed's announcer reads the content state too, cache or not.
+  const [, , watching] = await Promise.all([rateLimiter.ready?.(), responseCache?.ready?.(), store.watchContent()]);
   if (!watching) logger.warn('the content version watch is not listening yet: each cached answer reads the version until it is');
   const yoga = createMastheadYoga({
     store,
@@ -82,7 +84,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onMessageQueued: () => sender?.nudge(),
     tracing,
   });
-  const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache, tracing });
+  // Pieces whose time passed while no server ran are announced before the first request.
+  await announcer.tick();
+  await feed.start();
+  const live = new LiveHub(store, feed, {
+    maxStreams: config.live.maxStreams,
+    maxStreamsPerClient: config.live.maxStreamsPerClient,
+    heartbeatMs: config.live.heartbeatSeconds * 1000,
+    maxBufferedBytes: config.live.maxBufferedBytes,
+    stallMs: config.live.stallSeconds * 1000,
+  });
+  const pipeline = servePipeline(yoga, { store, config, metrics, logger, rateLimiter, responseCache, live, tracing });
   let listening: Awaited<ReturnType<typeof listen>>;
   try {
     listening = await listen(pipeline.request, config.port, config.host, {
@@ -114,7 +126,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   if (!responseCache) logger.info('RESPONSE_CACHE is off: every request is computed');
   if (config.mail.sender) sender.start();
   announcer.start();
-  await feed.start();
   // Webhooks: the feed turned into deliveries (one instance writes each batch), and the worker that sends them.
   const webhookWorker = config.webhooks.sender ? new DeliveryWorker(store, config.webhooks, logger) : null;
   const fanout = webhookWorker ? new FeedFanout(store, feed, logger, () => webhookWorker.nudge()) : null;
@@ -125,6 +136,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     feed,
     close: async () => {
+      // Streams end first, each with `complete`: the server closes once they have.
+      live.closeAll();
       await listening.close();
       await announcer.stop();
       await fanout?.stop();
@@ -165,9 +178,12 @@ export function servePipeline(
     rateLimiter: RateLimiter;
     responseCache: ResponseStore | null;
     tracing?: Tracing | null;
+    /** Subscriptions over SSE; absent: none. */
+    live?: LiveHub;
   },
 ): Pipeline {
   return createPipeline({
+    live: deps.live ?? null,
     yoga,
     store: deps.store,
     rules: httpRules(deps.config),

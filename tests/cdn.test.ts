@@ -9,6 +9,7 @@ import { type RunningServer, startServer } from '../src/server.ts';
 import { silentLogger } from './support/app.ts';
 import { rawRequest } from './support/raw-http.ts';
 import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
+import { requestStatements } from './support/answers.ts';
 
 let throwaway: ThrowawayStore;
 let writer: Store;
@@ -37,7 +38,7 @@ const get = (query: string, headers: Record<string, string> = {}, on = server) =
 
 async function statements(on = server): Promise<number> {
   const text = await (await fetch(`${on.url}/metrics`)).text();
-  return Number(/^masthead_store_queries_total (\d+)$/m.exec(text)?.[1]);
+  return requestStatements(text);
 }
 
 const keysOf = (headers: Record<string, unknown>) =>

@@ -16,6 +16,7 @@ import { listenSilently } from './support/silent-socket.ts';
 import { seedCorpus } from '../src/seed/seed.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { createThrowawayStore, testDialect, type ThrowawayStore } from './support/store.ts';
+import { requestStatements } from './support/answers.ts';
 
 /** Statements a cache hit sends: none, on SQLite (PRAGMA data_version) and on PostgreSQL (LISTEN/NOTIFY). */
 const HIT_STATEMENTS = 0;
@@ -278,7 +279,7 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
 
   async function storeQueriesTotal(): Promise<number> {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    return Number(/^masthead_store_queries_total (\d+)$/m.exec(text)?.[1]);
+    return requestStatements(text);
   }
 
   /** The headers that say something about the answer (not when, nor how the connection is kept, nor which request it answered). */
@@ -422,7 +423,7 @@ describe('the response cache in front of Yoga, as `masthead serve` runs it', () 
       RESPONSE_CACHE: 'off',
     });
     try {
-      const total = async () => Number(/^masthead_store_queries_total (\d+)$/m.exec(await (await fetch(`${off.url}/metrics`)).text())?.[1]);
+      const total = async () => requestStatements(await (await fetch(`${off.url}/metrics`)).text());
       const body = JSON.stringify({ query: '{ articles(first: 2) { edges { node { slug authors { name } } } } }' });
       const counts: number[] = [];
       for (let i = 0; i < 3; i++) {

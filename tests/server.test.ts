@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { createTestApp, silentLogger } from './support/app.ts';
 import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
 import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
+import { requestStatements } from './support/answers.ts';
 
 let server: ServerProcess;
 let store: ThrowawayStore;
@@ -41,9 +42,8 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ headers
 
 async function storeQueriesTotal(): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const match = /^masthead_store_queries_total (\d+)$/m.exec(text);
-  if (!match) throw new Error(`no counter in:\n${text}`);
-  return Number(match[1]);
+  if (!/^masthead_store_background_queries_total \d+$/m.test(text)) throw new Error(`no counter in:\n${text}`);
+  return requestStatements(text);
 }
 
 describe('the server as a user runs it', () => {

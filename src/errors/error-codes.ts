@@ -70,6 +70,20 @@ export const GRAPHQL_ERROR_CODES = {
     meaning: '`masthead gateway`: a subgraph could not be reached or gave no GraphQL answer; its part of the answer is missing.',
   },
   SUBGRAPH_TIMEOUT: { status: null, meaning: '`masthead gateway`: a subgraph took too long; its part of the answer is missing.' },
+  SUBSCRIPTION_NEEDS_EVENT_STREAM: {
+    status: 406,
+    meaning: 'A subscription was sent without `Accept: text/event-stream`: subscriptions are served over Server-Sent Events.',
+  },
+  BAD_LAST_EVENT_ID: { status: 400, meaning: '`Last-Event-ID` (or `lastEventId`) is not a whole number, or is ahead of the change feed.' },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    meaning: 'Too many open subscription streams: from this client (429, `LIVE_MAX_STREAMS_PER_CLIENT`) or on this server (503, `LIVE_MAX_STREAMS`).',
+  },
+  REPLAY_TOO_OLD: {
+    status: null,
+    meaning:
+      'The replay point is older than the change feed keeps (`FEED_RETENTION`): sent as one event, then `complete`; `oldestEventId` says where the feed starts.',
+  },
   INTERNAL_SERVER_ERROR: {
     status: 500,
     meaning: 'Anything unexpected: masked to the client as `Unexpected error.` and logged with detail (a 200 beside the data when other fields worked).',

@@ -1,5 +1,6 @@
 import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from '../store/drivers.ts';
 import type { StoreLocation } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { advanceFeedHorizon, hasPiecesDue, pruneFeed, readFeedAfter, readFeedBounds } from '../store/change-feed.repository.ts';
@@ -95,7 +96,15 @@ export class StoreChangeFeed implements ChangeFeed {
       const file = this.#location.file;
       this.#timer = setInterval(() => this.#pollSqlite(file), SQLITE_TAIL_MS);
     } else {
-      this.#listen(this.#location.url);
+      const url = this.#location.url;
+      // Started once listening and caught up (or after the connect timeout, polling meanwhile).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#options.connectTimeoutMs);
+        this.#listen(url, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       this.#timer = setInterval(() => {
         if (!this.#listening) this.#check();
       }, POSTGRES_POLL_MS);
@@ -118,9 +127,9 @@ export class StoreChangeFeed implements ChangeFeed {
     this.#check();
   }
 
-  #listen(url: string): void {
+  #listen(url: string, onListening: () => void = () => {}): void {
     if (this.#closed) return;
-    const client = new pg.Client({
+    const client = new (pgModule().Client)({
       connectionString: url,
       connectionTimeoutMillis: this.#options.connectTimeoutMs,
       keepAlive: true,
@@ -149,16 +158,20 @@ export class StoreChangeFeed implements ChangeFeed {
       .then(() => {
         if (this.#client !== client) return;
         this.#listening = true;
-        this.#check();
+        this.#check(onListening);
       })
       .catch(lost);
   }
 
   /** Reads what is new since the tail's position; one read at a time, another after it if asked meanwhile. */
-  #check(): void {
-    if (this.#closed || this.#tailSeq < 0) return;
+  #check(onRead: () => void = () => {}): void {
+    if (this.#closed || this.#tailSeq < 0) {
+      onRead();
+      return;
+    }
     if (this.#reading) {
       this.#again = true;
+      onRead();
       return;
     }
     this.#reading = true;
@@ -180,6 +193,7 @@ export class StoreChangeFeed implements ChangeFeed {
       } finally {
         this.#reading = false;
       }
+      onRead();
       if (grew) for (const listener of [...this.#listeners]) listener();
       if (this.#again) {
         this.#again = false;
@@ -265,14 +279,17 @@ export class FeedAnnouncer {
     try {
       const state = await this.#store.contentState(nowMs);
       // A commit may have written a piece whose time comes before the next state read shows it.
-      if (state.version !== this.#version) this.#dueAt = Number.NEGATIVE_INFINITY;
+      const committed = state.version !== this.#version;
+      if (committed) this.#dueAt = Number.NEGATIVE_INFINITY;
       this.#version = state.version;
       if (state.nextPublication !== null) this.#dueAt = Math.min(this.#dueAt, Date.parse(state.nextPublication));
       if (nowMs >= this.#dueAt) {
         if (await hasPiecesDue(db, now)) await advanceFeedHorizon(db, dialect, now);
         this.#dueAt = Number.POSITIVE_INFINITY;
       }
-      if (nowMs - this.#lastPrune >= PRUNE_EVERY_MS) {
+      // The feed grows only with commits: pruned after one, at most once a PRUNE_EVERY_MS, so
+      // an idle server sends no statement at all.
+      if (committed && nowMs - this.#lastPrune >= PRUNE_EVERY_MS) {
         this.#lastPrune = nowMs;
         await this.prune(now);
       }

@@ -90,7 +90,7 @@ export function corsDecision(
 ): false | { origin: string; methods: string[]; allowedHeaders: string[]; maxAge: number } {
   const allowed = rules.corsOrigins;
   if (origin === null || !(allowed.includes('*') || allowed.includes(origin))) return false;
-  return { origin, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', DRY_RUN_HEADER], maxAge: 600 };
+  return { origin, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'last-event-id', DRY_RUN_HEADER], maxAge: 600 };
 }
 
 /**

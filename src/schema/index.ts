@@ -7,6 +7,7 @@ import './author.ts';
 import './newsletter.ts';
 import './subscription.ts';
 import './webhook.ts';
+import './live.ts';
 
 // The public graph alone (without `_service` and `_entities`) is built in public-schema.ts, for
 // printing and the tests: the server serves only the subgraph schema, and building both kept a

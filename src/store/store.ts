@@ -14,6 +14,7 @@ import {
 import type pg from 'pg';
 import type { StoreLocation } from '../config.ts';
 import { ensureFolder } from '../folders.ts';
+import { requestScope } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Database } from './database.ts';
 import { type ContentState, PostgresContentWatch, readContentState, SqliteContentWatch } from './content-version.repository.ts';
@@ -102,8 +103,12 @@ export function openStore(
   /** Sees every statement sent, once it has run (e.g. to read its plan, or to trace it). */
   onStatement?: (query: CompiledQuery, durationMs: number, failed: boolean) => void,
 ): Store {
-  const log = (event: LogEvent) => {
+  const count = () => {
     metrics.storeQueries.inc();
+    if (requestScope.getStore() === undefined) metrics.storeBackgroundQueries.inc();
+  };
+  const log = (event: LogEvent) => {
+    count();
     metrics.observeStatement(event.queryDurationMillis);
     if (event.level === 'error') metrics.storeErrors.inc();
     onStatement?.(event.query, event.queryDurationMillis, event.level === 'error');
@@ -116,7 +121,7 @@ export function openStore(
   // Opened on first use: a CLI command that never asks keeps to one connection.
   const watch =
     location.dialect === 'sqlite'
-      ? new SqliteContentWatch(location.file, db, () => metrics.storeQueries.inc())
+      ? new SqliteContentWatch(location.file, db, count)
       : new PostgresContentWatch(location.url, options, (nowMs) => readContentState(db, new Date(nowMs).toISOString()));
   return {
     db,

@@ -38,3 +38,13 @@ export function expectGraphQLAnswer(answer: Answer): void {
   const internal = (body.errors ?? []).filter((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR' || error.message === 'Unexpected error.');
   expect(internal, excerpt).toEqual([]);
 }
+
+/**
+ * Statements a server sent while answering requests, read from its `/metrics` text: every
+ * statement less those sent outside any request (the change feed's tail and announcer, the
+ * senders), which come when they will and are not any request's cost.
+ */
+export function requestStatements(metricsText: string): number {
+  const read = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metricsText)?.[1]);
+  return read('masthead_store_queries_total') - read('masthead_store_background_queries_total');
+}

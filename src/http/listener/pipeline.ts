@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerRespo
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { GraphQLParams, YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
+import type { LiveHub } from '../../live/live-hub.ts';
 import { DRY_RUN_HEADER } from '../../limits/query-limits.ts';
 import { type Logger, requestScope } from '../../logger.ts';
 import type { Metrics } from '../../metrics.ts';
@@ -23,6 +24,7 @@ import {
 import { requestIdOf } from '../request-id.ts';
 import { CACHE_KEYS, cdnKeyHeaders, etagOf, ifNoneMatch } from '../cdn-keys.ts';
 import { type AnswerStore, answerTtlMs, type CachedAnswer, ANSWER_TO_KEEP, type AnswerToKeep } from '../plugins/response-cache.ts';
+import { createEventStreams, wantsEventStream } from './event-stream.ts';
 import { BODY_ABORTED, BODY_TOO_LARGE, DRAIN_LIMIT_BYTES, discardBody, hasBody, readBody, writeAnswer } from './request-body.ts';
 import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
 import type { Tracing } from '../../tracing/tracing.ts';
@@ -48,6 +50,8 @@ export interface PipelineOptions {
   tracing?: Tracing | null;
   /** The longest Surrogate-Key / Cache-Tag header (see cdnKeyHeaders). @default 8192 */
   cacheKeyHeaderMaxBytes?: number;
+  /** Live streams (subscriptions over SSE); null or absent: event streams go to Yoga's handler. */
+  live?: LiveHub | null;
 }
 
 export interface Pipeline {
@@ -120,6 +124,7 @@ export function createPipeline({
   answers,
   tracing = null,
   cacheKeyHeaderMaxBytes = 8192,
+  live = null,
 }: PipelineOptions): Pipeline {
   const accessLog = logger.child({ log: 'access' });
   const security = securityHeaders(rules);
@@ -131,6 +136,7 @@ export function createPipeline({
 
   const refuse = (res: ServerResponse, status: number, code: GraphQLErrorCode, message: string, headers: Record<string, string> = {}) =>
     writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...headers }, refusalBody(code, message));
+  const serveEventStream = live === null ? null : createEventStreams({ yoga, hub: live, rules, security, logger });
 
   const handToYoga = (req: IncomingMessage, res: ServerResponse, body: Buffer | null, miss?: AnswerToKeep) => {
     if (body !== null) {
@@ -358,6 +364,14 @@ export function createPipeline({
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await admit(req, res);
     if (body === null) return;
+    if (serveEventStream !== null && pathOf(req) === '/graphql' && wantsEventStream(req)) {
+      // Subscriptions (and any operation) over SSE, each event with the change feed's sequence as its id.
+      const read = params(req, body ?? null);
+      if (typeof read === 'string') refuse(res, 400, 'BAD_REQUEST', read);
+      else if (read === null) refuse(res, 400, 'BAD_REQUEST', 'An event stream carries one operation: send one JSON object, not a batch.');
+      else await serveEventStream(req, res, read);
+      return;
+    }
     if (pathOf(req) === '/graphql' && drives(req)) await drive(req, res, body ?? null);
     else handToYoga(req, res, body ?? null);
   };
