@@ -204,6 +204,52 @@ describe('webhook deliveries', () => {
     expect(refused?.lastError).toMatch(/127\.0\.0\.1, a loopback address.*WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1/);
   });
 
+  it('sends a burst to a healthy endpoint in batches on one kept connection, with a few statements per batch rather than several per event', async () => {
+    const { id } = await addEndpoint('article.updated');
+    const worker = new DeliveryWorker(app.store, config(), silentLogger);
+    running.push(worker);
+    const fanout = new FeedFanout(app.store, feed, silentLogger, () => {});
+    for (let i = 0; i < 40; i++) feed.append(await articleEntry('article.updated', i % 6));
+    await fanout.drain();
+    // Two batches (32 and 8): each a claim, a read of the endpoint's secret and one statement
+    // recording the outcomes; then the claim that finds nothing, and the first run's pruning.
+    const statements = await app.statementsFor(() => worker.deliverDue());
+    expect(statements).toBeLessThanOrEqual(8);
+    const delivered = receiver.delivered();
+    expect(delivered).toHaveLength(40);
+    // Feed order, one connection.
+    const seqs = delivered.map((d) => String(d.headers['webhook-id']));
+    const outbox = (await listWebhookDeliveries(app.store.db, id, 100)).reverse();
+    expect(seqs).toEqual(outbox.map((d) => d.messageId));
+    expect(outbox.every((d) => d.status === 'delivered' && d.attempts === 1 && d.lastStatus === 204)).toBe(true);
+    expect(new Set(delivered.map((d) => d.remotePort)).size).toBe(1);
+  });
+
+  it('puts back, untried and in order, the rest of a batch after an attempt in it fails', async () => {
+    const { id } = await addEndpoint('article.updated');
+    // The third message fails once.
+    let calls = 0;
+    receiver.answer = ({ seenBefore }) => (++calls === 3 && seenBefore === 0 ? { status: 503 } : { status: 204 });
+    const worker = new DeliveryWorker(app.store, config({ retryBaseMs: 60_000, retryMaxMs: 60_000 }), silentLogger);
+    running.push(worker);
+    const fanout = new FeedFanout(app.store, feed, silentLogger, () => {});
+    for (let i = 0; i < 6; i++) feed.append(await articleEntry('article.updated', i));
+    await fanout.drain();
+    await worker.deliverDue();
+    // The retry waits a minute: nothing after it was sent.
+    expect(receiver.attempts.map((a) => a.status)).toEqual([204, 204, 503]);
+    const outbox = (await listWebhookDeliveries(app.store.db, id, 10)).reverse();
+    expect(outbox.map((d) => [d.status, d.attempts, d.lastStatus])).toEqual([
+      ['delivered', 1, 204],
+      ['delivered', 1, 204],
+      ['pending', 1, 503],
+      ['pending', 0, null],
+      ['pending', 0, null],
+      ['pending', 0, null],
+    ]);
+    expect((await findWebhookEndpoint(app.store.db, id))?.failureRun).toBe(1);
+  });
+
   // On SQLite the two instances share this process, and better-sqlite3 waits for the write lock
   // synchronously: one instance's wait holds up the other's open transaction until busy_timeout,
   // and the loser retries. Slow here (seconds), and never so between processes.
