@@ -276,11 +276,24 @@ describe('webhook deliveries', () => {
 });
 
 describe('retry delays', () => {
-  it('double from the base with jitter of at most a fifth, up to the cap', () => {
+  it('are drawn from a window twice the base after the first failure, doubling after each next one up to the cap (full jitter)', () => {
     const settings = { retryBaseMs: 1000, retryMaxMs: 60_000 };
+    // The window's middle: the mean wait doubles from the base.
     expect([1, 2, 3, 4].map((n) => retryDelayMs(settings, n, 0.5))).toEqual([1000, 2000, 4000, 8000]);
-    expect(retryDelayMs(settings, 3, 0)).toBe(3200);
-    expect(retryDelayMs(settings, 3, 1)).toBe(4800);
-    expect(retryDelayMs(settings, 30, 0.5)).toBe(60_000);
+    expect([1, 2, 3, 4].map((n) => retryDelayMs(settings, n, 1))).toEqual([2000, 4000, 8000, 16_000]);
+    // Anywhere in the window, down to (almost) no wait.
+    expect(retryDelayMs(settings, 3, 0)).toBe(1);
+    expect(retryDelayMs(settings, 3, 0.25)).toBe(2000);
+    expect(retryDelayMs(settings, 30, 1)).toBe(60_000);
+    expect(retryDelayMs(settings, 30, 0.5)).toBe(30_000);
+  });
+
+  it('by default retry a failed first attempt within half a second and keep retrying for hours before giving up', () => {
+    const defaults = loadConfig({}).webhooks;
+    expect(retryDelayMs(defaults, 1, 1)).toBe(500);
+    let mean = 0;
+    for (let attempts = 1; attempts < defaults.maxAttempts; attempts++) mean += retryDelayMs(defaults, attempts, 0.5);
+    expect(mean / 3_600_000).toBeGreaterThan(2.5);
+    expect(retryDelayMs(defaults, defaults.maxAttempts, 1)).toBe(defaults.retryMaxMs);
   });
 });

@@ -20,10 +20,17 @@ const KEEP_DONE_MS = 7 * 24 * 3_600_000;
 /** Deliveries of one endpoint claimed at once and sent one after the other on a kept connection. */
 const BATCH_PER_ENDPOINT = 32;
 
-/** The wait before attempt `attempts + 1`: exponential from the base, capped, with ±20% jitter so retries do not arrive in step. */
+/**
+ * The wait before attempt `attempts + 1`, with "full jitter": a random time within a window that
+ * is twice the base after the first failed attempt and doubles after each next one, up to
+ * WEBHOOK_RETRY_MAX_MS. On average the first retry comes after the base (1 s by default), so a
+ * receiver's passing error holds its endpoint's later deliveries (feed order) about that long;
+ * spread over the whole window, the retries of deliveries that failed together (an outage) do
+ * not come back in step.
+ */
 export function retryDelayMs(config: Pick<WebhookConfig, 'retryBaseMs' | 'retryMaxMs'>, attempts: number, random = Math.random()): number {
-  const delay = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(attempts - 1, 40));
-  return Math.max(1, Math.round(delay * (0.8 + random * 0.4)));
+  const window = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(attempts, 40));
+  return Math.max(1, Math.round(window * random));
 }
 
 /**
@@ -43,6 +50,8 @@ export class DeliveryWorker {
   #again = false;
   #stopped = true;
   #lastPrune = 0;
+  /** The earliest retry this worker scheduled that is not yet due: it wakes then, not at the next poll. */
+  #soonestRetry = Number.POSITIVE_INFINITY;
   readonly #agents: ReceiverAgents;
 
   constructor(store: Store, config: WebhookConfig, logger: Logger) {
@@ -83,7 +92,9 @@ export class DeliveryWorker {
           this.#again = false;
           this.nudge();
         } else if (waiting) {
-          this.#timer = setTimeout(() => this.nudge(), this.#config.pollMs);
+          // Retries this worker scheduled are made on time; others' (another instance's) at the next poll.
+          const wait = Math.max(0, Math.min(this.#config.pollMs, this.#soonestRetry - Date.now()));
+          this.#timer = setTimeout(() => this.nudge(), wait);
           this.#timer.unref();
         }
       });
@@ -109,6 +120,8 @@ export class DeliveryWorker {
     }
     for (;;) {
       const now = Date.now();
+      // A retry that is due now is claimed below (or another worker made it).
+      if (this.#soonestRetry <= now) this.#soonestRetry = Number.POSITIVE_INFINITY;
       // The lease outlasts two attempts and the time to record them; a batch stops before its
       // next attempt could outlast it, so a worker that dies holding a batch holds it no longer.
       const leaseEnds = now + 2 * this.#config.timeoutMs + 30_000;
@@ -143,7 +156,10 @@ export class DeliveryWorker {
       }
       const result = await this.#attempt(delivery, endpoint);
       results.push(result);
-      if (result.kind === 'failed') stopped = true;
+      if (result.kind === 'failed') {
+        stopped = true;
+        if (result.nextAttemptAt !== null) this.#soonestRetry = Math.min(this.#soonestRetry, Date.parse(result.nextAttemptAt));
+      }
     }
     const switchedOff = await recordAttempts(this.#store.db, this.#store.dialect, endpoint.id, results, endpoint.failureRun, this.#config.disableAfterFailures);
     for (const result of results) {
