@@ -1,5 +1,5 @@
 // Measurements for webhooks and CDN keys (issue 16), for the closing note. Run:
-//   npx tsx bench/webhooks.ts [purge] [etag] [latency]      (all three when none is named)
+//   npx tsx bench/webhooks.ts [purge] [etag] [burst] [latency]      (all when none is named)
 //
 // purge:   on the demo corpus, the share of cached answers (a sample a site would cache: every
 //          piece, author and issue, list pages, searches) that one piece's change purges.
@@ -8,6 +8,7 @@
 // latency: commit → webhook received, p50/p99 over 200 pieces stored by this process while a
 //          `masthead serve` process turns the feed into deliveries, to 1 and to 20 endpoints,
 //          with the receiver failing 30% of first attempts (retries at the default backoff).
+// burst:   the same to 1 endpoint that never fails, the 200 pieces committed back to back.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -176,7 +177,11 @@ async function etagRate(): Promise<void> {
   }
 }
 
-async function deliveryLatency(endpoints: number, pieces: number): Promise<void> {
+/**
+ * `failShare`: the share of first attempts the receiver fails; `gapMs`: the pause between two
+ * commits (0: a burst, as an import makes).
+ */
+async function deliveryLatency(endpoints: number, pieces: number, failShare = 0.3, gapMs = 20): Promise<void> {
   const { store, url, drop } = sqliteStore();
   await migrateToLatest(store);
   await seedCorpus(store, { issues: 5, authors: 10, articles: 50, seed: 1 });
@@ -185,6 +190,7 @@ async function deliveryLatency(endpoints: number, pieces: number): Promise<void>
   const firstSeen = new Set<string>();
   let failedFirst = 0;
   let attempts = 0;
+  let lastReceived = 0;
   const receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
@@ -193,7 +199,7 @@ async function deliveryLatency(endpoints: number, pieces: number): Promise<void>
       const id = `${request.url} ${request.headers['webhook-id']}`;
       if (!firstSeen.has(id)) {
         firstSeen.add(id);
-        if (Math.random() < 0.3) {
+        if (Math.random() < failShare) {
           failedFirst++;
           response.writeHead(503).end();
           return;
@@ -202,7 +208,10 @@ async function deliveryLatency(endpoints: number, pieces: number): Promise<void>
       response.writeHead(204).end();
       const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type: string; data: { headline?: string } };
       const at = committed.get(event.data.headline ?? '');
-      if (event.type === 'article.published' && at !== undefined) latencies.push(performance.now() - at);
+      if (event.type === 'article.published' && at !== undefined) {
+        lastReceived = performance.now();
+        latencies.push(lastReceived - at);
+      }
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -210,14 +219,16 @@ async function deliveryLatency(endpoints: number, pieces: number): Promise<void>
   for (let i = 0; i < endpoints; i++) await addWebhookEndpoint(store, { url: `${hook}/e${i}`, events: 'article.published' }, true);
   // WEBHOOK_RETRY_BASE_MS from this process's environment, if set: each failed first attempt holds
   // its endpoint's later deliveries (feed order) for about that long.
-  const retryBase = process.env.WEBHOOK_RETRY_BASE_MS ?? '5000';
+  const retryBase = process.env.WEBHOOK_RETRY_BASE_MS;
   const server = await serve({
     DATABASE_URL: url,
     DEMO_CONTENT: '0',
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES: '1',
     WEBHOOK_CONCURRENCY: '20',
-    WEBHOOK_RETRY_BASE_MS: retryBase,
+    ...(retryBase === undefined ? {} : { WEBHOOK_RETRY_BASE_MS: retryBase }),
   });
+  let firstCommit = 0;
+  let lastCommit = 0;
   try {
     for (let i = 0; i < pieces; i++) {
       const headline = `Bench piece ${i} ${Date.now()}`;
@@ -231,15 +242,17 @@ async function deliveryLatency(endpoints: number, pieces: number): Promise<void>
         publishedAt: new Date(Date.now() - 1000).toISOString(),
         newsletter: null,
       });
-      committed.set(headline, performance.now());
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      lastCommit = performance.now();
+      if (i === 0) firstCommit = lastCommit;
+      committed.set(headline, lastCommit);
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
     const expected = pieces * endpoints;
     const deadline = Date.now() + 120_000;
     while (latencies.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     latencies.sort((a, b) => a - b);
     log(
-      `latency: WEBHOOK_RETRY_BASE_MS=${retryBase}, ${endpoints} endpoint(s), ${pieces} pieces: ${latencies.length}/${expected} received; commit → received p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${percentile(latencies, 100).toFixed(0)} ms; ${failedFirst} first attempts failed on purpose (${((failedFirst / Math.max(1, firstSeen.size)) * 100).toFixed(0)}%), ${attempts} attempts in all`,
+      `${gapMs === 0 ? 'burst' : 'latency'}: WEBHOOK_RETRY_BASE_MS=${retryBase ?? '(default)'}, ${endpoints} endpoint(s), ${pieces} pieces ${gapMs === 0 ? 'committed back to back' : `${gapMs} ms apart`} in ${(lastCommit - firstCommit).toFixed(0)} ms: ${latencies.length}/${expected} received, the last ${(lastReceived - lastCommit).toFixed(0)} ms after the last commit; commit → received p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${percentile(latencies, 100).toFixed(0)} ms; ${failedFirst} first attempts failed on purpose (${((failedFirst / Math.max(1, firstSeen.size)) * 100).toFixed(0)}%), ${attempts} attempts in all`,
     );
   } finally {
     await server.stop();
@@ -252,6 +265,8 @@ async function deliveryLatency(endpoints: number, pieces: number): Promise<void>
 
 if (runs('purge')) await purgeShare();
 if (runs('etag')) await etagRate();
+// A healthy receiver, 200 pieces committed back to back: the cost of an attempt shows.
+if (runs('burst')) await deliveryLatency(1, 200, 0, 0);
 if (runs('latency')) {
   await deliveryLatency(1, 200);
   await deliveryLatency(20, 200);

@@ -551,15 +551,21 @@ export const SETTINGS = {
     max: 300_000,
     description: 'how long one delivery attempt may take, connecting and answering (100 to 300000)',
   }),
-  WEBHOOK_MAX_ATTEMPTS: wholeNumber({ default: 10, min: 1, max: 100, description: 'attempts before a delivery is given up (1 to 100)' }),
+  WEBHOOK_MAX_ATTEMPTS: wholeNumber({
+    default: 18,
+    min: 1,
+    max: 100,
+    description: 'attempts before a delivery is given up (1 to 100; by default about 2½ hours of retries)',
+  }),
   WEBHOOK_RETRY_BASE_MS: wholeNumber({
-    default: 5000,
+    default: 250,
     min: 1,
     max: 3_600_000,
-    description: "the first retry's delay; each next one doubles, ±20% jitter, up to `WEBHOOK_RETRY_MAX_MS`",
+    description:
+      "the first retry's mean delay: a retry waits a random time up to a window of twice this after the first failed attempt, doubling after each next one, up to `WEBHOOK_RETRY_MAX_MS`",
   }),
   WEBHOOK_RETRY_MAX_MS: custom<number>(
-    { default: 3_600_000, description: 'the longest wait between two attempts (at least `WEBHOOK_RETRY_BASE_MS`, at most 86400000)' },
+    { default: 3_600_000, description: 'the widest retry window: the longest wait between two attempts (at least `WEBHOOK_RETRY_BASE_MS`, at most 86400000)' },
     (raw, name, context) => {
       const value = parseWholeNumber(name, raw, 1, 86_400_000);
       const base = readSetting('WEBHOOK_RETRY_BASE_MS', context);

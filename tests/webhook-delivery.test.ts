@@ -204,6 +204,52 @@ describe('webhook deliveries', () => {
     expect(refused?.lastError).toMatch(/127\.0\.0\.1, a loopback address.*WEBHOOK_ALLOW_PRIVATE_ADDRESSES=1/);
   });
 
+  it('sends a burst to a healthy endpoint in batches on one kept connection, with a few statements per batch rather than several per event', async () => {
+    const { id } = await addEndpoint('article.updated');
+    const worker = new DeliveryWorker(app.store, config(), silentLogger);
+    running.push(worker);
+    const fanout = new FeedFanout(app.store, feed, silentLogger, () => {});
+    for (let i = 0; i < 40; i++) feed.append(await articleEntry('article.updated', i % 6));
+    await fanout.drain();
+    // Two batches (32 and 8): each a claim, a read of the endpoint's secret and one statement
+    // recording the outcomes; then the claim that finds nothing, and the first run's pruning.
+    const statements = await app.statementsFor(() => worker.deliverDue());
+    expect(statements).toBeLessThanOrEqual(8);
+    const delivered = receiver.delivered();
+    expect(delivered).toHaveLength(40);
+    // Feed order, one connection.
+    const seqs = delivered.map((d) => String(d.headers['webhook-id']));
+    const outbox = (await listWebhookDeliveries(app.store.db, id, 100)).reverse();
+    expect(seqs).toEqual(outbox.map((d) => d.messageId));
+    expect(outbox.every((d) => d.status === 'delivered' && d.attempts === 1 && d.lastStatus === 204)).toBe(true);
+    expect(new Set(delivered.map((d) => d.remotePort)).size).toBe(1);
+  });
+
+  it('puts back, untried and in order, the rest of a batch after an attempt in it fails', async () => {
+    const { id } = await addEndpoint('article.updated');
+    // The third message fails once.
+    let calls = 0;
+    receiver.answer = ({ seenBefore }) => (++calls === 3 && seenBefore === 0 ? { status: 503 } : { status: 204 });
+    const worker = new DeliveryWorker(app.store, config({ retryBaseMs: 60_000, retryMaxMs: 60_000 }), silentLogger);
+    running.push(worker);
+    const fanout = new FeedFanout(app.store, feed, silentLogger, () => {});
+    for (let i = 0; i < 6; i++) feed.append(await articleEntry('article.updated', i));
+    await fanout.drain();
+    await worker.deliverDue();
+    // The retry waits a minute: nothing after it was sent.
+    expect(receiver.attempts.map((a) => a.status)).toEqual([204, 204, 503]);
+    const outbox = (await listWebhookDeliveries(app.store.db, id, 10)).reverse();
+    expect(outbox.map((d) => [d.status, d.attempts, d.lastStatus])).toEqual([
+      ['delivered', 1, 204],
+      ['delivered', 1, 204],
+      ['pending', 1, 503],
+      ['pending', 0, null],
+      ['pending', 0, null],
+      ['pending', 0, null],
+    ]);
+    expect((await findWebhookEndpoint(app.store.db, id))?.failureRun).toBe(1);
+  });
+
   // On SQLite the two instances share this process, and better-sqlite3 waits for the write lock
   // synchronously: one instance's wait holds up the other's open transaction until busy_timeout,
   // and the loser retries. Slow here (seconds), and never so between processes.
@@ -230,11 +276,24 @@ describe('webhook deliveries', () => {
 });
 
 describe('retry delays', () => {
-  it('double from the base with jitter of at most a fifth, up to the cap', () => {
+  it('are drawn from a window twice the base after the first failure, doubling after each next one up to the cap (full jitter)', () => {
     const settings = { retryBaseMs: 1000, retryMaxMs: 60_000 };
+    // The window's middle: the mean wait doubles from the base.
     expect([1, 2, 3, 4].map((n) => retryDelayMs(settings, n, 0.5))).toEqual([1000, 2000, 4000, 8000]);
-    expect(retryDelayMs(settings, 3, 0)).toBe(3200);
-    expect(retryDelayMs(settings, 3, 1)).toBe(4800);
-    expect(retryDelayMs(settings, 30, 0.5)).toBe(60_000);
+    expect([1, 2, 3, 4].map((n) => retryDelayMs(settings, n, 1))).toEqual([2000, 4000, 8000, 16_000]);
+    // Anywhere in the window, down to (almost) no wait.
+    expect(retryDelayMs(settings, 3, 0)).toBe(1);
+    expect(retryDelayMs(settings, 3, 0.25)).toBe(2000);
+    expect(retryDelayMs(settings, 30, 1)).toBe(60_000);
+    expect(retryDelayMs(settings, 30, 0.5)).toBe(30_000);
+  });
+
+  it('by default retry a failed first attempt within half a second and keep retrying for hours before giving up', () => {
+    const defaults = loadConfig({}).webhooks;
+    expect(retryDelayMs(defaults, 1, 1)).toBe(500);
+    let mean = 0;
+    for (let attempts = 1; attempts < defaults.maxAttempts; attempts++) mean += retryDelayMs(defaults, attempts, 0.5);
+    expect(mean / 3_600_000).toBeGreaterThan(2.5);
+    expect(retryDelayMs(defaults, defaults.maxAttempts, 1)).toBe(defaults.retryMaxMs);
   });
 });

@@ -236,29 +236,37 @@ export async function readFeedCursor(db: Kysely<Database>): Promise<number> {
 }
 
 /**
- * Claims, for one attempt each, the next delivery of every endpoint that is switched on, when it
- * is due and no worker holds it: per endpoint only its oldest pending delivery, so each endpoint
- * hears of events in feed order. On PostgreSQL the candidate rows are locked with `for update
- * skip locked` (a row another worker is claiming is passed over, not waited for); on SQLite the
- * one conditional update runs under the write lock. Either way a delivery is claimed once.
+ * Claims, for one attempt each, the next deliveries of up to `endpoints` endpoints that are
+ * switched on: an endpoint is taken when its oldest pending delivery (its head) is due and no
+ * worker holds it, and with the head come its next pending ones, up to `perEndpoint` in all, in
+ * feed order, for the claimer to send one after the other. The head's lease is the endpoint's:
+ * while one worker holds it no other takes anything of that endpoint, so each endpoint hears of
+ * events in feed order. On PostgreSQL the heads are locked with `for update skip locked` (a head
+ * another worker is claiming is passed over, not waited for); on SQLite the one conditional
+ * update runs under the write lock. Either way a delivery is claimed once, in one statement.
  */
 export async function claimDueDeliveries(
   db: Kysely<Database>,
   dialect: 'sqlite' | 'postgres',
   now: string,
   lockedUntil: string,
-  limit: number,
+  endpoints: number,
+  perEndpoint: number,
 ): Promise<ClaimedDelivery[]> {
   const heads = sql`select min(d.id) from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
     where d.status = 'pending' and e.enabled = 1 group by d.endpoint_id`;
   const due = sql`id in (${heads}) and next_attempt_at <= ${now} and (locked_until is null or locked_until < ${now})`;
-  const candidates =
+  const claimedHeads =
     dialect === 'postgres'
-      ? sql`select id from webhook_deliveries where ${due} order by id limit ${limit} for update skip locked`
-      : sql`select id from webhook_deliveries where ${due} order by id limit ${limit}`;
+      ? sql`select id from webhook_deliveries where ${due} order by id limit ${endpoints} for update skip locked`
+      : sql`select id from webhook_deliveries where ${due} order by id limit ${endpoints}`;
+  const batches = sql`select id from (
+      select d.id, row_number() over (partition by d.endpoint_id order by d.id) as position from webhook_deliveries d
+      where d.status = 'pending' and d.endpoint_id in (select h.endpoint_id from webhook_deliveries h where h.id in (${claimedHeads}))
+    ) ranked where position <= ${perEndpoint}`;
   const result = await sql<DeliveryRow & { payload: string }>`update webhook_deliveries
     set locked_until = ${lockedUntil}, attempts = attempts + 1
-    where id in (${candidates}) and status = 'pending' and (locked_until is null or locked_until < ${now})
+    where id in (${batches}) and status = 'pending' and (locked_until is null or locked_until < ${now})
     returning ${sql.join(deliveryColumns.map((c) => sql.ref(c)))}, payload`.execute(db);
   return result.rows.map((row) => ({ ...toDelivery(row), payload: row.payload })).sort((a, b) => a.id - b.id);
 }
@@ -271,54 +279,69 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
-/** The attempt succeeded: the delivery is done, the endpoint's failure run over. */
-export async function markDelivered(db: Kysely<Database>, delivery: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({
-        status: 'delivered',
-        delivered_at: outcome.at,
-        locked_until: null,
-        last_attempt_at: outcome.at,
-        last_status: outcome.status,
-        last_duration_ms: outcome.durationMs,
-        last_error: outcome.error,
-      })
-      .where('id', '=', delivery.id)
-      .execute();
-    await trx.updateTable('webhook_endpoints').set({ failure_run: 0 }).where('id', '=', delivery.endpointId).where('failure_run', '<>', 0).execute();
-  });
-}
+/** What became of one claimed delivery. */
+export type AttemptResult =
+  | { delivery: ClaimedDelivery; kind: 'delivered'; outcome: AttemptOutcome }
+  /** Failed: retried at `nextAttemptAt`, or given up when it is null. */
+  | { delivery: ClaimedDelivery; kind: 'failed'; outcome: AttemptOutcome; nextAttemptAt: string | null }
+  /** Claimed but not tried (a delivery before it failed, or the lease ran short): back in the queue as it was. */
+  | { delivery: ClaimedDelivery; kind: 'released' };
 
 /**
- * The attempt failed: retried at `nextAttemptAt`, or given up (`nextAttemptAt` null). The
- * endpoint's failure run grows; at `disableAfter` it is switched off. Resolves with whether it was.
+ * Records what became of one endpoint's claimed deliveries, in one statement (a `values` list
+ * joined to the rows), and the endpoint's failure run: a delivery ends it, a failed attempt
+ * lengthens it, and at `disableAfter` the endpoint is switched off. The endpoint's row is
+ * written only when its run changes (`failureRunBefore`: as read when the batch was claimed;
+ * only the worker holding the endpoint's head changes it). Resolves with whether the endpoint
+ * was switched off.
  */
-export async function markFailedAttempt(
+export async function recordAttempts(
   db: Kysely<Database>,
-  delivery: ClaimedDelivery,
-  outcome: AttemptOutcome,
-  nextAttemptAt: string | null,
+  dialect: 'sqlite' | 'postgres',
+  endpointId: number,
+  results: readonly AttemptResult[],
+  failureRunBefore: number,
   disableAfter: number,
 ): Promise<boolean> {
+  if (results.length === 0) return false;
+  const pg = dialect === 'postgres';
+  // SQLite keeps times as ISO text; PostgreSQL's `values` needs the types spelled out.
+  const time = (value: string | null) => (pg ? sql`cast(${value} as timestamptz)` : sql`${value}`);
+  const int = (value: number | null) => (pg ? sql`cast(${value} as integer)` : sql`${value}`);
+  const text = (value: string | null) => (pg ? sql`cast(${value} as text)` : sql`${value}`);
+  const rows = results.map((result) => {
+    const d = result.delivery;
+    const row = (status: WebhookDeliveryStatus, attempts: number, next: string, last: AttemptOutcome | null, deliveredAt: string | null) =>
+      sql`(${int(d.id)}, ${text(status)}, ${int(attempts)}, ${time(next)}, ${time(last ? last.at : d.lastAttemptAt)}, ${int(last ? last.status : d.lastStatus)}, ${int(last ? last.durationMs : d.lastDurationMs)}, ${text(last ? last.error : d.lastError)}, ${time(deliveredAt)})`;
+    if (result.kind === 'delivered') return row('delivered', d.attempts, d.nextAttemptAt, result.outcome, result.outcome.at);
+    if (result.kind === 'failed')
+      return row(result.nextAttemptAt === null ? 'failed' : 'pending', d.attempts, result.nextAttemptAt ?? d.nextAttemptAt, result.outcome, null);
+    // The claim counted an attempt that was not made.
+    return row('pending', d.attempts - 1, d.nextAttemptAt, null, null);
+  });
+  const update = sql`update webhook_deliveries set status = v.column2, attempts = v.column3, next_attempt_at = v.column4, locked_until = null,
+      last_attempt_at = v.column5, last_status = v.column6, last_duration_ms = v.column7, last_error = v.column8, delivered_at = v.column9
+    from (values ${sql.join(rows)}) as v where webhook_deliveries.id = v.column1`;
+  const delivered = results.some((r) => r.kind === 'delivered');
+  const failed = results.find((r): r is Extract<AttemptResult, { kind: 'failed' }> => r.kind === 'failed');
+  if (!failed) {
+    if (delivered && failureRunBefore !== 0) {
+      return db.transaction().execute(async (trx) => {
+        await update.execute(trx);
+        await trx.updateTable('webhook_endpoints').set({ failure_run: 0 }).where('id', '=', endpointId).execute();
+        return false;
+      });
+    }
+    await update.execute(db);
+    return false;
+  }
   return db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({
-        ...(nextAttemptAt === null ? { status: 'failed' as const } : { next_attempt_at: nextAttemptAt }),
-        locked_until: null,
-        last_attempt_at: outcome.at,
-        last_status: outcome.status,
-        last_duration_ms: outcome.durationMs,
-        last_error: outcome.error,
-      })
-      .where('id', '=', delivery.id)
-      .execute();
+    await update.execute(trx);
+    // A delivery in this batch ended the run before the failure began a new one.
     const endpoint = await trx
       .updateTable('webhook_endpoints')
-      .set((eb) => ({ failure_run: eb('failure_run', '+', 1) }))
-      .where('id', '=', delivery.endpointId)
+      .set((eb) => ({ failure_run: delivered ? 1 : eb('failure_run', '+', 1) }))
+      .where('id', '=', endpointId)
       .returning(['failure_run', 'enabled'])
       .executeTakeFirst();
     if (!endpoint || Number(endpoint.enabled) !== 1 || endpoint.failure_run < disableAfter) return false;
@@ -326,10 +349,10 @@ export async function markFailedAttempt(
       .updateTable('webhook_endpoints')
       .set({
         enabled: 0,
-        disabled_at: outcome.at,
-        disabled_reason: `${endpoint.failure_run} failed attempts in a row; last: ${outcome.error ?? 'no answer'}`.slice(0, 500),
+        disabled_at: failed.outcome.at,
+        disabled_reason: `${endpoint.failure_run} failed attempts in a row; last: ${failed.outcome.error ?? 'no answer'}`.slice(0, 500),
       })
-      .where('id', '=', delivery.endpointId)
+      .where('id', '=', endpointId)
       .execute();
     return true;
   });

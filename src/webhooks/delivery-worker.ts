@@ -3,23 +3,34 @@ import type { WebhookConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import {
+  type AttemptResult,
   type ClaimedDelivery,
-  hasPendingDeliveries,
   claimDueDeliveries,
   findSigningEndpoints,
-  markDelivered,
-  markFailedAttempt,
+  hasPendingDeliveries,
   pruneDeliveries,
+  recordAttempts,
+  type SigningEndpoint,
 } from '../store/webhook.repository.ts';
-import { sendWebhook } from './http-sender.ts';
+import { ReceiverAgents, sendWebhook } from './http-sender.ts';
 
 /** Deliveries done (delivered or given up) are kept this long for `webhooks deliveries`. */
 const KEEP_DONE_MS = 7 * 24 * 3_600_000;
 
-/** The wait before attempt `attempts + 1`: exponential from the base, capped, with ±20% jitter so retries do not arrive in step. */
+/** Deliveries of one endpoint claimed at once and sent one after the other on a kept connection. */
+const BATCH_PER_ENDPOINT = 32;
+
+/**
+ * The wait before attempt `attempts + 1`, with "full jitter": a random time within a window that
+ * is twice the base after the first failed attempt and doubles after each next one, up to
+ * WEBHOOK_RETRY_MAX_MS. On average the first retry comes after the base (1 s by default), so a
+ * receiver's passing error holds its endpoint's later deliveries (feed order) about that long;
+ * spread over the whole window, the retries of deliveries that failed together (an outage) do
+ * not come back in step.
+ */
 export function retryDelayMs(config: Pick<WebhookConfig, 'retryBaseMs' | 'retryMaxMs'>, attempts: number, random = Math.random()): number {
-  const delay = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(attempts - 1, 40));
-  return Math.max(1, Math.round(delay * (0.8 + random * 0.4)));
+  const window = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(attempts, 40));
+  return Math.max(1, Math.round(window * random));
 }
 
 /**
@@ -39,11 +50,15 @@ export class DeliveryWorker {
   #again = false;
   #stopped = true;
   #lastPrune = 0;
+  /** The earliest retry this worker scheduled that is not yet due: it wakes then, not at the next poll. */
+  #soonestRetry = Number.POSITIVE_INFINITY;
+  readonly #agents: ReceiverAgents;
 
   constructor(store: Store, config: WebhookConfig, logger: Logger) {
     this.#store = store;
     this.#config = config;
     this.#logger = logger;
+    this.#agents = new ReceiverAgents(config.allowPrivateAddresses);
   }
 
   start(): void {
@@ -77,7 +92,9 @@ export class DeliveryWorker {
           this.#again = false;
           this.nudge();
         } else if (waiting) {
-          this.#timer = setTimeout(() => this.nudge(), this.#config.pollMs);
+          // Retries this worker scheduled are made on time; others' (another instance's) at the next poll.
+          const wait = Math.max(0, Math.min(this.#config.pollMs, this.#soonestRetry - Date.now()));
+          this.#timer = setTimeout(() => this.nudge(), wait);
           this.#timer.unref();
         }
       });
@@ -88,9 +105,13 @@ export class DeliveryWorker {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running;
+    this.#agents.destroy();
   }
 
-  /** Makes every attempt due now, `concurrency` at a time (each to another endpoint); resolves with how many succeeded. */
+  /**
+   * Makes every attempt due now: up to `concurrency` endpoints at once, each endpoint's claimed
+   * deliveries one after the other (feed order); resolves with how many were delivered.
+   */
   async deliverDue(): Promise<number> {
     let delivered = 0;
     if (Date.now() - this.#lastPrune > 3_600_000) {
@@ -99,44 +120,72 @@ export class DeliveryWorker {
     }
     for (;;) {
       const now = Date.now();
-      // The lease outlasts an attempt: the timeout, and time to record the outcome.
-      const lease = new Date(now + this.#config.timeoutMs + 30_000).toISOString();
-      const claimed = await claimDueDeliveries(this.#store.db, this.#store.dialect, new Date(now).toISOString(), lease, this.#config.concurrency);
+      // A retry that is due now is claimed below (or another worker made it).
+      if (this.#soonestRetry <= now) this.#soonestRetry = Number.POSITIVE_INFINITY;
+      // The lease outlasts two attempts and the time to record them; a batch stops before its
+      // next attempt could outlast it, so a worker that dies holding a batch holds it no longer.
+      const leaseEnds = now + 2 * this.#config.timeoutMs + 30_000;
+      const claimed = await claimDueDeliveries(
+        this.#store.db,
+        this.#store.dialect,
+        new Date(now).toISOString(),
+        new Date(leaseEnds).toISOString(),
+        this.#config.concurrency,
+        BATCH_PER_ENDPOINT,
+      );
       if (claimed.length === 0) return delivered;
-      const endpoints = await findSigningEndpoints(this.#store.db, [...new Set(claimed.map((d) => d.endpointId))]);
-      const results = await Promise.all(claimed.map((delivery) => this.#attempt(delivery, endpoints.get(delivery.endpointId))));
-      delivered += results.filter(Boolean).length;
+      const batches = new Map<number, ClaimedDelivery[]>();
+      for (const delivery of claimed) batches.set(delivery.endpointId, [...(batches.get(delivery.endpointId) ?? []), delivery]);
+      const endpoints = await findSigningEndpoints(this.#store.db, [...batches.keys()]);
+      const results = await Promise.all([...batches].map(([id, batch]) => this.#sendBatch(batch, endpoints.get(id), leaseEnds)));
+      delivered += results.reduce((sum, n) => sum + n, 0);
     }
   }
 
-  async #attempt(delivery: ClaimedDelivery, endpoint: { url: string; secret: string } | undefined): Promise<boolean> {
-    const db = this.#store.db;
+  /** Sends one endpoint's batch in order until an attempt fails, then records the outcomes at once; resolves with how many were delivered. */
+  async #sendBatch(batch: readonly ClaimedDelivery[], endpoint: SigningEndpoint | undefined, leaseEnds: number): Promise<number> {
     // Removed since it was claimed: its deliveries went with it.
-    if (!endpoint) return false;
+    if (!endpoint) return 0;
+    const results: AttemptResult[] = [];
+    let stopped = false;
+    for (const delivery of batch) {
+      // After a failure the rest wait their turn (feed order); near the lease's end they go back.
+      if (stopped || (results.length > 0 && Date.now() + this.#config.timeoutMs + 15_000 > leaseEnds)) {
+        results.push({ delivery, kind: 'released' });
+        continue;
+      }
+      const result = await this.#attempt(delivery, endpoint);
+      results.push(result);
+      if (result.kind === 'failed') {
+        stopped = true;
+        if (result.nextAttemptAt !== null) this.#soonestRetry = Math.min(this.#soonestRetry, Date.parse(result.nextAttemptAt));
+      }
+    }
+    const switchedOff = await recordAttempts(this.#store.db, this.#store.dialect, endpoint.id, results, endpoint.failureRun, this.#config.disableAfterFailures);
+    for (const result of results) {
+      if (result.kind === 'failed' && result.nextAttemptAt === null)
+        this.#logger.warn(
+          `webhooks: delivery ${result.delivery.id} (${result.delivery.eventType}) to endpoint ${endpoint.id} given up after ${result.delivery.attempts} attempts: ${result.outcome.error}`,
+        );
+    }
+    if (switchedOff)
+      this.#logger.warn(`webhooks: endpoint ${endpoint.id} switched off after a run of failures (masthead webhooks enable ${endpoint.id} switches it on)`);
+    return results.filter((r) => r.kind === 'delivered').length;
+  }
+
+  async #attempt(delivery: ClaimedDelivery, endpoint: SigningEndpoint): Promise<AttemptResult> {
     const sentAt = new Date();
     const signature = new Webhook(endpoint.secret).sign(delivery.messageId, sentAt, delivery.payload);
     const outcome = await sendWebhook(
       endpoint.url,
       { 'webhook-id': delivery.messageId, 'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)), 'webhook-signature': signature },
       delivery.payload,
-      { timeoutMs: this.#config.timeoutMs, allowPrivate: this.#config.allowPrivateAddresses },
+      { timeoutMs: this.#config.timeoutMs, allowPrivate: this.#config.allowPrivateAddresses, agents: this.#agents },
     );
     const recorded = { at: sentAt.toISOString(), status: outcome.status, durationMs: outcome.durationMs, error: outcome.error };
-    if (outcome.ok) {
-      await markDelivered(db, delivery, recorded);
-      return true;
-    }
+    if (outcome.ok) return { delivery, kind: 'delivered', outcome: recorded };
     const givingUp = delivery.attempts >= this.#config.maxAttempts;
     const next = givingUp ? null : new Date(Date.now() + retryDelayMs(this.#config, delivery.attempts)).toISOString();
-    const switchedOff = await markFailedAttempt(db, delivery, recorded, next, this.#config.disableAfterFailures);
-    if (givingUp)
-      this.#logger.warn(
-        `webhooks: delivery ${delivery.id} (${delivery.eventType}) to endpoint ${delivery.endpointId} given up after ${delivery.attempts} attempts: ${outcome.error}`,
-      );
-    if (switchedOff)
-      this.#logger.warn(
-        `webhooks: endpoint ${delivery.endpointId} switched off after a run of failures (masthead webhooks enable ${delivery.endpointId} switches it on)`,
-      );
-    return false;
+    return { delivery, kind: 'failed', outcome: recorded, nextAttemptAt: next };
   }
 }

@@ -22,6 +22,65 @@ export interface SendOutcome {
 export interface SendOptions {
   timeoutMs: number;
   allowPrivate: boolean;
+  /** Keep-alive connections to receivers; null: a new connection per attempt. */
+  agents: ReceiverAgents | null;
+}
+
+/** Receivers' origins (scheme, host, port) with a pool each: the oldest unused pool is closed past this. */
+const MAX_ORIGINS = 256;
+/** Connections kept to one origin: one per endpoint sent to at once (endpoints may share an origin). */
+const MAX_SOCKETS_PER_ORIGIN = 8;
+/** An idle connection is closed after this: below Node's and most servers' keep-alive timeout (5 s), so a receiver rarely closes one as it is reused. */
+const IDLE_SOCKET_MS = 4000;
+
+/**
+ * Keep-alive connections to webhook receivers, one http(s).Agent per origin, so that a burst of
+ * deliveries to an endpoint does not pay a TCP (and TLS) handshake per attempt. Each agent
+ * connects through the guarded lookup, so the address a connection is made to is checked as
+ * before; a kept connection stays on the address checked when it was made. Bounded: at most
+ * MAX_ORIGINS agents (least recently used closed first), MAX_SOCKETS_PER_ORIGIN connections
+ * each, idle ones closed after IDLE_SOCKET_MS.
+ */
+export class ReceiverAgents {
+  readonly #agents = new Map<string, http.Agent>();
+  readonly #allowPrivate: boolean;
+
+  constructor(allowPrivate: boolean) {
+    this.#allowPrivate = allowPrivate;
+  }
+
+  for(target: URL): http.Agent {
+    const key = target.origin;
+    const existing = this.#agents.get(key);
+    if (existing) {
+      // Most recently used last.
+      this.#agents.delete(key);
+      this.#agents.set(key, existing);
+      return existing;
+    }
+    const options = {
+      keepAlive: true,
+      maxSockets: MAX_SOCKETS_PER_ORIGIN,
+      maxFreeSockets: MAX_SOCKETS_PER_ORIGIN,
+      timeout: IDLE_SOCKET_MS,
+      scheduling: 'lifo' as const,
+      lookup: guardedLookup(this.#allowPrivate),
+    };
+    const agent = target.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    this.#agents.set(key, agent);
+    if (this.#agents.size > MAX_ORIGINS) {
+      const [oldestKey, oldest] = this.#agents.entries().next().value as [string, http.Agent];
+      this.#agents.delete(oldestKey);
+      oldest.destroy();
+    }
+    return agent;
+  }
+
+  /** Closes every kept connection. */
+  destroy(): void {
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
+  }
 }
 
 /**
@@ -51,7 +110,8 @@ const excerpt = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, EXCE
 
 /**
  * POSTs one signed delivery. Hand-written on node:http rather than fetch: fetch (undici) takes
- * no lookup hook, and the address must be checked as connected to. Redirects are not followed
+ * no lookup hook, and the address must be checked as connected to. With `agents` the connection
+ * is kept for the next attempt to the same origin. Redirects are not followed
  * (a 3xx is a failure that says where it pointed); at most MAX_RESPONSE_BYTES of the answer are
  * read, and only an excerpt kept; the whole attempt, answer included, has `timeoutMs`.
  */
@@ -83,49 +143,65 @@ export function sendWebhook(url: string, headers: Record<string, string>, body: 
       }
     }
     const client = target.protocol === 'https:' ? https : http;
-    const request = client.request(
-      target,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Masthead-Webhooks/1' },
-        lookup: guardedLookup(options.allowPrivate),
-        agent: false,
-      },
-      (response) => {
-        const status = response.statusCode ?? 0;
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        const finish = () => {
-          const text = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
-          const ok = status >= 200 && status < 300;
-          if (ok) done({ status, ok, error: null });
-          else if (status >= 300 && status < 400) {
-            const location = response.headers.location ?? '(no Location)';
-            done({ status, ok, error: excerpt(`redirect to ${location} not followed`) });
-          } else done({ status, ok, error: excerpt(`HTTP ${status}: ${text}`) });
-          response.destroy();
-        };
-        response.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-          bytes += chunk.length;
-          // Enough to tell what went wrong: the rest of a large answer is not read.
-          if (bytes >= MAX_RESPONSE_BYTES) finish();
+    const agent = options.agents?.for(target) ?? false;
+    let request: http.ClientRequest | null = null;
+    const post = (firstTry: boolean) => {
+      let answered = false;
+      const sent = client.request(
+        target,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Masthead-Webhooks/1' },
+          lookup: guardedLookup(options.allowPrivate),
+          agent,
+        },
+        (response) => {
+          answered = true;
+          const status = response.statusCode ?? 0;
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          const finish = () => {
+            const text = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+            const ok = status >= 200 && status < 300;
+            if (ok) done({ status, ok, error: null });
+            else if (status >= 300 && status < 400) {
+              const location = response.headers.location ?? '(no Location)';
+              done({ status, ok, error: excerpt(`redirect to ${location} not followed`) });
+            } else done({ status, ok, error: excerpt(`HTTP ${status}: ${text}`) });
+          };
+          response.on('data', (chunk: Buffer) => {
+            chunks.push(chunk);
+            bytes += chunk.length;
+            // Enough to tell what went wrong: the rest of a large answer is not read, and its connection not kept.
+            if (bytes >= MAX_RESPONSE_BYTES) {
+              finish();
+              response.destroy();
+            }
+          });
+          // Read to its end (short), the connection goes back to the pool for the next attempt.
+          response.on('end', finish);
+          response.on('error', () => finish());
+        },
+      );
+      sent.on('error', (error) => {
+        // A kept connection the receiver closed as it was reused: once more on a new one (Node's advice for keep-alive).
+        if (firstTry && !answered && sent.reusedSocket && (error as { code?: string }).code === 'ECONNRESET' && !settled) {
+          post(false);
+          return;
+        }
+        done({
+          status: null,
+          ok: false,
+          error: excerpt(error instanceof RefusedReceiver ? error.message : `${(error as { code?: string }).code ?? ''} ${error.message}`),
         });
-        response.on('end', finish);
-        response.on('error', () => finish());
-      },
-    );
+      });
+      request = sent;
+      sent.end(body);
+    };
     timer = setTimeout(() => {
       done({ status: null, ok: false, error: `no answer within ${options.timeoutMs} ms` });
-      request.destroy();
+      request?.destroy();
     }, options.timeoutMs);
-    request.on('error', (error) =>
-      done({
-        status: null,
-        ok: false,
-        error: excerpt(error instanceof RefusedReceiver ? error.message : `${(error as { code?: string }).code ?? ''} ${error.message}`),
-      }),
-    );
-    request.end(body);
+    post(true);
   });
 }

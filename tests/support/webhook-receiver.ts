@@ -8,6 +8,8 @@ export interface ReceivedWebhook {
   at: number;
   /** The status this attempt was answered with. */
   status: number;
+  /** The sender's port: attempts on one kept connection share it. */
+  remotePort: number;
 }
 
 /** What the receiver answers an attempt with: a status (and optional body or headers). */
@@ -63,7 +65,14 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const seenBefore = seen.get(id) ?? 0;
       seen.set(id, seenBefore + 1);
       const answer = receiver.answer({ headers: request.headers, body, seenBefore });
-      receiver.attempts.push({ path: request.url ?? '', headers: request.headers, body, at: Date.now(), status: answer.status });
+      receiver.attempts.push({
+        path: request.url ?? '',
+        headers: request.headers,
+        body,
+        at: Date.now(),
+        status: answer.status,
+        remotePort: request.socket.remotePort ?? 0,
+      });
       response.writeHead(answer.status, answer.headers ?? {});
       response.end(answer.body ?? '');
       for (const waiter of waiters) if (waiter()) waiters.delete(waiter);
