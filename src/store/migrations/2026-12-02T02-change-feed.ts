@@ -77,7 +77,9 @@ export async function up(db: Db): Promise<void> {
   const authors = (a: string) =>
     pg
       ? sql.raw(`coalesce((select json_agg(b.author_id order by b.position)::text from bylines b where b.article_id = ${a}.id), '[]')`)
-      : sql.raw(`(select json_group_array(b.author_id order by b.position) from bylines b where b.article_id = ${a}.id)`);
+      : // Aggregated from an ordered subquery, not `json_group_array(… order by …)`: that form needs
+        // SQLite 3.44, and an older sqlite3 shell (Debian 12 has 3.40) could not open the file at all.
+        sql.raw(`(select json_group_array(author_id) from (select b.author_id from bylines b where b.article_id = ${a}.id order by b.position))`);
   const horizon = sql.raw('(select announced_until from feed_clock where id = 1) h');
   const columns = sql.raw('(occurred_at, kind, article_id, issue_id_before, issue_id_after, author_ids_before, author_ids_after)');
 
