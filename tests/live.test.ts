@@ -137,6 +137,40 @@ describe('subscriptions over server-sent events', () => {
     expect(await byIssue.collect(300)).toEqual([]);
   });
 
+  it('gives streams of the same subscription the same events, also one that replays from behind, while a filtered one gets only its own', async () => {
+    const latest = Number(
+      (
+        await editor.db
+          .selectFrom('change_feed')
+          .select((eb) => eb.fn.max('seq').as('max'))
+          .executeTakeFirstOrThrow()
+      ).max,
+    );
+    const query = 'subscription { articlePublished { headline issue { number } } }';
+    const [live, alsoLive, filtered] = await Promise.all([
+      stream(first, query),
+      stream(first, query, { method: 'GET' }),
+      stream(first, 'subscription { articlePublished(issueNumber: 3404) { headline issue { number } } }'),
+    ]);
+    await importFiles(document('Shared, in issue 3403', { issue: 3403 }), document('Shared, in issue 3404', { issue: 3404 }));
+    const seen = [await live.next(2000), await live.next(2000)];
+    expect(seen.map((event) => payload(event).data)).toEqual([
+      { articlePublished: { headline: 'Shared, in issue 3403', issue: { number: 3403 } } },
+      { articlePublished: { headline: 'Shared, in issue 3404', issue: { number: 3404 } } },
+    ]);
+    expect([await alsoLive.next(2000), await alsoLive.next(2000)]).toEqual(seen);
+    // Same document, joined later from before both entries: replayed in order, the same bytes, then live.
+    const behind = await stream(first, query, { lastEventId: String(latest) });
+    expect([await behind.next(2000), await behind.next(2000)]).toEqual(seen);
+    const only = await filtered.next(2000);
+    expect(only).toEqual(seen[1]);
+    await importFiles(document('Shared, later', { issue: 3403 }));
+    const later = await live.next(2000);
+    expect(await behind.next(2000)).toEqual(later);
+    expect(await alsoLive.next(2000)).toEqual(later);
+    expect([...(await live.collect(300)), ...(await behind.collect(0)), ...(await alsoLive.collect(0)), ...(await filtered.collect(0))]).toEqual([]);
+  });
+
   it('never announces a draft, and tells the public of a withdrawn piece with article null', async () => {
     const changes = await stream(second, 'subscription { articleChanged { kind id article { headline } } }');
     const draft = await insertPiece('A draft that stays a draft', '2026-01-02T00:00:00.000Z', 'draft');

@@ -65,6 +65,7 @@ function watch<T>(context: Context, toEvent: (entry: FeedEntry, context: Context
       extensions: { code: 'SUBSCRIPTION_NEEDS_EVENT_STREAM', http: { status: 406 } },
     });
   }
+  live.role = context.viewer.role;
   return (async function* () {
     for await (const entry of live.entries()) {
       live.renew(context, entry);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { GraphQLParams, YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
-import { type LiveHub, LiveSession } from '../../live/live-hub.ts';
+import { FeedCursor, LiveGroup, type LiveHub, LiveSession } from '../../live/live-hub.ts';
 import type { Logger } from '../../logger.ts';
 import type { ServerContext } from '../../yoga.ts';
 import { clientAddress } from '../client-address.ts';
@@ -98,8 +98,8 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
       }
       return;
     }
-    let session: LiveSession | null = null;
     let iterator: AsyncIterator<ExecutionResult> | null = null;
+    let group: LiveGroup | null = null;
     try {
       let cursor: number;
       if (raw === null) {
@@ -127,7 +127,7 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
           return;
         }
       }
-      session = new LiveSession(hub, cursor);
+      const session = new LiveSession(hub);
       const serverContext = { req, [GUARDED_BY_LISTENER]: true, live: session };
       const result = await yoga.getResultForParams({ params, request: requestOf(req) }, serverContext as unknown as ServerContext & Context);
       if (!isAsyncIterable(result)) {
@@ -143,14 +143,27 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
         res.end(`event: next\ndata: ${JSON.stringify(outcome)}\n\n${COMPLETE}`);
         return;
       }
-      iterator = result[Symbol.asyncIterator]();
-      await pump(req, res, session, iterator);
+      // Validated and admitted: the stream joins the group that executes the same subscription
+      // once per entry for every stream in it, or starts it with this execution.
+      const own = result[Symbol.asyncIterator]();
+      iterator = own;
+      const key = JSON.stringify([session.role, params.operationName ?? null, params.variables ?? null, params.query ?? null, params.extensions ?? null]);
+      group = hub.join(key, (id) => {
+        iterator = null;
+        return new LiveGroup(hub, key, id, session, own);
+      });
+      if (iterator !== null) {
+        // Another stream's execution serves this one: this one is never started.
+        await own.return?.().catch(() => {});
+        iterator = null;
+      }
+      await pump(req, res, new FeedCursor(hub.feed, cursor), group);
     } catch (error) {
       logger.error('internal error in an event stream:', error);
       if (!res.headersSent) refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
       else res.destroy();
     } finally {
-      session?.close();
+      if (group !== null) hub.leave(group);
       await iterator?.return?.().catch(() => {});
       admission.release();
     }
@@ -169,15 +182,15 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
     res.flushHeaders();
   }
 
-  /** Writes events as the subscription yields them, with heartbeats, until either side ends. */
-  async function pump(req: IncomingMessage, res: ServerResponse, session: LiveSession, iterator: AsyncIterator<ExecutionResult>): Promise<void> {
+  /** Writes the group's frame for each entry from the stream's cursor, with heartbeats, until either side ends. */
+  async function pump(req: IncomingMessage, res: ServerResponse, feed: FeedCursor, group: LiveGroup): Promise<void> {
     startStream(req, res);
     res.write(HEARTBEAT);
     let ended = false;
     const end = (clean: boolean) => {
       if (ended) return;
       ended = true;
-      session.close();
+      feed.close();
       if (clean && !res.destroyed) res.end(COMPLETE);
       else res.destroy();
     };
@@ -189,17 +202,20 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
     res.once('close', () => {
       if (!ended) {
         ended = true;
-        session.close();
+        feed.close();
       }
     });
     const write = (chunk: string): void => {
       res.write(chunk);
     };
     try {
-      while (!ended) {
-        const next = await iterator.next();
-        if (next.done || ended) break;
-        write(`id: ${session.eventSeq}\nevent: next\ndata: ${JSON.stringify(next.value)}\n\n`);
+      for await (const entry of feed.entries()) {
+        if (ended) break;
+        const frame = await group.frameFor(entry);
+        if (ended) break;
+        if (frame === null) continue;
+        // The same string for every stream of the group: queued by reference, not copied.
+        write(frame);
         // Past the cap, no more is taken from the feed until the reader catches up; one that does
         // not within the stall time is cut off (it resumes with Last-Event-ID and loses nothing).
         // So a stream holds at most the cap and one event.
