@@ -98,7 +98,6 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
       }
       return;
     }
-    let iterator: AsyncIterator<ExecutionResult> | null = null;
     let group: LiveGroup | null = null;
     try {
       let cursor: number;
@@ -127,36 +126,8 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
           return;
         }
       }
-      const session = new LiveSession(hub);
-      const serverContext = { req, [GUARDED_BY_LISTENER]: true, live: session };
-      const result = await yoga.getResultForParams({ params, request: requestOf(req) }, serverContext as unknown as ServerContext & Context);
-      if (!isAsyncIterable(result)) {
-        const outcome = result as ExecutionResult;
-        if (outcome.errors?.length) {
-          // Refused before any event (parse, validation, limits): a plain GraphQL answer with its status.
-          const status = statusOf(outcome.errors);
-          writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...corsHeaders(req) }, JSON.stringify(outcome));
-          return;
-        }
-        // A query or mutation asked over a stream: its one result, then complete.
-        startStream(req, res);
-        res.end(`event: next\ndata: ${JSON.stringify(outcome)}\n\n${COMPLETE}`);
-        return;
-      }
-      // Validated and admitted: the stream joins the group that executes the same subscription
-      // once per entry for every stream in it, or starts it with this execution.
-      const own = result[Symbol.asyncIterator]();
-      iterator = own;
-      const key = JSON.stringify([session.role, params.operationName ?? null, params.variables ?? null, params.query ?? null, params.extensions ?? null]);
-      group = hub.join(key, (id) => {
-        iterator = null;
-        return new LiveGroup(hub, key, id, session, own);
-      });
-      if (iterator !== null) {
-        // Another stream's execution serves this one: this one is never started.
-        await own.return?.().catch(() => {});
-        iterator = null;
-      }
+      group = await joinGroup(req, res, params);
+      if (group === null) return;
       await pump(req, res, new FeedCursor(hub.feed, cursor), group);
     } catch (error) {
       logger.error('internal error in an event stream:', error);
@@ -164,10 +135,46 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
       else res.destroy();
     } finally {
       if (group !== null) hub.leave(group);
-      await iterator?.return?.().catch(() => {});
       admission.release();
     }
   };
+
+  /**
+   * Runs the operation through Yoga (parse, validation, limits, the viewer); a subscription then
+   * joins the group executing the same one, or starts it with this execution. Null when the
+   * answer was written (a refusal, or a query's one result). A function of its own so that a
+   * stream that joins keeps nothing of its own execution for its lifetime.
+   */
+  async function joinGroup(req: IncomingMessage, res: ServerResponse, params: GraphQLParams): Promise<LiveGroup | null> {
+    const session = new LiveSession(hub);
+    const serverContext = { req, [GUARDED_BY_LISTENER]: true, live: session };
+    const result = await yoga.getResultForParams({ params, request: requestOf(req) }, serverContext as unknown as ServerContext & Context);
+    if (!isAsyncIterable(result)) {
+      const outcome = result as ExecutionResult;
+      if (outcome.errors?.length) {
+        // Refused before any event (parse, validation, limits): a plain GraphQL answer with its status.
+        const status = statusOf(outcome.errors);
+        writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...corsHeaders(req) }, JSON.stringify(outcome));
+        return null;
+      }
+      // A query or mutation asked over a stream: its one result, then complete.
+      startStream(req, res);
+      res.end(`event: next\ndata: ${JSON.stringify(outcome)}\n\n${COMPLETE}`);
+      return null;
+    }
+    const own = result[Symbol.asyncIterator]();
+    let started = false;
+    try {
+      const key = JSON.stringify([session.role, params.operationName ?? null, params.variables ?? null, params.query ?? null, params.extensions ?? null]);
+      return hub.join(key, (id) => {
+        started = true;
+        return new LiveGroup(hub, key, id, session, own);
+      });
+    } finally {
+      // Another stream's execution serves this one: this one is never started.
+      if (!started) await own.return?.().catch(() => {});
+    }
+  }
 
   function startStream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
