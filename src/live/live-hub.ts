@@ -47,7 +47,7 @@ export class LiveHub {
   readonly #streams = new Set<ClosableStream>();
   readonly #instants = new Map<string, { now: string; loaders: Loaders }>();
   readonly #groups = new Map<string, LiveGroup>();
-  readonly #frames = new Map<string, { frame: Promise<string | null>; bytes: number }>();
+  readonly #frames = new Map<string, { frame: Promise<Buffer | null>; bytes: number }>();
   #frameBytes = 0;
   #groupIds = 0;
   #open = 0;
@@ -134,7 +134,7 @@ export class LiveHub {
   }
 
   /** A serialized event kept for the other streams of a group, or undefined. */
-  frame(key: string): Promise<string | null> | undefined {
+  frame(key: string): Promise<Buffer | null> | undefined {
     const kept = this.#frames.get(key);
     if (kept === undefined) return undefined;
     // Most recently used last: the oldest entries go first.
@@ -143,7 +143,7 @@ export class LiveHub {
     return kept.frame;
   }
 
-  keepFrame(key: string, frame: Promise<string | null>): void {
+  keepFrame(key: string, frame: Promise<Buffer | null>): void {
     const kept = { frame, bytes: 0 };
     this.#frames.set(key, kept);
     frame.then(
@@ -343,11 +343,14 @@ export class LiveGroup {
   }
 
   /** The SSE frame (`id:` the entry's seq, `event: next`, `data:` the result) for `entry`, or null when the subscription sends nothing for it. */
-  frameFor(entry: FeedEntry): Promise<string | null> {
+  frameFor(entry: FeedEntry): Promise<Buffer | null> {
     const key = `${this.id}:${entry.seq}`;
     const kept = this.#hub.frame(key);
     if (kept !== undefined) return kept;
-    const frame = this.#session.run(entry).then((result) => (result === null ? null : `id: ${entry.seq}\nevent: next\ndata: ${JSON.stringify(result)}\n\n`));
+    // Encoded once: every socket of the group writes the same bytes, not its own copy of a string.
+    const frame = this.#session
+      .run(entry)
+      .then((result) => (result === null ? null : Buffer.from(`id: ${entry.seq}\nevent: next\ndata: ${JSON.stringify(result)}\n\n`)));
     this.#hub.keepFrame(key, frame);
     return frame;
   }

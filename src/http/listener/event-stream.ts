@@ -212,7 +212,7 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
         feed.close();
       }
     });
-    const write = (chunk: string): void => {
+    const write = (chunk: string | Buffer): void => {
       res.write(chunk);
     };
     try {
@@ -221,7 +221,7 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
         const frame = await group.frameFor(entry);
         if (ended) break;
         if (frame === null) continue;
-        // The same string for every stream of the group: queued by reference, not copied.
+        // The same bytes for every stream of the group: queued by reference, not copied.
         write(frame);
         // Past the cap, no more is taken from the feed until the reader catches up; one that does
         // not within the stall time is cut off (it resumes with Last-Event-ID and loses nothing).
