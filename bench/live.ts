@@ -27,6 +27,12 @@ async function rss(url: string): Promise<number> {
   return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]);
 }
 
+/** The server's V8 heap in use (nodejs_heap_size_used_bytes): what is live, not what RSS keeps reserved. */
+async function heapUsed(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(text)?.[1]);
+}
+
 interface Stream {
   latencies: number[];
   close(): void;
@@ -119,8 +125,12 @@ async function measure(dialect: TestDialect): Promise<void> {
     const expected = PIECES * STREAMS;
     for (let waited = 0; received < expected && waited < 60_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     const peakRss = await rss(server.url);
+    const peakHeap = await heapUsed(server.url);
     const latencies = streams.flatMap((stream) => stream.latencies).sort((a, b) => a - b);
     for (const stream of streams) stream.close();
+    // Memory once the streams are closed and the garbage had time to go: bounded if it falls back.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const [closedRss, closedHeap] = [await rss(server.url), await heapUsed(server.url)];
     console.log(
       JSON.stringify({
         store: dialect,
@@ -132,7 +142,13 @@ async function measure(dialect: TestDialect): Promise<void> {
         eventsReceived: received,
         latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) },
         eventsPerSecond: Math.round(received / Math.max(0.001, (lastAt - firstAt) / 1000)),
-        rssMiB: { idle: Math.round(idleRss / 2 ** 20), withStreams: Math.round(openRss / 2 ** 20), afterEvents: Math.round(peakRss / 2 ** 20) },
+        rssMiB: {
+          idle: Math.round(idleRss / 2 ** 20),
+          withStreams: Math.round(openRss / 2 ** 20),
+          afterEvents: Math.round(peakRss / 2 ** 20),
+          closed: Math.round(closedRss / 2 ** 20),
+        },
+        heapUsedMiB: { afterEvents: Math.round(peakHeap / 2 ** 20), closed: Math.round(closedHeap / 2 ** 20) },
       }),
     );
   } finally {

@@ -137,6 +137,40 @@ describe('subscriptions over server-sent events', () => {
     expect(await byIssue.collect(300)).toEqual([]);
   });
 
+  it('gives streams of the same subscription the same events, also one that replays from behind, while a filtered one gets only its own', async () => {
+    const latest = Number(
+      (
+        await editor.db
+          .selectFrom('change_feed')
+          .select((eb) => eb.fn.max('seq').as('max'))
+          .executeTakeFirstOrThrow()
+      ).max,
+    );
+    const query = 'subscription { articlePublished { headline issue { number } } }';
+    const [live, alsoLive, filtered] = await Promise.all([
+      stream(first, query),
+      stream(first, query, { method: 'GET' }),
+      stream(first, 'subscription { articlePublished(issueNumber: 3404) { headline issue { number } } }'),
+    ]);
+    await importFiles(document('Shared, in issue 3403', { issue: 3403 }), document('Shared, in issue 3404', { issue: 3404 }));
+    const seen = [await live.next(2000), await live.next(2000)];
+    expect(seen.map((event) => payload(event).data)).toEqual([
+      { articlePublished: { headline: 'Shared, in issue 3403', issue: { number: 3403 } } },
+      { articlePublished: { headline: 'Shared, in issue 3404', issue: { number: 3404 } } },
+    ]);
+    expect([await alsoLive.next(2000), await alsoLive.next(2000)]).toEqual(seen);
+    // Same document, joined later from before both entries: replayed in order, the same bytes, then live.
+    const behind = await stream(first, query, { lastEventId: String(latest) });
+    expect([await behind.next(2000), await behind.next(2000)]).toEqual(seen);
+    const only = await filtered.next(2000);
+    expect(only).toEqual(seen[1]);
+    await importFiles(document('Shared, later', { issue: 3403 }));
+    const later = await live.next(2000);
+    expect(await behind.next(2000)).toEqual(later);
+    expect(await alsoLive.next(2000)).toEqual(later);
+    expect([...(await live.collect(300)), ...(await behind.collect(0)), ...(await alsoLive.collect(0)), ...(await filtered.collect(0))]).toEqual([]);
+  });
+
   it('never announces a draft, and tells the public of a withdrawn piece with article null', async () => {
     const changes = await stream(second, 'subscription { articleChanged { kind id article { headline } } }');
     const draft = await insertPiece('A draft that stays a draft', '2026-01-02T00:00:00.000Z', 'draft');
@@ -265,6 +299,69 @@ describe('subscriptions over server-sent events', () => {
       await server.stop();
     }
   }, 120_000);
+
+  it('closes a stream whose reader never reads once it holds more than LIVE_MAX_BUFFERED_BYTES for LIVE_STALL_SECONDS, and a Last-Event-ID reconnect then gets the rest', async () => {
+    const server = await startServerProcess(env({ LIVE_MAX_BUFFERED_BYTES: '65536', LIVE_STALL_SECONDS: '1', LIVE_MAX_STREAMS: '1' }));
+    try {
+      const query = 'subscription { articlePublished { headline body } }';
+      const url = new URL(server.url);
+      const stalled = connect(Number(url.port), url.hostname);
+      await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+      stalled.write(`GET /graphql?query=${encodeURIComponent(query)} HTTP/1.1\r\nHost: ${url.host}\r\nAccept: text/event-stream\r\n\r\n`);
+      stalled.pause();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The stalled stream holds the server's only place (LIVE_MAX_STREAMS=1).
+      const refused = await stream(server, 'subscription { issuePublished { number } }');
+      expect(refused.status).toBe(503);
+      // Twenty-four pieces of some 2 MB each: more than loopback's socket buffers (tens of MB) take.
+      const paragraph = 'The council met again tonight. '.repeat(330);
+      const body = Array.from({ length: 200 }, () => paragraph).join('\n\n');
+      const headlines = Array.from({ length: 24 }, (_, n) => `A very long piece, number ${n + 1}`);
+      const before = await editor.db
+        .selectFrom('change_feed')
+        .select((eb) => eb.fn.max('seq').as('max'))
+        .executeTakeFirstOrThrow();
+      await importFiles(...headlines.map((headline) => document(headline, { body })));
+      // The server closes the stalled stream: its place is free again.
+      let admitted = await stream(server, 'subscription { issuePublished { number } }');
+      for (let waited = 0; admitted.status !== 200 && waited < 60_000; waited += 250) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        admitted = await stream(server, 'subscription { issuePublished { number } }');
+      }
+      expect(admitted.status).toBe(200);
+      admitted.close();
+      // What the stalled socket got before it was cut off: complete events, in order, and not all of them.
+      let text = '';
+      stalled.setEncoding('utf8');
+      stalled.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      stalled.on('error', () => {});
+      const closed = new Promise((resolve) => stalled.once('close', resolve));
+      stalled.resume();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      stalled.destroy();
+      const complete = [...text.matchAll(/^id: (\d+)\nevent: next\ndata: (.*)\n\n/gm)].map((match) => ({
+        id: match[1] ?? '',
+        headline: (JSON.parse(match[2] ?? '{}').data?.articlePublished as { headline?: string } | undefined)?.headline,
+      }));
+      expect(complete.length).toBeLessThan(headlines.length);
+      expect(complete.map((event) => event.headline)).toEqual(headlines.slice(0, complete.length));
+      const lastEventId = complete.at(-1)?.id ?? String(Number(before.max));
+      // Reconnecting from the last complete event: the rest, in order, none twice.
+      const resumed = await stream(server, 'subscription { articlePublished { headline } }', { lastEventId });
+      expect(resumed.status).toBe(200);
+      const rest: string[] = [];
+      for (let n = complete.length; n < headlines.length; n++) {
+        rest.push(String((payload(await resumed.next(10_000)).data?.articlePublished as { headline?: string } | undefined)?.headline));
+      }
+      expect(rest).toEqual(headlines.slice(complete.length));
+      expect(await resumed.collect(300)).toEqual([]);
+      resumed.close();
+    } finally {
+      await server.stop();
+    }
+  }, 180_000);
 
   it('ends its streams cleanly with complete on SIGTERM', async () => {
     const server = await startServerProcess(env());

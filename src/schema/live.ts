@@ -63,6 +63,7 @@ function watch<T>(context: Context, toEvent: (entry: FeedEntry, context: Context
   if (!live) {
     throw codedError('SUBSCRIPTION_NEEDS_EVENT_STREAM', 'Subscriptions are served over Server-Sent Events: send the request with `Accept: text/event-stream`.');
   }
+  live.role = context.viewer.role;
   return (async function* () {
     for await (const entry of live.entries()) {
       live.renew(context, entry);

@@ -4,7 +4,7 @@ import type { GraphQLParams, YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../context.ts';
 import { codedError } from '../../errors/coded-error.ts';
 import type { GraphQLErrorCode } from '../../errors/error-codes.ts';
-import { type LiveHub, LiveSession } from '../../live/live-hub.ts';
+import { FeedCursor, LiveGroup, type LiveHub, LiveSession } from '../../live/live-hub.ts';
 import type { Logger } from '../../logger.ts';
 import type { ServerContext } from '../../yoga.ts';
 import { clientAddress } from '../client-address.ts';
@@ -100,8 +100,7 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
       }
       return;
     }
-    let session: LiveSession | null = null;
-    let iterator: AsyncIterator<ExecutionResult> | null = null;
+    let group: LiveGroup | null = null;
     try {
       let cursor: number;
       if (raw === null) {
@@ -130,34 +129,55 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
           return;
         }
       }
-      session = new LiveSession(hub, cursor);
-      const serverContext = { req, [GUARDED_BY_LISTENER]: true, live: session };
-      const result = await yoga.getResultForParams({ params, request: requestOf(req) }, serverContext as unknown as ServerContext & Context);
-      if (!isAsyncIterable(result)) {
-        const outcome = result as ExecutionResult;
-        if (outcome.errors?.length) {
-          // Refused before any event (parse, validation, limits): a plain GraphQL answer with its status.
-          const status = statusOf(outcome.errors);
-          writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...corsHeaders(req) }, JSON.stringify(outcome));
-          return;
-        }
-        // A query or mutation asked over a stream: its one result, then complete.
-        startStream(req, res);
-        res.end(`event: next\ndata: ${JSON.stringify(outcome)}\n\n${COMPLETE}`);
-        return;
-      }
-      iterator = result[Symbol.asyncIterator]();
-      await pump(req, res, session, iterator);
+      group = await joinGroup(req, res, params);
+      if (group === null) return;
+      await pump(req, res, new FeedCursor(hub.feed, cursor), group);
     } catch (error) {
       logger.error('internal error in an event stream:', error);
       if (!res.headersSent) refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
       else res.destroy();
     } finally {
-      session?.close();
-      await iterator?.return?.().catch(() => {});
+      if (group !== null) hub.leave(group);
       admission.release();
     }
   };
+
+  /**
+   * Runs the operation through Yoga (parse, validation, limits, the viewer); a subscription then
+   * joins the group executing the same one, or starts it with this execution. Null when the
+   * answer was written (a refusal, or a query's one result). A function of its own so that a
+   * stream that joins keeps nothing of its own execution for its lifetime.
+   */
+  async function joinGroup(req: IncomingMessage, res: ServerResponse, params: GraphQLParams): Promise<LiveGroup | null> {
+    const session = new LiveSession(hub);
+    const serverContext = { req, [GUARDED_BY_LISTENER]: true, live: session };
+    const result = await yoga.getResultForParams({ params, request: requestOf(req) }, serverContext as unknown as ServerContext & Context);
+    if (!isAsyncIterable(result)) {
+      const outcome = result as ExecutionResult;
+      if (outcome.errors?.length) {
+        // Refused before any event (parse, validation, limits): a plain GraphQL answer with its status.
+        const status = statusOf(outcome.errors);
+        writeAnswer(res, status, { ...JSON_HEADERS, ...security, ...corsHeaders(req) }, JSON.stringify(outcome));
+        return null;
+      }
+      // A query or mutation asked over a stream: its one result, then complete.
+      startStream(req, res);
+      res.end(`event: next\ndata: ${JSON.stringify(outcome)}\n\n${COMPLETE}`);
+      return null;
+    }
+    const own = result[Symbol.asyncIterator]();
+    let started = false;
+    try {
+      const key = JSON.stringify([session.role, params.operationName ?? null, params.variables ?? null, params.query ?? null, params.extensions ?? null]);
+      return hub.join(key, (id) => {
+        started = true;
+        return new LiveGroup(hub, key, id, session, own);
+      });
+    } finally {
+      // Another stream's execution serves this one: this one is never started.
+      if (!started) await own.return?.().catch(() => {});
+    }
+  }
 
   function startStream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
@@ -172,15 +192,15 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
     res.flushHeaders();
   }
 
-  /** Writes events as the subscription yields them, with heartbeats, until either side ends. */
-  async function pump(req: IncomingMessage, res: ServerResponse, session: LiveSession, iterator: AsyncIterator<ExecutionResult>): Promise<void> {
+  /** Writes the group's frame for each entry from the stream's cursor, with heartbeats, until either side ends. */
+  async function pump(req: IncomingMessage, res: ServerResponse, feed: FeedCursor, group: LiveGroup): Promise<void> {
     startStream(req, res);
     res.write(HEARTBEAT);
     let ended = false;
     const end = (clean: boolean) => {
       if (ended) return;
       ended = true;
-      session.close();
+      feed.close();
       if (clean && !res.destroyed) res.end(COMPLETE);
       else res.destroy();
     };
@@ -192,17 +212,20 @@ export function createEventStreams({ yoga, hub, rules, security, logger }: Event
     res.once('close', () => {
       if (!ended) {
         ended = true;
-        session.close();
+        feed.close();
       }
     });
-    const write = (chunk: string): void => {
+    const write = (chunk: string | Buffer): void => {
       res.write(chunk);
     };
     try {
-      while (!ended) {
-        const next = await iterator.next();
-        if (next.done || ended) break;
-        write(`id: ${session.eventSeq}\nevent: next\ndata: ${JSON.stringify(next.value)}\n\n`);
+      for await (const entry of feed.entries()) {
+        if (ended) break;
+        const frame = await group.frameFor(entry);
+        if (ended) break;
+        if (frame === null) continue;
+        // The same bytes for every stream of the group: queued by reference, not copied.
+        write(frame);
         // Past the cap, no more is taken from the feed until the reader catches up; one that does
         // not within the stall time is cut off (it resumes with Last-Event-ID and loses nothing).
         // So a stream holds at most the cap and one event.
