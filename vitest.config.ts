@@ -25,6 +25,7 @@ const STORE_FREE = [
   'tests/schema.test.ts',
   'tests/gateway-cli.test.ts',
   'tests/gateway-runtime.test.ts',
+  'tests/gateway-live.test.ts',
   'tests/runtime.test.ts',
   'tests/layout.test.ts',
   'tests/logger.test.ts',
