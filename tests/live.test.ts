@@ -186,6 +186,25 @@ describe('subscriptions over server-sent events', () => {
     expect(await changes.collect(300)).toEqual([]);
   });
 
+  it("lets an editor's key preview what the public may not see: a withdrawn piece's article, as a query with that key would", async () => {
+    const created = await runCli(['keys', 'create', '--role', 'editor', '--name', 'Live desk'], { DATABASE_URL: throwaway.databaseUrl });
+    expect(created.code, created.stderr).toBe(0);
+    const query = 'subscription { articleChanged { kind article { headline status } } }';
+    const desk = await stream(first, query, { headers: { authorization: `Bearer ${created.stdout.trim()}` } });
+    const reader = await stream(first, query);
+    const id = await insertPiece('Out, then back to the desk', '2026-01-04T00:00:00.000Z', 'published');
+    const published = payload(await desk.next(2000)).data?.articleChanged;
+    expect(published).toEqual({ kind: 'PUBLISHED', article: { headline: 'Out, then back to the desk', status: 'PUBLISHED' } });
+    // The public's stream is refused the editors-only `status` field; it still hears of the piece.
+    expect(payload(await reader.next(2000)).data?.articleChanged).toMatchObject({ kind: 'PUBLISHED' });
+    await editor.db.updateTable('articles').set({ status: 'draft' }).where('id', '=', id).execute();
+    expect(payload(await desk.next(2000)).data?.articleChanged).toEqual({
+      kind: 'WITHDRAWN',
+      article: { headline: 'Out, then back to the desk', status: 'DRAFT' },
+    });
+    expect(payload(await reader.next(2000)).data?.articleChanged).toMatchObject({ kind: 'WITHDRAWN', article: null });
+  });
+
   it('announces a scheduled piece at its time, not before, once on each stream though two instances race to announce it', async () => {
     const query = 'subscription { articlePublished { headline publishedAt } }';
     const [a, b] = await Promise.all([stream(first, query), stream(second, query)]);
