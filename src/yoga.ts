@@ -13,7 +13,8 @@ import { useOperationalEndpoints } from './http/plugins/operational-endpoints.ts
 import { recordCacheKeys } from './http/cdn-keys.ts';
 import { corsDecision, type HttpRules } from './http/http-rules.ts';
 import { useHttpGuards } from './http/plugins/http-guards.ts';
-import { loadManifest, usePersistedDocuments } from './http/plugins/persisted-documents.ts';
+import { usePersistedDocuments } from './http/plugins/persisted-documents.ts';
+import { loadManifest } from './http/trusted-documents.ts';
 import { type ResponseStore, useResponseCache } from './http/plugins/response-cache.ts';
 import { useSubscriptionPages } from './http/plugins/subscription-pages.ts';
 import type { Tracing } from './tracing/tracing.ts';

@@ -134,13 +134,12 @@ async function serve(args: string[], io: Out): Promise<number> {
   const { values } = parseFlags(args, {});
   if (values.help) return printed(io, USAGE.serve ?? '');
   const config = loadConfig();
-  const [{ createLogger }, { startServer }, { loadManifest }] = await Promise.all([
-    import('../logger.ts'),
-    import('../server.ts'),
-    import('../http/plugins/persisted-documents.ts'),
-  ]);
-  // A manifest that cannot be used is a bad setting: refused before the store is touched.
-  if (config.http.trustedDocuments !== null) loadManifest(config.http.trustedDocuments);
+  // A manifest that cannot be used is a bad setting: refused before the server loads or the store is touched.
+  if (config.http.trustedDocuments !== null) {
+    const { loadManifest } = await import('../http/trusted-documents.ts');
+    loadManifest(config.http.trustedDocuments);
+  }
+  const [{ createLogger }, { startServer }] = await Promise.all([import('../logger.ts'), import('../server.ts')]);
   const logger = createLogger(config.log);
   const server = await startServer(config, logger);
   await untilStopped(logger);
