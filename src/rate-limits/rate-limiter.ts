@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimit } from '../config.ts';
 import { sha256Hex } from '../digest.ts';
 import type { Logger } from '../logger.ts';
@@ -67,34 +67,19 @@ export class MemoryRateLimiter implements RateLimiter {
 }
 
 /**
- * While Redis cannot be reached, a window is counted here instead (rate-limiter-flexible's
- * insurance limiter): limits then hold per instance. Each use tells the owner, which logs it.
- */
-class InsuranceLimiter extends RateLimiterMemory {
-  readonly #onUse: () => void;
-
-  constructor(options: { points: number; duration: number }, onUse: () => void) {
-    super(options);
-    this.#onUse = onUse;
-  }
-
-  override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
-    this.#onUse();
-    return super.consume(key, points, options);
-  }
-}
-
-/**
  * Counters in Redis, shared by every instance (rate-limiter-flexible, one atomic script per
  * event). Redis never slows a request down: while it is not connected, an event is counted at
- * once in this instance's memory instead (the insurance limiter), and a Redis that fails a
- * command while connected is left alone for REDIS_REST_MS (the circuit opens). The log says so.
+ * once in this instance's memory instead, and a Redis that fails a command while connected is left
+ * alone for REDIS_REST_MS (the circuit opens). The log says so. The memory counters are
+ * MemoryRateLimiter's, bounded, rather than the library's insurance limiter (RateLimiterMemory),
+ * which keeps every key it sees: a flood of new addresses during an outage must not grow it.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
   readonly #logger: Logger;
   readonly #keyPrefix: string;
-  readonly #limiters = new Map<string, { shared: RateLimiterRedis; insurance: InsuranceLimiter }>();
+  readonly #limiters = new Map<string, RateLimiterRedis>();
+  readonly #memory = new MemoryRateLimiter();
   #lastComplaint = 0;
   #restUntil = 0;
 
@@ -113,40 +98,36 @@ export class RedisRateLimiter implements RateLimiter {
 
   async consume(key: string, rule: RateLimit, weight = 1): Promise<RateDecision> {
     if (rule.limit === 0) return ALLOWED;
-    const { shared, insurance } = this.#limiter(rule);
-    try {
-      await (Date.now() < this.#restUntil ? insurance : shared).consume(key, weight);
-      return ALLOWED;
-    } catch (refusal) {
-      if (refusal instanceof RateLimiterRes) return { allowed: false, retryAfterMs: Math.max(1, refusal.msBeforeNext) };
-      throw refusal;
+    if (this.#redis.status !== 'ready') {
+      this.#complain(`the connection is ${this.#redis.status}`);
+    } else if (Date.now() >= this.#restUntil) {
+      try {
+        await this.#limiter(rule).consume(key, weight);
+        return ALLOWED;
+      } catch (outcome) {
+        if (outcome instanceof RateLimiterRes) return { allowed: false, retryAfterMs: Math.max(1, outcome.msBeforeNext) };
+        // Connected, yet the command failed (a timeout): rest before trying again.
+        this.#restUntil = Date.now() + REDIS_REST_MS;
+        this.#complain('a command failed or timed out');
+      }
     }
+    return this.#memory.consume(key, rule, weight);
   }
 
-  #limiter(rule: RateLimit) {
+  #limiter(rule: RateLimit): RateLimiterRedis {
     const name = `${rule.limit}/${rule.windowMs}`;
     let limiter = this.#limiters.get(name);
     if (!limiter) {
-      const window = { points: rule.limit, duration: Math.max(1, Math.ceil(rule.windowMs / 1000)) };
-      const insurance = new InsuranceLimiter(window, () => this.#fellBack());
-      const shared = new RateLimiterRedis({
-        ...window,
+      limiter = new RateLimiterRedis({
+        points: rule.limit,
+        duration: Math.max(1, Math.ceil(rule.windowMs / 1000)),
         storeClient: this.#redis,
         keyPrefix: this.#keyPrefix,
         rejectIfRedisNotReady: true,
-        insuranceLimiter: insurance,
       });
-      limiter = { shared, insurance };
       this.#limiters.set(name, limiter);
     }
     return limiter;
-  }
-
-  #fellBack(): void {
-    const status = this.#redis.status;
-    // Connected, yet the command failed (a timeout): rest before trying again.
-    if (status === 'ready' && Date.now() >= this.#restUntil) this.#restUntil = Date.now() + REDIS_REST_MS;
-    this.#complain(status === 'ready' ? 'a command failed or timed out' : `the connection is ${status}`);
   }
 
   #complain(reason: string): void {
@@ -158,6 +139,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   async close(): Promise<void> {
     this.#redis.disconnect();
+    await this.#memory.close();
   }
 }
 
