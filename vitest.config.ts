@@ -28,6 +28,7 @@ const STORE_FREE = [
   'tests/gateway-live.test.ts',
   'tests/runtime.test.ts',
   'tests/layout.test.ts',
+  'tests/work-loop.test.ts',
   'tests/logger.test.ts',
   'tests/settings-docs.test.ts',
   'tests/docker-steps.test.ts',

@@ -1,3 +1,4 @@
+import { WorkLoop } from '../background/work-loop.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { hashToken, newToken } from '../sign-ups/tokens.ts';
@@ -26,54 +27,37 @@ export class OutboxSender {
   readonly #transport: MailTransport;
   readonly #config: Config;
   readonly #logger: Logger;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #stopped = true;
+  readonly #loop: WorkLoop;
 
   constructor(store: Store, transport: MailTransport, config: Config, logger: Logger) {
     this.#store = store;
     this.#transport = transport;
     this.#config = config;
     this.#logger = logger;
+    this.#loop = new WorkLoop(
+      async () => {
+        await this.deliverDue();
+        return config.mail.pollMs;
+      },
+      (error) => {
+        logger.warn('the mail sender could not read the outbox:', error);
+        return config.mail.pollMs;
+      },
+    );
   }
 
   start(): void {
-    this.#stopped = false;
-    this.nudge();
+    this.#loop.start();
   }
 
   /** Looks for due messages now (a sign-up just queued one), and then every poll interval. */
   nudge(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#running = this.deliverDue()
-      .then(() => {})
-      .catch((error: unknown) => this.#logger.warn('the mail sender could not read the outbox:', error))
-      .finally(() => {
-        this.#running = null;
-        if (this.#stopped) return;
-        if (this.#again) {
-          this.#again = false;
-          this.nudge();
-        } else {
-          this.#timer = setTimeout(() => this.nudge(), this.#config.mail.pollMs);
-          this.#timer.unref();
-        }
-      });
+    this.#loop.nudge();
   }
 
   /** Stops polling and waits for the attempt in flight. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
+    await this.#loop.stop();
     this.#transport.close();
   }
 

@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { WorkLoop } from '../background/work-loop.ts';
 import type { WebhookConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
@@ -45,10 +46,7 @@ export class DeliveryWorker {
   readonly #store: Store;
   readonly #config: WebhookConfig;
   readonly #logger: Logger;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
-  #stopped = true;
+  readonly #loop: WorkLoop;
   #lastPrune = 0;
   /** The earliest retry this worker scheduled that is not yet due: it wakes then, not at the next poll. */
   #soonestRetry = Number.POSITIVE_INFINITY;
@@ -59,11 +57,25 @@ export class DeliveryWorker {
     this.#config = config;
     this.#logger = logger;
     this.#agents = new ReceiverAgents(config.allowPrivateAddresses);
+    this.#loop = new WorkLoop(
+      async () => {
+        await this.deliverDue();
+        return (await hasPendingDeliveries(store.db)) ? this.#nextWait() : null;
+      },
+      (error) => {
+        logger.warn('webhooks: could not read the delivery outbox:', error);
+        return this.#nextWait();
+      },
+    );
+  }
+
+  /** Retries this worker scheduled are made on time; others' (another instance's) at the next poll. */
+  #nextWait(): number {
+    return Math.min(this.#config.pollMs, this.#soonestRetry - Date.now());
   }
 
   start(): void {
-    this.#stopped = false;
-    this.nudge();
+    this.#loop.start();
   }
 
   /**
@@ -72,39 +84,11 @@ export class DeliveryWorker {
    * statement, until the fan-out wakes it.
    */
   nudge(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    let waiting = true;
-    this.#running = this.deliverDue()
-      .then(async () => {
-        waiting = await hasPendingDeliveries(this.#store.db);
-      })
-      .catch((error: unknown) => this.#logger.warn('webhooks: could not read the delivery outbox:', error))
-      .finally(() => {
-        this.#running = null;
-        if (this.#stopped) return;
-        if (this.#again) {
-          this.#again = false;
-          this.nudge();
-        } else if (waiting) {
-          // Retries this worker scheduled are made on time; others' (another instance's) at the next poll.
-          const wait = Math.max(0, Math.min(this.#config.pollMs, this.#soonestRetry - Date.now()));
-          this.#timer = setTimeout(() => this.nudge(), wait);
-          this.#timer.unref();
-        }
-      });
+    this.#loop.nudge();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
+    await this.#loop.stop();
     this.#agents.destroy();
   }
 

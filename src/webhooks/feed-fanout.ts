@@ -1,3 +1,4 @@
+import { WorkLoop } from '../background/work-loop.ts';
 import type { ChangeFeed } from '../feed/change-feed.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
@@ -20,8 +21,7 @@ export class FeedFanout {
   readonly #feed: ChangeFeed;
   readonly #logger: Logger;
   readonly #onWritten: () => void;
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #loop: WorkLoop;
   #stop: (() => void) | null = null;
 
   constructor(store: Store, feed: ChangeFeed, logger: Logger, onWritten: () => void) {
@@ -29,36 +29,33 @@ export class FeedFanout {
     this.#feed = feed;
     this.#logger = logger;
     this.#onWritten = onWritten;
+    // Sleeps between passes: the feed wakes it when entries are committed.
+    this.#loop = new WorkLoop(
+      async () => {
+        await this.drain();
+        return null;
+      },
+      (error) => {
+        logger.warn('webhooks: could not turn the change feed into deliveries:', error);
+        return null;
+      },
+    );
   }
 
   start(): void {
-    this.#stop = this.#feed.onNewEntries(() => this.nudge());
-    this.nudge();
+    this.#stop = this.#feed.onNewEntries(() => this.#loop.nudge());
+    this.#loop.start();
   }
 
   /** Turns what is new now; calls made meanwhile run once more after. */
   nudge(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.drain()
-      .then(() => {})
-      .catch((error: unknown) => this.#logger.warn('webhooks: could not turn the change feed into deliveries:', error))
-      .finally(() => {
-        this.#running = null;
-        if (this.#again && this.#stop) {
-          this.#again = false;
-          this.nudge();
-        }
-      });
+    this.#loop.nudge();
   }
 
   async stop(): Promise<void> {
     this.#stop?.();
     this.#stop = null;
-    this.#again = false;
-    await this.#running;
+    await this.#loop.stop();
   }
 
   /** Turns every entry after the cursor; resolves with how many deliveries this process wrote. */
