@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedEntry } from '../src/feed/change-feed.ts';
 import { FeedAnnouncer, StoreChangeFeed } from '../src/feed/store-change-feed.ts';
@@ -10,13 +7,14 @@ import { migrateToLatest } from '../src/store/migrate.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { silentLogger } from './support/app.ts';
 import { runCli } from './support/cli.ts';
+import { DocumentFolder, insertPieceAtPrompt } from './support/documents.ts';
 import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
 
 // The change feed is kept by the store itself: whoever writes (`masthead import` in another
 // process, an editor at a SQL prompt), every change to what the public sees is recorded once,
 // in order, in the writer's transaction; a scheduled piece is recorded when its time comes.
 
-const dir = mkdtempSync(path.join(tmpdir(), 'masthead-feed-'));
+const documents = new DocumentFolder('masthead-feed-');
 let throwaway: ThrowawayStore;
 /** The server's connection, tailing the feed. */
 let store: Store;
@@ -24,20 +22,9 @@ let store: Store;
 let editor: Store;
 let feed: StoreChangeFeed;
 
+/** A document as the tests below import it: in issue 3300 unless said. */
 function document(name: string, headline: string, byline: string, time: string, issue = 3300): string {
-  const file = path.join(dir, `${name}.txt`);
-  writeFileSync(
-    file,
-    [
-      'The Evening Ledger',
-      headline,
-      `by ${byline}\nIssue No. ${issue}`,
-      'A paragraph of the piece.',
-      'Article information',
-      `${time}\nShare this article`,
-    ].join('\n\n'),
-  );
-  return file;
+  return documents.write(headline, { name, byline, time, issue, body: 'A paragraph of the piece.' });
 }
 
 async function importFiles(...files: string[]): Promise<void> {
@@ -57,22 +44,7 @@ async function articleId(headline: string): Promise<number> {
 }
 
 async function insertPiece(headline: string, publishedAt: string, status: 'published' | 'draft'): Promise<number> {
-  const { id } = await editor.db
-    .insertInto('articles')
-    .values({
-      slug: headline.toLowerCase().replace(/\W+/g, '-'),
-      headline,
-      standfirst: null,
-      body: 'Text.',
-      word_count: 1,
-      issue_id: null,
-      published_at: publishedAt,
-      status,
-      promoted_newsletter_id: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return id;
+  return insertPieceAtPrompt(editor.db, headline, publishedAt, status);
 }
 
 beforeAll(async () => {
@@ -88,7 +60,7 @@ afterAll(async () => {
   await editor?.close();
   await store?.close();
   await throwaway?.drop();
-  rmSync(dir, { recursive: true, force: true });
+  documents.remove();
 });
 
 describe('the change feed', () => {

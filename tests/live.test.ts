@@ -1,19 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics } from '../src/metrics.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { runCli, type ServerProcess, startServerProcess } from './support/cli.ts';
+import { DocumentFolder, type DocumentParts, insertPieceAtPrompt, latestFeedSeq } from './support/documents.ts';
 import { openStream, type OpenStream } from './support/event-stream.ts';
 import { createThrowawayStore, type ThrowawayStore } from './support/store.ts';
 
 // Subscriptions over Server-Sent Events, through the public surface: real server processes on
 // one store, `masthead import` in another process, an editor at a SQL prompt.
 
-const dir = mkdtempSync(path.join(tmpdir(), 'masthead-live-'));
+const documents = new DocumentFolder('masthead-live-');
 let throwaway: ThrowawayStore;
 let editor: Store;
 let first: ServerProcess;
@@ -26,14 +24,8 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return { DATABASE_URL: throwaway.databaseUrl, ...SETTINGS, ...extra };
 }
 
-let written = 0;
-function document(headline: string, { issue = 3400, byline = 'Marta Quinlan', time = 'Sat 10 Jan 2026, 12:00 GMT', body = 'A paragraph.' } = {}): string {
-  const file = path.join(dir, `${++written}.txt`);
-  writeFileSync(
-    file,
-    ['The Evening Ledger', headline, `by ${byline}\nIssue No. ${issue}`, body, 'Article information', `${time}\nShare this article`].join('\n\n'),
-  );
-  return file;
+function document(headline: string, parts: DocumentParts = {}): string {
+  return documents.write(headline, parts);
 }
 
 async function importFiles(...files: string[]): Promise<void> {
@@ -52,22 +44,7 @@ function payload(event: { data: string }): { data?: Record<string, unknown>; err
 }
 
 async function insertPiece(headline: string, publishedAt: string, status: 'published' | 'draft'): Promise<number> {
-  const { id } = await editor.db
-    .insertInto('articles')
-    .values({
-      slug: `${headline.toLowerCase().replace(/\W+/g, '-')}-${Date.now()}`,
-      headline,
-      standfirst: null,
-      body: 'Text.',
-      word_count: 1,
-      issue_id: null,
-      published_at: publishedAt,
-      status,
-      promoted_newsletter_id: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return id;
+  return insertPieceAtPrompt(editor.db, headline, publishedAt, status);
 }
 
 beforeAll(async () => {
@@ -82,7 +59,7 @@ afterAll(async () => {
   await Promise.all([first?.stop(), second?.stop()]);
   await editor?.close();
   await throwaway?.drop();
-  rmSync(dir, { recursive: true, force: true });
+  documents.remove();
 });
 
 describe('subscriptions over server-sent events', () => {
@@ -138,14 +115,7 @@ describe('subscriptions over server-sent events', () => {
   });
 
   it('gives streams of the same subscription the same events, also one that replays from behind, while a filtered one gets only its own', async () => {
-    const latest = Number(
-      (
-        await editor.db
-          .selectFrom('change_feed')
-          .select((eb) => eb.fn.max('seq').as('max'))
-          .executeTakeFirstOrThrow()
-      ).max,
-    );
+    const latest = await latestFeedSeq(editor.db);
     const query = 'subscription { articlePublished { headline issue { number } } }';
     const [live, alsoLive, filtered] = await Promise.all([
       stream(first, query),
@@ -242,14 +212,7 @@ describe('subscriptions over server-sent events', () => {
   });
 
   it('accepts the replay point as a lastEventId query parameter, for clients that cannot set headers', async () => {
-    const latest = Number(
-      (
-        await editor.db
-          .selectFrom('change_feed')
-          .select((eb) => eb.fn.max('seq').as('max'))
-          .executeTakeFirstOrThrow()
-      ).max,
-    );
+    const latest = await latestFeedSeq(editor.db);
     const url = `${second.url}/graphql?query=${encodeURIComponent('subscription { articleChanged { kind } }')}&lastEventId=${latest - 1}`;
     const response = await fetch(url, { headers: { accept: 'text/event-stream' } });
     const reader = response.body?.getReader();
@@ -336,10 +299,7 @@ describe('subscriptions over server-sent events', () => {
       const paragraph = 'The council met again tonight. '.repeat(330);
       const body = Array.from({ length: 200 }, () => paragraph).join('\n\n');
       const headlines = Array.from({ length: 24 }, (_, n) => `A very long piece, number ${n + 1}`);
-      const before = await editor.db
-        .selectFrom('change_feed')
-        .select((eb) => eb.fn.max('seq').as('max'))
-        .executeTakeFirstOrThrow();
+      const before = await latestFeedSeq(editor.db);
       await importFiles(...headlines.map((headline) => document(headline, { body })));
       // The server closes the stalled stream: its place is free again.
       let admitted = await stream(server, 'subscription { issuePublished { number } }');
@@ -366,7 +326,7 @@ describe('subscriptions over server-sent events', () => {
       }));
       expect(complete.length).toBeLessThan(headlines.length);
       expect(complete.map((event) => event.headline)).toEqual(headlines.slice(0, complete.length));
-      const lastEventId = complete.at(-1)?.id ?? String(Number(before.max));
+      const lastEventId = complete.at(-1)?.id ?? String(before);
       // Reconnecting from the last complete event: the rest, in order, none twice.
       const resumed = await stream(server, 'subscription { articlePublished { headline } }', { lastEventId });
       expect(resumed.status).toBe(200);
@@ -406,14 +366,7 @@ describe('refusals', () => {
   });
 
   it('tells a client whose replay point is older than retention with an error event, then completes', async () => {
-    const latest = Number(
-      (
-        await editor.db
-          .selectFrom('change_feed')
-          .select((eb) => eb.fn.max('seq').as('max'))
-          .executeTakeFirstOrThrow()
-      ).max,
-    );
+    const latest = await latestFeedSeq(editor.db);
     // As pruning would: the entries before the newest are gone.
     await editor.db.deleteFrom('change_feed').where('seq', '<', latest).execute();
     const old = await stream(first, 'subscription { articleChanged { kind } }', { lastEventId: '1' });
