@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-export type ServerName = 'masthead' | 'mercurius-own' | 'mercurius' | 'apollo' | 'ceiling' | 'naive' | 'masthead-cached' | 'constant';
+export type ServerName = 'masthead' | 'mercurius-own' | 'mercurius' | 'apollo' | 'ceiling' | 'naive' | 'engine-floor' | 'masthead-cached' | 'constant';
 
 export interface ServerSpec {
   name: ServerName;
@@ -36,6 +36,11 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     title: 'naive: Masthead with loaders unbatched (N+1)',
     command: { file: 'bench/peers/naive.ts' },
     env: { RESPONSE_CACHE: 'off' },
+  },
+  'engine-floor': {
+    name: 'engine-floor',
+    title: 'engine floor: Masthead’s Yoga, schema and loaders alone behind a bare node:http handler (no rules, limits, auth, logs or metrics)',
+    command: { file: 'bench/peers/engine-floor.ts' },
   },
   'masthead-cached': {
     name: 'masthead-cached',
