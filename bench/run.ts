@@ -60,7 +60,7 @@ const only = (name: string) => (process.env[name] ? new Set(process.env[name]!.s
 const onlyWorkloads = only('BENCH_WORKLOADS');
 const onlyServers = only('BENCH_SERVERS');
 
-const PEERS: ServerName[] = ['masthead', 'mercurius-own', 'mercurius', 'apollo', 'ceiling', 'naive', 'engine-floor'];
+const PEERS: ServerName[] = ['masthead', 'mercurius-own', 'mercurius', 'apollo', 'ceiling', 'naive', 'engine-floor', 'yoga-own'];
 
 interface Plan {
   workload: Workload;

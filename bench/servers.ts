@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-export type ServerName = 'masthead' | 'mercurius-own' | 'mercurius' | 'apollo' | 'ceiling' | 'naive' | 'engine-floor' | 'masthead-cached' | 'constant';
+export type ServerName = 'masthead' | 'mercurius-own' | 'mercurius' | 'apollo' | 'ceiling' | 'naive' | 'engine-floor' | 'yoga-own' | 'masthead-cached' | 'constant';
 
 export interface ServerSpec {
   name: ServerName;
@@ -41,6 +41,11 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     name: 'engine-floor',
     title: 'engine floor: Masthead’s Yoga, schema and loaders alone behind a bare node:http handler (no rules, limits, auth, logs or metrics)',
     command: { file: 'bench/peers/engine-floor.ts' },
+  },
+  'yoga-own': {
+    name: 'yoga-own',
+    title: 'Yoga + graphql-jit behind a bare node:http handler, serving the Mercurius peer’s own schema, resolvers and SQL',
+    command: { file: 'bench/peers/yoga-own.ts' },
   },
   'masthead-cached': {
     name: 'masthead-cached',

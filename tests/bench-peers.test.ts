@@ -38,7 +38,7 @@ describe('the benchmark peers on the demo corpus', () => {
     app = await createTestApp({ seed: DEMO_CORPUS });
     subjects = await pickSubjects(app.store);
     const logDir = mkdtempSync(path.join(os.tmpdir(), 'masthead-bench-test-'));
-    for (const name of ['mercurius-own', 'ceiling', 'engine-floor'] as const) {
+    for (const name of ['mercurius-own', 'ceiling', 'engine-floor', 'yoga-own'] as const) {
       peers.set(name, await startServer(SERVERS[name], { port: await freePort(), env: { DATABASE_URL: app.databaseUrl }, core: null, logDir }));
     }
   }, 120_000);
@@ -60,7 +60,7 @@ describe('the benchmark peers on the demo corpus', () => {
     expect(answer.data.issue.articles.edges).toHaveLength(15);
   });
 
-  for (const name of ['mercurius-own', 'ceiling', 'engine-floor']) {
+  for (const name of ['mercurius-own', 'ceiling', 'engine-floor', 'yoga-own']) {
     for (const workload of reads) {
       it(`the ${name} peer answers the ${workload.name} workload with Masthead's data`, async () => {
         const body = requestBody(workload, subjects, name, 0);
