@@ -1,18 +1,28 @@
 // The servers under test: each a child process of its own (so CPU time and memory are its own),
 // pinned to one core while the runner and its load generator keep to another.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-export type ServerName = 'masthead' | 'mercurius-own' | 'mercurius' | 'apollo' | 'ceiling' | 'naive' | 'engine-floor' | 'yoga-own' | 'masthead-cached' | 'constant';
+export type ServerName =
+  | 'masthead'
+  | 'mercurius-own'
+  | 'mercurius'
+  | 'apollo'
+  | 'ceiling'
+  | 'naive'
+  | 'engine-floor'
+  | 'yoga-own'
+  | 'masthead-cached'
+  | 'constant';
 
 export interface ServerSpec {
   name: ServerName;
   /** A line for the report. */
   title: string;
-  /** What node runs: a TypeScript file (through tsx's loader), or `masthead serve` itself. */
+  /** What node runs: a peer's TypeScript file (compiled first, see peerBuild), or `masthead serve` itself. */
   command: { file: string } | { masthead: string[] };
   env?: Record<string, string>;
 }
@@ -111,6 +121,38 @@ async function waitForMetrics(url: string, child: ChildProcess, logFile: string)
   throw new Error(`server did not answer ${url} within 60 s; see ${logFile}`);
 }
 
+let peerBuildDir: string | null = null;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where a peer's compiled JavaScript is: the peers (and what they use of src/) are compiled once per
+ * process with bench/tsconfig.peers.json, so that no peer process carries a TypeScript loader. Each
+ * process compiles into a folder of its own (the test projects run at once), removed at its exit.
+ */
+function peerBuild(file: string): string {
+  if (peerBuildDir === null) {
+    const builds = path.join(ROOT, 'node_modules/.cache/bench-peers');
+    // Folders of processes gone (a test worker is stopped without its exit handlers) are removed.
+    for (const pid of existsSync(builds) ? readdirSync(builds) : [])
+      if (!isAlive(Number(pid))) rmSync(path.join(builds, pid), { recursive: true, force: true });
+    const dir = path.join(builds, String(process.pid));
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'bench/tsconfig.peers.json'), '--outDir', dir], {
+      stdio: 'inherit',
+    });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    peerBuildDir = dir;
+  }
+  return path.join(peerBuildDir, file.replace(/\.ts$/, '.js'));
+}
+
 export async function startServer(
   spec: ServerSpec,
   options: { port: number; env: Record<string, string>; core: number | null; logDir: string },
@@ -118,7 +160,7 @@ export async function startServer(
   const host = '127.0.0.1';
   const node =
     'file' in spec.command
-      ? [process.execPath, '--import', 'tsx', path.join(ROOT, spec.command.file)]
+      ? [process.execPath, peerBuild(spec.command.file)]
       : [process.execPath, path.join(ROOT, 'bin/masthead.js'), ...spec.command.masthead];
   const [command, ...args] = options.core === null ? node : ['taskset', '-c', String(options.core), ...node];
   const logFile = path.join(options.logDir, `${spec.name}.log`);

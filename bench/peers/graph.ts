@@ -6,7 +6,8 @@ import type { PeerStore } from './store.ts';
 import type { ArticleRow, AuthorRow, AuthorStatsRow, IssueRow } from './store.ts';
 import { subscribe, type SubscribeInput } from './common.ts';
 
-export const TYPE_DEFS = readFileSync(new URL('../../schema/schema.graphql', import.meta.url), 'utf8');
+// From the repository, where the runner starts every peer (the compiled peers live elsewhere).
+export const TYPE_DEFS = readFileSync('schema/schema.graphql', 'utf8');
 
 export interface PeerContext {
   store: PeerStore;
