@@ -3,7 +3,7 @@ import { type LogLevel as HiveLogLevel, Logger as HiveLogger } from '@graphql-hi
 import httpTransport from '@graphql-mesh/transport-http';
 import restTransport from '@graphql-mesh/transport-rest';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
+import { BREAK, GraphQLError, visit } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import { useClientErrorStatus } from '../http/plugins/client-error-status.ts';
 import { jsonResponse, useGetEndpoints } from '../http/plugins/operational-endpoints.ts';
@@ -139,6 +139,44 @@ function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
   };
 }
 
+const JSON_ONLY = 'application/graphql-response+json, application/json';
+const INCREMENTAL = new Set(['defer', 'stream', 'live']);
+
+/**
+ * A subgraph request asks for a single JSON answer unless it needs more: the HTTP transport's
+ * default Accept also offers multipart/mixed (for @defer/@stream), and a subgraph such as Masthead
+ * answers a request that accepts multipart through its slower general path (Yoga's Fetch
+ * handler) rather than its JSON one. Subscriptions keep the transport's text/event-stream.
+ */
+function useJsonAccept(): GatewayPlugin {
+  return {
+    onSubgraphExecute({ transportEntry, executionRequest, setExecutionRequest }) {
+      if (transportEntry?.kind !== 'http') return;
+      let incremental = false;
+      visit(executionRequest.document, {
+        OperationDefinition(node) {
+          if (node.operation === 'subscription') {
+            incremental = true;
+            return BREAK;
+          }
+          return undefined;
+        },
+        Directive(node) {
+          if (INCREMENTAL.has(node.name.value)) {
+            incremental = true;
+            return BREAK;
+          }
+          return undefined;
+        },
+      });
+      if (incremental) return;
+      // A copy: the request's extensions object may be shared with other subgraph requests.
+      const extensions = executionRequest.extensions ?? {};
+      setExecutionRequest({ ...executionRequest, extensions: { ...extensions, headers: { ...extensions.headers, accept: JSON_ONLY } } });
+    },
+  };
+}
+
 /** Why a fetch failed, in the words of the socket where there are some (`connect ECONNREFUSED …`). */
 function reasonOf(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
@@ -194,6 +232,7 @@ export async function createGatewayYoga(
       },
     },
     plugins: () => [
+      useJsonAccept(),
       useSubgraphFailures(upstreams),
       useGetEndpoints({
         '/healthz': (fetchAPI) => jsonResponse(fetchAPI, 200, { status: 'ok' }),
