@@ -198,6 +198,18 @@ describe('the gateway when a subgraph fails', () => {
     }
   });
 
+  it("gives up on a subgraph that sends its answer's headers in time but not the rest of it", async () => {
+    community.bodyDelayMs = 3 * TIMEOUT_MS;
+    try {
+      const response = await throughGateway<ArticlePage>(ARTICLES_WITH_COMMENTS);
+      expect(response.data?.articles.edges).toHaveLength(50);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_TIMEOUT', serviceName: 'community' });
+      expect(response.errors?.[0]?.message).toMatch(`did not answer within ${TIMEOUT_MS} ms`);
+    } finally {
+      community.bodyDelayMs = 0;
+    }
+  });
+
   it("keeps the other subgraph's data when Masthead is down", async () => {
     await masthead.stop();
     try {

@@ -88,6 +88,9 @@ function hiveLogger(logger: Logger, debug: boolean): HiveLogger {
   });
 }
 
+/** Statuses whose Response may have no body. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
 /**
  * A subgraph that gives no GraphQL answer in time (down, too slow, answering something else) must
  * not fail the whole request: its fetch answers, in its place, a GraphQL error with code
@@ -102,7 +105,8 @@ function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
       const upstream = find(url);
       if (!upstream) return;
       // A subscription's stream lives as long as the client wants it: its timeout ends when the
-      // subgraph answers (with the stream's headers). Any other request's runs to its end.
+      // subgraph answers (with the stream's headers). Any other request's covers its whole answer,
+      // and ends as soon as that has arrived, rather than being left to fire.
       const stream = /text\/event-stream/.test(new Headers(options.headers as HeadersInit | undefined).get('accept') ?? '');
       const deadline = new AbortController();
       const timeout = deadline.signal;
@@ -115,12 +119,23 @@ function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
         try {
           const response = await fetchFn(input, init, ...rest);
           if (stream) clearTimeout(timer);
-          if (upstream.kind === 'rest') return response;
           const type = response.headers.get('content-type') ?? '';
-          if (/json|event-stream|multipart/.test(type)) return response;
+          if (upstream.kind === 'rest' || /json|event-stream|multipart/.test(type)) {
+            // An answer in parts (a stream, incremental delivery) is read by the runtime as it comes.
+            if (stream || /event-stream|multipart/.test(type)) return response;
+            const body = await response.arrayBuffer();
+            clearTimeout(timer);
+            return new Response(NULL_BODY_STATUS.has(response.status) ? null : body, {
+              status: response.status,
+              statusText: response.statusText,
+              headers: response.headers,
+            });
+          }
+          clearTimeout(timer);
           await response.body?.cancel();
           failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_UNAVAILABLE', `${where} answered HTTP ${response.status} without a GraphQL result`);
         } catch (error) {
+          clearTimeout(timer);
           if (timeout.aborted) {
             failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_TIMEOUT', `${where} did not answer within ${upstream.timeoutMs} ms`);
           } else if (init?.signal?.aborted) {
