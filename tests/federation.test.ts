@@ -228,6 +228,25 @@ describe('the gateway when a subgraph fails', () => {
     }
   });
 
+  it('answers alike with the JS query planner (GATEWAY_QUERY_PLANNER=js), in as many subgraph calls', async () => {
+    const js = await startListeningProcess(
+      ['gateway', '--subgraph', `masthead=${masthead.url}`, '--subgraph', `community=${community.url}`, '--timeout-ms', String(TIMEOUT_MS)],
+      { GATEWAY_QUERY_PLANNER: 'js' },
+    );
+    try {
+      for (const query of [ARTICLES_WITH_COMMENTS, LATEST_COMMENTS]) {
+        const router = await throughGateway(query);
+        masthead.clear();
+        community.clear();
+        const response = await fetch(`${js.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+        expect({ status: response.status, ...((await response.json()) as object) }).toEqual(router);
+        expect(masthead.requests.length + community.requests.length).toBe(2);
+      }
+    } finally {
+      await js.stop();
+    }
+  });
+
   it('logs no internal error, and stops cleanly on SIGTERM', async () => {
     expect(await gateway.stop()).toBe(0);
     expect(gateway.output()).not.toMatch(/ (error|warn) /);

@@ -3,7 +3,7 @@ import { type LogLevel as HiveLogLevel, Logger as HiveLogger } from '@graphql-hi
 import httpTransport from '@graphql-mesh/transport-http';
 import restTransport from '@graphql-mesh/transport-rest';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { BREAK, GraphQLError, visit } from 'graphql';
+import { BREAK, GraphQLError, Kind, parse, visit } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import { useClientErrorStatus } from '../http/plugins/client-error-status.ts';
 import { jsonResponse, useGetEndpoints } from '../http/plugins/operational-endpoints.ts';
@@ -20,6 +20,11 @@ export interface GatewayOptions {
   pollIntervalMs: number;
   /** Whether the runtime's own debug lines are logged (LOG_LEVEL=debug). @default false */
   debug?: boolean;
+  /**
+   * Which query planner: Hive Router's (native code) or the runtime's JS one. Router only for a
+   * supergraph of Federation subgraphs: REST and plain GraphQL sources need the JS planner. @default 'router'
+   */
+  queryPlanner: 'router' | 'js';
 }
 
 /** A service the gateway calls: a subgraph or a GraphQL source (one URL), or a REST source (URLs under its base). */
@@ -98,7 +103,7 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * The per-subgraph timeout is applied here too, on the same fetch, so that the message can say
  * which subgraph and how long it was given.
  */
-function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
+function useSubgraphFailures(upstreams: readonly Upstream[], errorPerEntity: boolean): GatewayPlugin {
   const find = (url: string) => upstreams.find((upstream) => (upstream.kind === 'rest' ? url.startsWith(upstream.url) : url === upstream.url));
   return {
     onFetch({ url, options, setOptions, fetchFn, setFetchFn }) {
@@ -147,7 +152,9 @@ function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
         const message = `${failure.message}, so what it serves is missing from this answer`;
         // A REST source's answer is data, not GraphQL: its failure is thrown, and the runtime puts it at the field's path.
         if (upstream.kind === 'rest') throw new GraphQLError(message, { extensions: { code: failure.code } });
-        const body = { errors: [{ message, extensions: { code: failure.code } }] };
+        const extensions = { code: failure.code };
+        const paths = errorPerEntity ? entityErrorPaths(init?.body) : [];
+        const body = { errors: paths.length > 0 ? paths.map((path) => ({ message, path, extensions })) : [{ message, extensions }] };
         return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
       });
     },
@@ -192,6 +199,35 @@ function useJsonAccept(): GatewayPlugin {
   };
 }
 
+/**
+ * For a failed `_entities` request, the paths a subgraph would give its errors: each
+ * representation's fields, `['_entities', i, field]`. Hive Router's executor puts such errors at
+ * each entity's place in the answer (where the JS planner does so itself); an error without a path
+ * it would put once, at the list's path without indices.
+ */
+function entityErrorPaths(body: unknown): Array<Array<string | number>> {
+  if (typeof body !== 'string' || !body.includes('_entities')) return [];
+  try {
+    const request = JSON.parse(body) as { query: string; variables?: { representations?: unknown[] } };
+    const count = request.variables?.representations?.length ?? 0;
+    const fields = new Set<string>();
+    visit(parse(request.query), {
+      Field(node) {
+        if (node.name.value !== '_entities') return undefined;
+        for (const fragment of node.selectionSet?.selections ?? []) {
+          const selections = fragment.kind === Kind.INLINE_FRAGMENT ? fragment.selectionSet.selections : [fragment];
+          for (const selection of selections)
+            if (selection.kind === Kind.FIELD && selection.name.value !== '__typename') fields.add((selection.alias ?? selection.name).value);
+        }
+        return BREAK;
+      },
+    });
+    return Array.from({ length: count }, (_, index) => [...fields].map((field) => ['_entities', index, field])).flat();
+  } catch {
+    return [];
+  }
+}
+
 /** Why a fetch failed, in the words of the socket where there are some (`connect ECONNREFUSED …`). */
 function reasonOf(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
@@ -216,8 +252,10 @@ export async function createGatewayYoga(
   logger: Logger,
 ): Promise<GatewayYoga> {
   const forwarded = options.forwardHeaders.map((name) => name.toLowerCase());
+  const router = options.queryPlanner === 'router';
   const runtime = createGatewayRuntime({
     supergraph,
+    ...(router ? { unifiedGraphHandler: (await import('@graphql-hive/router-runtime')).unifiedGraphHandler } : {}),
     ...(options.pollIntervalMs > 0 ? { pollingInterval: options.pollIntervalMs } : {}),
     transports: { http: httpTransport, rest: restTransport },
     logging: hiveLogger(logger, options.debug === true),
@@ -248,7 +286,7 @@ export async function createGatewayYoga(
     },
     plugins: () => [
       useJsonAccept(),
-      useSubgraphFailures(upstreams),
+      useSubgraphFailures(upstreams, router),
       useGetEndpoints({
         '/healthz': (fetchAPI) => jsonResponse(fetchAPI, 200, { status: 'ok' }),
         '/readyz': async (fetchAPI) => {
