@@ -198,6 +198,18 @@ describe('the gateway when a subgraph fails', () => {
     }
   });
 
+  it("gives up on a subgraph that sends its answer's headers in time but not the rest of it", async () => {
+    community.bodyDelayMs = 3 * TIMEOUT_MS;
+    try {
+      const response = await throughGateway<ArticlePage>(ARTICLES_WITH_COMMENTS);
+      expect(response.data?.articles.edges).toHaveLength(50);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_TIMEOUT', serviceName: 'community' });
+      expect(response.errors?.[0]?.message).toMatch(`did not answer within ${TIMEOUT_MS} ms`);
+    } finally {
+      community.bodyDelayMs = 0;
+    }
+  });
+
   it("keeps the other subgraph's data when Masthead is down", async () => {
     await masthead.stop();
     try {
@@ -213,6 +225,25 @@ describe('the gateway when a subgraph fails', () => {
       expect(await ready.json()).toMatchObject({ unavailable: ['masthead'] });
     } finally {
       await masthead.start();
+    }
+  });
+
+  it('answers alike with the JS query planner (GATEWAY_QUERY_PLANNER=js), in as many subgraph calls', async () => {
+    const js = await startListeningProcess(
+      ['gateway', '--subgraph', `masthead=${masthead.url}`, '--subgraph', `community=${community.url}`, '--timeout-ms', String(TIMEOUT_MS)],
+      { GATEWAY_QUERY_PLANNER: 'js' },
+    );
+    try {
+      for (const query of [ARTICLES_WITH_COMMENTS, LATEST_COMMENTS]) {
+        const router = await throughGateway(query);
+        masthead.clear();
+        community.clear();
+        const response = await fetch(`${js.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+        expect({ status: response.status, ...((await response.json()) as object) }).toEqual(router);
+        expect(masthead.requests.length + community.requests.length).toBe(2);
+      }
+    } finally {
+      await js.stop();
     }
   });
 

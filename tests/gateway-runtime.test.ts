@@ -29,6 +29,8 @@ const WIRE_V1 = `
   type Subscription {
     "The given slugs, one event each, everyMs apart, then the end of the stream."
     articleArrived(slugs: [String!]!, everyMs: Int! = 20): Article!
+    "One event: the request headers of this subscription's request from the gateway."
+    headersSeen: [String!]!
   }
 `;
 // What a later deploy of the wire subgraph serves: one field more.
@@ -44,6 +46,11 @@ function startWire(): Promise<Server> {
         latest: () => ({ slug: 'first', title: 'First' }),
       },
       Subscription: {
+        headersSeen: {
+          subscribe: async function* (_root: unknown, _args: unknown, context: unknown) {
+            yield { headersSeen: [...(context as { request: Request }).request.headers].map(([name, value]) => `${name}=${value}`) };
+          },
+        },
         articleArrived: {
           subscribe: async function* (_root: unknown, { slugs, everyMs }: { slugs: string[]; everyMs: number }) {
             for (const slug of slugs) {
@@ -146,6 +153,19 @@ describe('the gateway on Hive Gateway', () => {
     const seen = body.data?.headersSeen as string[];
     expect(seen).toEqual(expect.arrayContaining(['authorization=Bearer editor-key', 'x-request-id=req-17', 'x-edition=uk']));
     expect(seen.some((header) => /^(cookie|x-not-chosen)=/.test(header))).toBe(false);
+  });
+
+  it('asks a subgraph for one JSON answer for a query, and for an event stream for a subscription', async () => {
+    // A client that would take incremental delivery does not change what a plain query asks the subgraph for.
+    const { body } = await post('{ headersSeen }', { accept: 'multipart/mixed, application/json' });
+    expect(body.errors).toBeUndefined();
+    expect(((body.data?.headersSeen ?? []) as string[]).filter((header) => header.startsWith('accept='))).toEqual([
+      'accept=application/graphql-response+json, application/json',
+    ]);
+
+    const { events } = await subscribe('subscription { headersSeen }');
+    const seen = (events as Array<{ data: { headersSeen: string[] } }>)[0]?.data.headersSeen ?? [];
+    expect(seen.filter((header) => header.startsWith('accept='))).toEqual(['accept=text/event-stream']);
   });
 
   it("carries a subscription of a subgraph to the client over SSE, with another subgraph's fields joined into each event", async () => {

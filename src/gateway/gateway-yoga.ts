@@ -3,7 +3,7 @@ import { type LogLevel as HiveLogLevel, Logger as HiveLogger } from '@graphql-hi
 import httpTransport from '@graphql-mesh/transport-http';
 import restTransport from '@graphql-mesh/transport-rest';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
+import { BREAK, GraphQLError, Kind, parse, visit } from 'graphql';
 import { maskError } from 'graphql-yoga';
 import { useClientErrorStatus } from '../http/plugins/client-error-status.ts';
 import { jsonResponse, useGetEndpoints } from '../http/plugins/operational-endpoints.ts';
@@ -20,6 +20,11 @@ export interface GatewayOptions {
   pollIntervalMs: number;
   /** Whether the runtime's own debug lines are logged (LOG_LEVEL=debug). @default false */
   debug?: boolean;
+  /**
+   * Which query planner: Hive Router's (native code) or the runtime's JS one. Router only for a
+   * supergraph of Federation subgraphs: REST and plain GraphQL sources need the JS planner. @default 'router'
+   */
+  queryPlanner: 'router' | 'js';
 }
 
 /** A service the gateway calls: a subgraph or a GraphQL source (one URL), or a REST source (URLs under its base). */
@@ -88,6 +93,9 @@ function hiveLogger(logger: Logger, debug: boolean): HiveLogger {
   });
 }
 
+/** Statuses whose Response may have no body. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
 /**
  * A subgraph that gives no GraphQL answer in time (down, too slow, answering something else) must
  * not fail the whole request: its fetch answers, in its place, a GraphQL error with code
@@ -95,14 +103,15 @@ function hiveLogger(logger: Logger, debug: boolean): HiveLogger {
  * The per-subgraph timeout is applied here too, on the same fetch, so that the message can say
  * which subgraph and how long it was given.
  */
-function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
+function useSubgraphFailures(upstreams: readonly Upstream[], errorPerEntity: boolean): GatewayPlugin {
   const find = (url: string) => upstreams.find((upstream) => (upstream.kind === 'rest' ? url.startsWith(upstream.url) : url === upstream.url));
   return {
     onFetch({ url, options, setOptions, fetchFn, setFetchFn }) {
       const upstream = find(url);
       if (!upstream) return;
       // A subscription's stream lives as long as the client wants it: its timeout ends when the
-      // subgraph answers (with the stream's headers). Any other request's runs to its end.
+      // subgraph answers (with the stream's headers). Any other request's covers its whole answer,
+      // and ends as soon as that has arrived, rather than being left to fire.
       const stream = /text\/event-stream/.test(new Headers(options.headers as HeadersInit | undefined).get('accept') ?? '');
       const deadline = new AbortController();
       const timeout = deadline.signal;
@@ -115,12 +124,23 @@ function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
         try {
           const response = await fetchFn(input, init, ...rest);
           if (stream) clearTimeout(timer);
-          if (upstream.kind === 'rest') return response;
           const type = response.headers.get('content-type') ?? '';
-          if (/json|event-stream|multipart/.test(type)) return response;
+          if (upstream.kind === 'rest' || /json|event-stream|multipart/.test(type)) {
+            // An answer in parts (a stream, incremental delivery) is read by the runtime as it comes.
+            if (stream || /event-stream|multipart/.test(type)) return response;
+            const body = await response.arrayBuffer();
+            clearTimeout(timer);
+            return new Response(NULL_BODY_STATUS.has(response.status) ? null : body, {
+              status: response.status,
+              statusText: response.statusText,
+              headers: response.headers,
+            });
+          }
+          clearTimeout(timer);
           await response.body?.cancel();
           failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_UNAVAILABLE', `${where} answered HTTP ${response.status} without a GraphQL result`);
         } catch (error) {
+          clearTimeout(timer);
           if (timeout.aborted) {
             failure = new SubgraphFailure(upstream.name, 'SUBGRAPH_TIMEOUT', `${where} did not answer within ${upstream.timeoutMs} ms`);
           } else if (init?.signal?.aborted) {
@@ -132,11 +152,80 @@ function useSubgraphFailures(upstreams: readonly Upstream[]): GatewayPlugin {
         const message = `${failure.message}, so what it serves is missing from this answer`;
         // A REST source's answer is data, not GraphQL: its failure is thrown, and the runtime puts it at the field's path.
         if (upstream.kind === 'rest') throw new GraphQLError(message, { extensions: { code: failure.code } });
-        const body = { errors: [{ message, extensions: { code: failure.code } }] };
+        const extensions = { code: failure.code };
+        const paths = errorPerEntity ? entityErrorPaths(init?.body) : [];
+        const body = { errors: paths.length > 0 ? paths.map((path) => ({ message, path, extensions })) : [{ message, extensions }] };
         return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
       });
     },
   };
+}
+
+const JSON_ONLY = 'application/graphql-response+json, application/json';
+const INCREMENTAL = new Set(['defer', 'stream', 'live']);
+
+/**
+ * A subgraph request asks for a single JSON answer unless it needs more: the HTTP transport's
+ * default Accept also offers multipart/mixed (for @defer/@stream), and a subgraph such as Masthead
+ * answers a request that accepts multipart through its slower general path (Yoga's Fetch
+ * handler) rather than its JSON one. Subscriptions keep the transport's text/event-stream.
+ */
+function useJsonAccept(): GatewayPlugin {
+  return {
+    onSubgraphExecute({ transportEntry, executionRequest, setExecutionRequest }) {
+      if (transportEntry?.kind !== 'http') return;
+      let incremental = false;
+      visit(executionRequest.document, {
+        OperationDefinition(node) {
+          if (node.operation === 'subscription') {
+            incremental = true;
+            return BREAK;
+          }
+          return undefined;
+        },
+        Directive(node) {
+          if (INCREMENTAL.has(node.name.value)) {
+            incremental = true;
+            return BREAK;
+          }
+          return undefined;
+        },
+      });
+      if (incremental) return;
+      // A copy: the request's extensions object may be shared with other subgraph requests.
+      const extensions = executionRequest.extensions ?? {};
+      setExecutionRequest({ ...executionRequest, extensions: { ...extensions, headers: { ...extensions.headers, accept: JSON_ONLY } } });
+    },
+  };
+}
+
+/**
+ * For a failed `_entities` request, the paths a subgraph would give its errors: each
+ * representation's fields, `['_entities', i, field]`. Hive Router's executor puts such errors at
+ * each entity's place in the answer (where the JS planner does so itself); an error without a path
+ * it would put once, at the list's path without indices.
+ */
+function entityErrorPaths(body: unknown): Array<Array<string | number>> {
+  if (typeof body !== 'string' || !body.includes('_entities')) return [];
+  try {
+    const request = JSON.parse(body) as { query: string; variables?: { representations?: unknown[] } };
+    const count = request.variables?.representations?.length ?? 0;
+    const fields = new Set<string>();
+    visit(parse(request.query), {
+      Field(node) {
+        if (node.name.value !== '_entities') return undefined;
+        for (const fragment of node.selectionSet?.selections ?? []) {
+          const selections = fragment.kind === Kind.INLINE_FRAGMENT ? fragment.selectionSet.selections : [fragment];
+          for (const selection of selections)
+            if (selection.kind === Kind.FIELD && selection.name.value !== '__typename') fields.add((selection.alias ?? selection.name).value);
+        }
+        return BREAK;
+      },
+    });
+    return Array.from({ length: count }, (_, index) => [...fields].map((field) => ['_entities', index, field])).flat();
+  } catch {
+    return [];
+  }
 }
 
 /** Why a fetch failed, in the words of the socket where there are some (`connect ECONNREFUSED …`). */
@@ -163,8 +252,10 @@ export async function createGatewayYoga(
   logger: Logger,
 ): Promise<GatewayYoga> {
   const forwarded = options.forwardHeaders.map((name) => name.toLowerCase());
+  const router = options.queryPlanner === 'router';
   const runtime = createGatewayRuntime({
     supergraph,
+    ...(router ? { unifiedGraphHandler: (await import('@graphql-hive/router-runtime')).unifiedGraphHandler } : {}),
     ...(options.pollIntervalMs > 0 ? { pollingInterval: options.pollIntervalMs } : {}),
     transports: { http: httpTransport, rest: restTransport },
     logging: hiveLogger(logger, options.debug === true),
@@ -194,7 +285,8 @@ export async function createGatewayYoga(
       },
     },
     plugins: () => [
-      useSubgraphFailures(upstreams),
+      useJsonAccept(),
+      useSubgraphFailures(upstreams, router),
       useGetEndpoints({
         '/healthz': (fetchAPI) => jsonResponse(fetchAPI, 200, { status: 'ok' }),
         '/readyz': async (fetchAPI) => {

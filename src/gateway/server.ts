@@ -50,7 +50,9 @@ export async function startGateway(plan: GatewayPlan, at: { port: number; host: 
       if (url) upstreams.push({ name: source.name, kind: source.kind === 'graphql' ? 'graphql' : 'rest', url, timeoutMs: source.timeoutMs });
     }
   }
-  const { yoga, stop } = await createGatewayYoga(recomposing(supergraphSdl, plan, logger), upstreams, options, logger);
+  // Hive Router's planner reads Federation supergraphs only: a REST or plain GraphQL source is planned by the JS one.
+  const queryPlanner = plan.sources.length > 0 ? 'js' : options.queryPlanner;
+  const { yoga, stop } = await createGatewayYoga(recomposing(supergraphSdl, plan, logger), upstreams, { ...options, queryPlanner }, logger);
   const listening = await listen(yoga, at.port, at.host).catch(async (error: unknown) => {
     await stop();
     throw error;

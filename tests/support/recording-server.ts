@@ -18,6 +18,8 @@ export interface RecordingServer {
   clear(): void;
   /** Holds every answer this long first. */
   delayMs: number;
+  /** Sends every answer's headers and its first half at once, and the rest this much later. */
+  bodyDelayMs: number;
   /** Stops listening and drops open connections: callers get "connection refused", as from a crashed service. */
   stop(): Promise<void>;
   /** Listens again on the same port. */
@@ -45,6 +47,7 @@ export async function startRecordingServer(handle: FetchHandler): Promise<Record
       recording.requests.length = 0;
     },
     delayMs: 0,
+    bodyDelayMs: 0,
     async start() {
       const listening = createServer(async (request, response) => {
         const body = await readBody(request);
@@ -57,8 +60,16 @@ export async function startRecordingServer(handle: FetchHandler): Promise<Record
           headers,
           ...(request.method === 'POST' ? { body: body.toString('utf8') } : {}),
         });
-        response.writeHead(answer.status, Object.fromEntries(answer.headers));
-        response.end(Buffer.from(await answer.arrayBuffer()));
+        const bytes = Buffer.from(await answer.arrayBuffer());
+        response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), 'content-length': String(bytes.length) });
+        if (recording.bodyDelayMs > 0) {
+          response.write(bytes.subarray(0, bytes.length >> 1));
+          await new Promise((resolve) => setTimeout(resolve, recording.bodyDelayMs));
+          if (response.destroyed) return;
+          response.end(bytes.subarray(bytes.length >> 1));
+        } else {
+          response.end(bytes);
+        }
       });
       await new Promise<void>((resolve) => listening.listen(port, '127.0.0.1', resolve));
       port = (listening.address() as AddressInfo).port;
