@@ -30,20 +30,23 @@ export interface PageWindow {
   now: string;
 }
 
-const articleColumns = [
+/** What a list reads of each piece: all but the body, which can be long and which few lists ask for. */
+const summaryColumns = [
   'articles.id',
   'articles.slug',
   'articles.headline',
   'articles.standfirst',
-  'articles.body',
   'articles.word_count',
   'articles.issue_id',
   'articles.published_at',
   'articles.status',
   'articles.promoted_newsletter_id',
 ] as const;
+const articleColumns = [...summaryColumns, 'articles.body'] as const;
 
-type ArticleColumns = Omit<ArticleRow, 'created_at' | 'updated_at'>;
+type ArticleColumns = Omit<ArticleRow, 'created_at' | 'updated_at' | 'body'> & { body?: string };
+
+const paragraphs = (body: string): string[] => (body === '' ? [] : body.split(PARAGRAPH_SEPARATOR));
 
 export function toArticle(row: ArticleColumns): Article {
   return {
@@ -51,7 +54,7 @@ export function toArticle(row: ArticleColumns): Article {
     slug: row.slug,
     headline: row.headline,
     standfirst: row.standfirst,
-    body: row.body === '' ? [] : row.body.split(PARAGRAPH_SEPARATOR),
+    body: row.body === undefined ? null : paragraphs(row.body),
     wordCount: row.word_count,
     issueId: row.issue_id,
     publishedAt: toIso(row.published_at),
@@ -146,7 +149,7 @@ export async function listArticles(db: Kysely<Database>, options: PageWindow & {
   const { query, keys, visible } = filteredArticles(db, options.filter, options.now);
   const { after } = options;
   const rows = await query
-    .select(articleColumns)
+    .select(summaryColumns)
     .$if(after !== null, (q) => q.where(keysetAfter(keys(options.order), after ?? [])))
     .where(visible)
     .orderBy(orderByKeys(keys(options.order)))
@@ -215,7 +218,7 @@ export async function listIssueArticles(db: Kysely<Database>, issueIds: readonly
     (issueId) =>
       db
         .selectFrom('articles')
-        .select([...articleColumns, sql<number>`${sql.lit(issueId)}`.as('parent_id')])
+        .select([...summaryColumns, sql<number>`${sql.lit(issueId)}`.as('parent_id')])
         .where('articles.issue_id', '=', issueId)
         .where(isPublic(window.now))
         .$if(after !== null, (q) => q.where(keysetAfter(RUNNING_ORDER, after ?? [])))
@@ -240,7 +243,7 @@ export async function listAuthorArticles(db: Kysely<Database>, authorIds: readon
       db
         .selectFrom('bylines')
         .innerJoin('articles', 'articles.id', 'bylines.article_id')
-        .select([...articleColumns, 'bylines.author_id as parent_id'])
+        .select([...summaryColumns, 'bylines.author_id as parent_id'])
         .where('bylines.author_id', '=', authorId)
         // The cursor's bound first: SQLite starts the index range from the first upper bound.
         .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
@@ -248,6 +251,12 @@ export async function listAuthorArticles(db: Kysely<Database>, authorIds: readon
         .orderBy(orderByKeys(AUTHOR_NEWEST_FIRST))
         .limit(window.limit) as never,
   );
+}
+
+/** The body paragraphs of each piece, by id: for pieces that a list read without their bodies. */
+export async function findArticleBodies(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, string[]>> {
+  const rows = await readInBatches(ids, (batch) => db.selectFrom('articles').select(['id', 'body']).where('id', 'in', batch).execute());
+  return new Map(rows.map((row) => [row.id, paragraphs(row.body)]));
 }
 
 /** Authors of each article, in byline order. */
@@ -322,7 +331,7 @@ export async function searchArticles(db: Kysely<Database>, dialect: Dialect, ter
   if (terms.length === 0) return [];
   const { after } = window;
   const rows = await searchMatches(db, dialect, terms)
-    .select([...articleColumns, 'matches.score'])
+    .select([...summaryColumns, 'matches.score'])
     .where(isPublic(window.now))
     .$if(after !== null, (q) => q.where(keysetAfter(BEST_MATCH_FIRST, after ?? [])))
     .orderBy(orderByKeys(BEST_MATCH_FIRST))
