@@ -53,7 +53,7 @@ function logWith(log: PinoLogger, level: 'debug' | 'info' | 'warn' | 'error'): (
   };
 }
 
-/** `batchedLog` is a logger like `log` whose lines may wait to be written; without one, lines never wait. */
+/** `batchedLog` is a logger like `log` (the same fields) whose lines may wait to be written; without one, lines never wait. */
 function wrap(log: PinoLogger, batchedLog: PinoLogger | null): Logger {
   return {
     debug: logWith(log, 'debug'),
@@ -61,9 +61,7 @@ function wrap(log: PinoLogger, batchedLog: PinoLogger | null): Logger {
     warn: logWith(log, 'warn'),
     error: logWith(log, 'error'),
     child: (fields, options) =>
-      options?.batched && batchedLog !== null
-        ? wrap(batchedLog.child({ ...log.bindings(), ...fields }), null)
-        : wrap(log.child(fields), batchedLog?.child(fields) ?? null),
+      options?.batched && batchedLog !== null ? wrap(batchedLog.child(fields), null) : wrap(log.child(fields), batchedLog?.child(fields) ?? null),
   };
 }
 
