@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import { type DocumentNode, type ExecutionArgs, type ExecutionResult, getOperationAST } from 'graphql';
-import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import type { CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+
+// graphql-jit (with its code generators, several MB of RSS) is loaded when the first operation is
+// compiled, not at start: a server that is never sent the same query twice never loads it. Its
+// CommonJS build, so that it loads synchronously, on the same graphql module as the ESM build.
+const require = createRequire(import.meta.url);
+let jit: typeof import('graphql-jit') | undefined;
 
 /** What is known of one operation of a parsed document. */
 interface Operation {
@@ -44,8 +51,9 @@ export function useCompiledExecution(): Plugin {
     operation.runs += 1;
     if (operation.runs < COMPILE_ON_RUN) return null;
     if (getOperationAST(args.document, name)?.operation !== 'query') return null;
-    const result = compileQuery(args.schema, args.document, name ?? undefined);
-    operation.compiled = isCompiledQuery(result) ? result : null;
+    jit ??= require('graphql-jit') as typeof import('graphql-jit');
+    const result = jit.compileQuery(args.schema, args.document, name ?? undefined);
+    operation.compiled = jit.isCompiledQuery(result) ? result : null;
     return operation.compiled;
   };
 

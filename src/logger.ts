@@ -11,8 +11,12 @@ export interface Logger {
   info(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
-  /** A logger whose every line also carries these fields (a request's id, say). */
-  child(fields: Record<string, unknown>): Logger;
+  /**
+   * A logger whose every line also carries these fields (a request's id, say). With `batched`,
+   * its lines may wait (up to 4 KiB or 200 ms) to be written with others: for a line a request,
+   * such as the access log.
+   */
+  child(fields: Record<string, unknown>, options?: { batched?: boolean }): Logger;
 }
 
 export interface LoggerOptions {
@@ -49,13 +53,15 @@ function logWith(log: PinoLogger, level: 'debug' | 'info' | 'warn' | 'error'): (
   };
 }
 
-function wrap(log: PinoLogger): Logger {
+/** `batchedLog` is a logger like `log` (the same fields) whose lines may wait to be written; without one, lines never wait. */
+function wrap(log: PinoLogger, batchedLog: PinoLogger | null): Logger {
   return {
     debug: logWith(log, 'debug'),
     info: logWith(log, 'info'),
     warn: logWith(log, 'warn'),
     error: logWith(log, 'error'),
-    child: (fields) => wrap(log.child(fields)),
+    child: (fields, options) =>
+      options?.batched && batchedLog !== null ? wrap(batchedLog.child(fields), null) : wrap(log.child(fields), batchedLog?.child(fields) ?? null),
   };
 }
 
@@ -66,7 +72,7 @@ const BASE_KEYS = new Set(['level', 'time', 'msg', 'err', 'pid', 'hostname']);
  * Pino's JSON lines as people read them: `TIME LEVEL message key=value…`, and an error's stack
  * on the lines below. For a terminal and the tests; production takes the JSON as it is.
  */
-function textLines(destination: NodeJS.WritableStream): Writable {
+function textLines(destination: { write(text: string): unknown }): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       const line = JSON.parse(chunk.toString('utf8')) as Record<string, unknown>;
@@ -85,25 +91,70 @@ function textLines(destination: NodeJS.WritableStream): Writable {
 /** The request being served, as far as its asynchronous work reaches: every line logged in it names its id. */
 export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
-export function createLogger({ level = 'info', format = 'text', destination = process.stderr }: LoggerOptions = {}): Logger {
-  const base = pino(
-    {
-      level,
-      base: undefined,
-      serializers: { err: pino.stdSerializers.err },
-      mixin: () => {
-        const request = requestScope.getStore();
-        return request === undefined ? {} : { requestId: request.requestId };
+/** The root logger: batched lines not yet written go out on `flush` (and at exit in any case). */
+export interface RootLogger extends Logger {
+  flush(): void;
+}
+
+/** How many bytes of batched lines wait before they are written to standard error, and for how long at most. */
+const BATCH_BYTES = 4096;
+const BATCH_MS = 200;
+
+interface Line {
+  write(text: string): boolean;
+}
+
+/**
+ * Standard error through one buffer: batched lines (the access log: a line a request) are written
+ * at 4 KiB or every 200 ms, other lines at once together with what waits before them, and what
+ * waits is written at exit, so no line is lost when the process ends.
+ */
+function batchedStderr(): { now: Line; batched: Line; flush(): void } {
+  let waiting: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (waiting.length === 0) return;
+    const text = waiting.join('');
+    waiting = [];
+    bytes = 0;
+    process.stderr.write(text);
+  };
+  setInterval(flush, BATCH_MS).unref();
+  process.once('exit', flush);
+  return {
+    now: {
+      write(text) {
+        waiting.push(text);
+        flush();
+        return true;
       },
-      formatters: format === 'json' ? { level: (label) => ({ level: label }) } : {},
-      timestamp: format === 'json' ? pino.stdTimeFunctions.isoTime : pino.stdTimeFunctions.epochTime,
     },
-    format === 'text'
-      ? textLines(destination)
-      : destination === process.stderr
-        ? // Buffered off the request path, as pino advises; flushed as the event loop turns.
-          pino.destination({ dest: 2, sync: false })
-        : (destination as pino.DestinationStream),
-  );
-  return wrap(base);
+    batched: {
+      write(text) {
+        waiting.push(text);
+        bytes += text.length;
+        if (bytes >= BATCH_BYTES) flush();
+        return true;
+      },
+    },
+    flush,
+  };
+}
+
+export function createLogger({ level = 'info', format = 'text', destination = process.stderr }: LoggerOptions = {}): RootLogger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: undefined,
+    serializers: { err: pino.stdSerializers.err },
+    mixin: () => {
+      const request = requestScope.getStore();
+      return request === undefined ? {} : { requestId: request.requestId };
+    },
+    formatters: format === 'json' ? { level: (label) => ({ level: label }) } : {},
+    timestamp: format === 'json' ? pino.stdTimeFunctions.isoTime : pino.stdTimeFunctions.epochTime,
+  };
+  const to = (out: Line | NodeJS.WritableStream) => pino(options, format === 'text' ? textLines(out) : (out as pino.DestinationStream));
+  if (destination !== process.stderr) return { ...wrap(to(destination), null), flush: () => {} };
+  const stderr = batchedStderr();
+  return { ...wrap(to(stderr.now), to(stderr.batched)), flush: stderr.flush };
 }

@@ -11,7 +11,6 @@ import type { Logger } from './logger.ts';
 import { OutboxSender } from './mail/outbox-sender.ts';
 import { createMailTransport } from './mail/transport.ts';
 import { Metrics } from './metrics.ts';
-import { loadDemoContentIfEmpty } from './seed/demo.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limits/rate-limiter.ts';
 import { redisNamespace } from './redis.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -40,11 +39,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   try {
     const applied = await migrateToLatest(store);
     if (applied.length > 0) logger.info(`store migrated: ${applied.join(', ')}`);
-    if (config.demoContent) {
+    let counts = await countContent(store.db);
+    // The seeder and its corpus are loaded only to fill an empty store: a store with content never loads them.
+    if (config.demoContent && counts.articles === 0 && counts.issues === 0 && counts.authors === 0) {
+      const { loadDemoContentIfEmpty } = await import('./seed/demo.ts');
       const loaded = await loadDemoContentIfEmpty(store);
-      if (loaded) logger.info(`the store was empty: loaded the demo corpus (${loaded.articles} articles)`);
+      if (loaded) {
+        logger.info(`the store was empty: loaded the demo corpus (${loaded.articles} articles)`);
+        counts = await countContent(store.db);
+      }
     }
-    const counts = await countContent(store.db);
     logger.info(`store: ${describeStore(config.store)}, holding ${counts.articles} articles, ${counts.issues} issues and ${counts.authors} authors`);
     if (counts.articles === 0) {
       logger.warn(

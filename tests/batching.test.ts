@@ -54,6 +54,13 @@ const cases: Array<[string, string, number]> = [
     6,
   ],
   [
+    "an issue's running order with each piece's body and standfirst: the bodies in one statement of their own",
+    `query Q($first: Int) { issues(first: 1) { edges { node {
+      articles(first: $first) { edges { node { headline standfirst body } } }
+    } } } }`,
+    3,
+  ],
+  [
     'search results with bylines and issues',
     `query Q($first: Int) { search(query: "workers", first: $first) { totalCount edges { node {
       headline authors { slug } issue { number }
@@ -68,6 +75,18 @@ describe('store round trips do not grow with the size of a page', () => {
     const fifty = await statements(query, 50);
     expect(fifty).toBe(five);
     expect(five).toBe(expected);
+  });
+
+  it("gives a list's pieces the same body and standfirst as reading each piece by its slug", async () => {
+    type Piece = { slug: string; standfirst: string | null; body: string[] };
+    const { data } = await app.graphql<{ articles: { edges: { node: Piece }[] } }>('{ articles(first: 20) { edges { node { slug standfirst body } } } }');
+    const pieces = (data?.articles.edges ?? []).map(({ node }) => node);
+    expect(pieces).toHaveLength(20);
+    for (const piece of pieces) {
+      const one = await app.graphql<{ article: Piece }>('query P($slug: String!) { article(slug: $slug) { slug standfirst body } }', { slug: piece.slug });
+      expect(one.data?.article).toEqual(piece);
+      expect(piece.body.length).toBeGreaterThan(0);
+    }
   });
 
   it('resolves many node ids of several types in one statement per type', async () => {

@@ -74,6 +74,15 @@ describe('query limits', () => {
     refusedWith(big, 'QUERY_TOO_COSTLY');
     expect(big.body.errors?.[0]?.message).toMatch(/could return 1891 objects; the limit is 600/);
     expect(big.body.extensions?.cost).toMatchObject({ requested: 1891, maximum: 600 });
+    // The same document again (its measures are kept with it): each request measured with its own variables.
+    const again = await post({ query, variables: { n: 5 } });
+    expect(again.status).toBe(200);
+    expect(again.body.extensions?.cost).toEqual(small.body.extensions?.cost);
+    refusedWith(await post({ query, variables: { n: 30 } }), 'QUERY_TOO_COSTLY');
+    // Without n, each connection counts as the default page size (20): 1 + 20 + 20 + 20 + 400 + 400.
+    const fallback = await post({ query, variables: {} });
+    refusedWith(fallback, 'QUERY_TOO_COSTLY');
+    expect(fallback.body.extensions?.cost).toMatchObject({ requested: 861 });
   });
 
   it('measures a query without running it on a dry run', async () => {

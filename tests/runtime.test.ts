@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, startServerProcess } from './support/cli.ts';
+import { ROOT, runCli, startServerProcess } from './support/cli.ts';
 import { createThrowawayStore } from './support/store.ts';
 
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -140,6 +140,52 @@ registerHooks({
     expect(packages).toContain('better-sqlite3');
     expect(packages).toContain('graphql-yoga');
     for (const unused of ['pg', 'pg-pool', 'ioredis', 'nodemailer']) expect(packages, unused).not.toContain(unused);
+  });
+
+  it('masthead serve loads the seeder only to fill an empty store, and graphql-jit only when a query comes again', { timeout: 60_000 }, async () => {
+    const store = await createThrowawayStore('sqlite');
+    cleanups.push(() => store.drop());
+    const seeded = await runCli(['seed', '--articles', '30', '--authors', '5', '--issues', '3'], { DATABASE_URL: store.databaseUrl });
+    expect(seeded.code).toBe(0);
+    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-runtime-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const hook = path.join(dir, 'report-loads.mjs');
+    writeFileSync(
+      hook,
+      `import { registerHooks } from 'node:module';
+registerHooks({
+  load(url, context, nextLoad) {
+    process.stderr.write('loads ' + url + '\\n');
+    return nextLoad(url, context);
+  },
+});
+`,
+    );
+    // A module loaded through require (graphql-jit's CommonJS build) is reported by the same hook;
+    // the response cache would answer the second request without executing it.
+    const server = await startServerProcess({ DATABASE_URL: store.databaseUrl, DEMO_CONTENT: '1', MAIL_SENDER: '0', RESPONSE_CACHE: 'off' }, undefined, ROOT, {
+      nodeArgs: ['--import', hook],
+    });
+    cleanups.push(() => server.stop());
+    const ask = async () => {
+      const answer = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ issues(first: 1) { edges { node { number } } } }' }),
+      });
+      expect(answer.status).toBe(200);
+    };
+    const loads = () => [...server.output().matchAll(/^loads (\S+)$/gm)].map((match) => match[1] ?? '');
+    // The seeder, its corpus and word lists (not the corpus's size, a constant the CLI reads).
+    const seeder = (url: string) => /\/dist\/(seed\/(seed|corpus|words|demo)|importer\/.*)\.js$/.test(url);
+    await ask();
+    expect(loads().filter(seeder)).toEqual([]);
+    expect(loads().filter((url) => url.includes('/graphql-jit/'))).toEqual([]);
+    await ask();
+    for (let waited = 0; !loads().some((url) => url.includes('/graphql-jit/')) && waited < 5000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(loads().some((url) => url.includes('/graphql-jit/'))).toBe(true);
+    expect(loads().filter(seeder)).toEqual([]);
   });
 
   it('masthead serve runs with a 4 MiB young generation, unless the operator gives node one', { timeout: 60_000 }, async () => {

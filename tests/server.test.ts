@@ -195,6 +195,26 @@ describe('the server as a user runs it', () => {
     await other.drop();
   });
 
+  it('writes access lines in batches, and every one of them before it exits on SIGTERM', async () => {
+    const other = await createThrowawayStore();
+    onTestFinished(() => other.drop());
+    const fourth = await startServerProcess({ DATABASE_URL: other.databaseUrl, DEMO_CONTENT: '0' });
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      const response = await fetch(`${fourth.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
+      ids.push(response.headers.get('x-request-id') ?? '');
+    }
+    // Far under 4 KiB: the last lines may still wait in the batch when the signal comes.
+    expect(await fourth.stop()).toBe(0);
+    for (const id of ids)
+      expect(fourth.output()).toMatch(new RegExp(`^\\S+ info request log=access requestId=${id} method=POST path=/graphql status=200 `, 'm'));
+    expect(fourth.output()).toMatch(/SIGTERM: shutting down/);
+  });
+
   it('on SIGTERM finishes the requests in flight, refuses new ones, then exits 0', async () => {
     const other = await createThrowawayStore();
     onTestFinished(() => other.drop());

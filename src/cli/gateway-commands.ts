@@ -82,6 +82,7 @@ export async function gateway(args: string[], io: Out): Promise<number> {
   if ('status' in started) return started.status;
   await untilStopped(logger);
   await started.value.close();
+  logger.flush();
   return EXIT_OK;
 }
 

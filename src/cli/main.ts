@@ -144,6 +144,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   const server = await startServer(config, logger);
   await untilStopped(logger);
   await server.close();
+  logger.flush();
   return EXIT_OK;
 }
 

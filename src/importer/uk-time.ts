@@ -3,10 +3,12 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 const TIMESTAMP =
   /^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4}),?\s+(\d{1,2})[:.](\d{2})(?:\s+(bst|gmt|utc))?$/i;
 
-const londonOffset = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'shortOffset' });
+// Made on first use: building it loads the time zone data, which only imports need.
+let londonOffset: Intl.DateTimeFormat | undefined;
 
 /** Minutes that UK clocks were ahead of UTC at this instant (0 in GMT, 60 in BST). */
 function ukOffsetMinutes(epochMs: number): number {
+  londonOffset ??= new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'shortOffset' });
   const name = londonOffset.formatToParts(epochMs).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
   const match = /GMT([+-])(\d{1,2})(?::(\d{2}))?/.exec(name);
   if (!match) return 0;

@@ -111,18 +111,31 @@ function fieldOf(schema: GraphQLSchema, parent: GraphQLCompositeType, name: stri
 /** Variables as a request gives them; null before they are known, when a variable counts as little as it could (0). */
 type Variables = Readonly<Record<string, unknown>> | null;
 
-function pageSize(value: ValueNode | undefined, variables: Variables, fallback: number, max: number): number {
+/** How a measure reads a variable: as a page size, or as `_entities` representations (their number). */
+type VariableUse = 'page' | 'representations';
+
+/** What of a variable's value a measure depends on: the page size itself, or how many representations. */
+function variableKey(use: VariableUse, given: unknown): string {
+  if (use === 'page') return typeof given === 'number' ? String(given) : '-';
+  return given === undefined || given === null ? '0' : Array.isArray(given) ? `${given.length}` : '1';
+}
+
+function pageSize(value: ValueNode | undefined, variables: Variables, fallback: number, max: number, read: (name: string, use: VariableUse) => void): number {
   let size: unknown = fallback;
   if (value?.kind === Kind.INT) size = Number(value.value);
-  else if (value?.kind === Kind.VARIABLE) size = variables === null ? 0 : (variables[value.name.value] ?? fallback);
+  else if (value?.kind === Kind.VARIABLE) {
+    read(value.name.value, 'page');
+    size = variables === null ? 0 : (variables[value.name.value] ?? fallback);
+  }
   return typeof size === 'number' && Number.isFinite(size) ? Math.min(Math.max(size, 0), max) : fallback;
 }
 
 /** How many representations an `_entities` call is given: a list's length; a single value is a list of one. */
-function representationCount(value: ValueNode | undefined, variables: Variables): number {
+function representationCount(value: ValueNode | undefined, variables: Variables, read: (name: string, use: VariableUse) => void): number {
   if (value === undefined || value.kind === Kind.NULL) return 0;
   if (value.kind === Kind.LIST) return value.values.length;
   if (value.kind !== Kind.VARIABLE) return 1;
+  read(value.name.value, 'representations');
   const given = variables?.[value.name.value];
   if (given === undefined || given === null) return 0;
   return Array.isArray(given) ? given.length : 1;
@@ -142,6 +155,9 @@ function documentMeasurer(schema: GraphQLSchema, document: DocumentNode, variabl
   const introspection = introspectionListSizes(schema);
   const measured = new Map<string, Measure>();
   let visited = 0;
+  /** The variables the measures read, and how: all that a measure of this document depends on besides the document. */
+  const reads = new Map<string, VariableUse>();
+  const read = (name: string, use: VariableUse) => void reads.set(name, use);
 
   const measureFragment = (name: string): Measure => {
     const known = measured.get(name);
@@ -180,9 +196,9 @@ function documentMeasurer(schema: GraphQLSchema, document: DocumentNode, variabl
       if (field && child && parent) {
         const argument = (name: string) => selection.arguments?.find((given) => given.name.value === name)?.value;
         if (child.name.endsWith('Connection')) {
-          times = pageSize(argument('first'), variables, pages.defaultSize, pages.maxSize);
+          times = pageSize(argument('first'), variables, pages.defaultSize, pages.maxSize, read);
         } else if (field.name === '_entities' && parent === schema.getQueryType()) {
-          times = representationCount(argument('representations'), variables);
+          times = representationCount(argument('representations'), variables, read);
           total.representations = Math.max(total.representations, times);
         } else if (isListType(getNullableType(field.type)) && !parent.name.endsWith('Connection')) {
           times = isIntrospectionType(parent) ? (introspection.get(`${parent.name}.${field.name}`) ?? LIST_ESTIMATE) : LIST_ESTIMATE;
@@ -208,8 +224,25 @@ function documentMeasurer(schema: GraphQLSchema, document: DocumentNode, variabl
       analysis(measureSelections(operation.selectionSet, schema.getRootType(operation.operation) ?? null), operation.directives?.length ?? 0),
     fragment: (name: string) => analysis(measureFragment(name), 0),
     fragmentNames: () => [...fragments.keys()],
+    reads: () => [...reads],
   };
 }
+
+/** Past this many sets of variable values an operation's measures are forgotten and taken afresh. */
+const MAX_MEASURES_PER_OPERATION = 100;
+
+interface OperationMeasures {
+  schema: GraphQLSchema;
+  pages: { defaultSize: number; maxSize: number };
+  /** The variables the measure reads (the same whatever their values). */
+  reads: ReadonlyArray<[string, VariableUse]>;
+  /** Measures by what they depend on of the variables. */
+  byVariables: Map<string, QueryAnalysis>;
+}
+
+// Kept on the operation's node, which the parse cache keeps for a repeated document: its
+// measures are taken once, not at every request (once per page size where a variable sets one).
+const measuresOf = new WeakMap<OperationDefinitionNode, OperationMeasures>();
 
 /** Measures the operation that will run, with the variables it is given. */
 export function analyzeQuery(
@@ -219,7 +252,20 @@ export function analyzeQuery(
   variables: Readonly<Record<string, unknown>>,
   pages: { defaultSize: number; maxSize: number },
 ): QueryAnalysis {
-  return documentMeasurer(schema, document, variables, pages).operation(operation);
+  let kept = measuresOf.get(operation);
+  if (kept !== undefined && kept.schema === schema && kept.pages === pages) {
+    const known = kept.byVariables.get(kept.reads.map(([name, use]) => variableKey(use, variables[name])).join(','));
+    if (known !== undefined) return known;
+  }
+  const measurer = documentMeasurer(schema, document, variables, pages);
+  const analysis = measurer.operation(operation);
+  const reads = measurer.reads();
+  if (kept === undefined || kept.schema !== schema || kept.pages !== pages || kept.byVariables.size >= MAX_MEASURES_PER_OPERATION) {
+    kept = { schema, pages, reads, byVariables: new Map() };
+    measuresOf.set(operation, kept);
+  }
+  kept.byVariables.set(reads.map(([name, use]) => variableKey(use, variables[name])).join(','), analysis);
+  return analysis;
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   type DocumentNode,
   GraphQLError,
+  type GraphQLSchema,
   getOperationAST,
   Kind,
   NoSchemaIntrospectionCustomRule,
@@ -15,7 +16,7 @@ import { codedError } from '../errors/coded-error.ts';
 import type { GraphQLErrorCode } from '../errors/error-codes.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 import { DEFAULT_PAGE_SIZE } from '../schema/pagination.ts';
-import { analyzeDocument, analyzeQuery, mostRepeatedField, type QueryAnalysis } from './query-analysis.ts';
+import { analyzeDocument, analyzeQuery, mostRepeatedField, type QueryAnalysis, type RepeatedField } from './query-analysis.ts';
 
 /** The request header that asks for a query's measures without running it. */
 export const DRY_RUN_HEADER = 'x-masthead-dry-run';
@@ -102,6 +103,24 @@ function withoutSuggestions(error: GraphQLError): GraphQLError {
  */
 export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter: RateLimiter): Plugin {
   const pages = { defaultSize: DEFAULT_PAGE_SIZE, maxSize: maxPageSize };
+  // onValidate runs at every request, also when Yoga's cache has the validation's result: the
+  // document's measures are kept with its node, which the parse cache keeps for a repeated document.
+  const measured = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, { repeated: RepeatedField; analyses: QueryAnalysis[] }>>();
+  const documentMeasures = (schema: GraphQLSchema, document: DocumentNode) => {
+    let bySchema = measured.get(schema);
+    if (bySchema === undefined) {
+      bySchema = new WeakMap();
+      measured.set(schema, bySchema);
+    }
+    let measures = bySchema.get(document);
+    if (measures === undefined) {
+      const repeated = mostRepeatedField(document);
+      // Past the repeated-field limit the document is refused before it is measured further.
+      measures = { repeated, analyses: repeated.times > limits.maxRepeatedField ? [] : analyzeDocument(schema, document, pages) };
+      bySchema.set(document, measures);
+    }
+    return measures;
+  };
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
@@ -121,7 +140,7 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
       if (!limits.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
       // Before validation, whose time grows with the square of repeated fields: a document that
       // is over the limits whatever its variables is refused here, after work linear in its size.
-      const repeated = mostRepeatedField(params.documentAST);
+      const { repeated, analyses } = documentMeasures(params.schema, params.documentAST);
       if (repeated.times > limits.maxRepeatedField) {
         setResult([
           codedError(
@@ -131,7 +150,7 @@ export function useQueryLimits(limits: Limits, maxPageSize: number, rateLimiter:
         ]);
         return;
       }
-      for (const analysis of analyzeDocument(params.schema, params.documentAST, pages)) {
+      for (const analysis of analyses) {
         const breach = firstBreach(analysis, limits, { requested: analysis.cost, maximum: limits.maxCost, depth: analysis.depth });
         if (breach) {
           setResult([breach]);

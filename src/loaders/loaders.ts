@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import {
+  findArticleBodies,
   findArticlesByIds,
   findArticlesBySlugs,
   findBylines,
@@ -86,6 +87,7 @@ export class Loaders {
   readonly #options: typeof UNBATCHED | undefined;
   #articleById?: DataLoader<number, Article | null>;
   #articleBySlug?: DataLoader<string, Article | null>;
+  #articleBody?: DataLoader<number, string[]>;
   #issueById?: DataLoader<number, Issue | null>;
   #issueByNumber?: DataLoader<number, Issue | null>;
   #authorById?: DataLoader<number, Author | null>;
@@ -124,6 +126,15 @@ export class Loaders {
       this.#options,
     );
     return this.#articleBySlug;
+  }
+
+  /** The body of a piece that a list read without it. */
+  get articleBody(): DataLoader<number, string[]> {
+    this.#articleBody ??= new DataLoader(async (ids) => {
+      const bodies = await findArticleBodies(this.#db, storable(ids));
+      return ids.map((id) => bodies.get(id) ?? []);
+    }, this.#options);
+    return this.#articleBody;
   }
 
   get issueById(): DataLoader<number, Issue | null> {

@@ -25,9 +25,12 @@ builder.node(ArticleRef, {
     standfirst: t.string({
       nullable: true,
       description: 'A summary: the one the source gave, else the first body paragraph.',
-      resolve: (article) => article.standfirst ?? article.body[0] ?? null,
+      resolve: async (article, _args, context) => article.standfirst ?? (article.body ?? (await context.loaders.articleBody.load(article.id)))[0] ?? null,
     }),
-    body: t.exposeStringList('body', { description: 'The body paragraphs, in order.' }),
+    body: t.stringList({
+      description: 'The body paragraphs, in order.',
+      resolve: (article, _args, context) => article.body ?? context.loaders.articleBody.load(article.id),
+    }),
     authors: t.field({
       type: [AuthorRef],
       description: 'The byline, in order; empty when the piece has none.',

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import type { ArticleRow, ArticleStatus, Database, NewArticle } from './database.ts';
+import { runCompiled } from './compiled-statements.ts';
 import { readInBatches } from './key-batches.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
 import { type Article, type Author, type KeysetValue, PARAGRAPH_SEPARATOR, toIso } from './model.ts';
@@ -30,20 +31,23 @@ export interface PageWindow {
   now: string;
 }
 
-const articleColumns = [
+/** What a list reads of each piece: all but the body, which can be long and which few lists ask for. */
+const summaryColumns = [
   'articles.id',
   'articles.slug',
   'articles.headline',
   'articles.standfirst',
-  'articles.body',
   'articles.word_count',
   'articles.issue_id',
   'articles.published_at',
   'articles.status',
   'articles.promoted_newsletter_id',
 ] as const;
+const articleColumns = [...summaryColumns, 'articles.body'] as const;
 
-type ArticleColumns = Omit<ArticleRow, 'created_at' | 'updated_at'>;
+type ArticleColumns = Omit<ArticleRow, 'created_at' | 'updated_at' | 'body'> & { body?: string };
+
+const paragraphs = (body: string): string[] => (body === '' ? [] : body.split(PARAGRAPH_SEPARATOR));
 
 export function toArticle(row: ArticleColumns): Article {
   return {
@@ -51,7 +55,7 @@ export function toArticle(row: ArticleColumns): Article {
     slug: row.slug,
     headline: row.headline,
     standfirst: row.standfirst,
-    body: row.body === '' ? [] : row.body.split(PARAGRAPH_SEPARATOR),
+    body: row.body === undefined ? null : paragraphs(row.body),
     wordCount: row.word_count,
     issueId: row.issue_id,
     publishedAt: toIso(row.published_at),
@@ -76,12 +80,17 @@ const publishedAtKey = (article: Article): KeysetValue[] => [article.publishedAt
 /** Articles by id: public ones, or with `preview` any (drafts and scheduled pieces too). */
 export async function findArticlesByIds(db: Kysely<Database>, ids: readonly number[], now: string, preview = false): Promise<Article[]> {
   const rows = await readInBatches(ids, (batch) =>
-    db
-      .selectFrom('articles')
-      .select(articleColumns)
-      .where('articles.id', 'in', batch)
-      .$if(!preview, (q) => q.where(isPublic(now)))
-      .execute(),
+    runCompiled(db, `articles-by-id:${batch.length}:${preview}`, [now, ...batch], (value) =>
+      db
+        .selectFrom('articles')
+        .select(articleColumns)
+        .where(
+          'articles.id',
+          'in',
+          batch.map((_, index) => value<number>(index + 1)),
+        )
+        .$if(!preview, (q) => q.where(isPublic(value(0)))),
+    ),
   );
   return rows.map(toArticle);
 }
@@ -146,7 +155,7 @@ export async function listArticles(db: Kysely<Database>, options: PageWindow & {
   const { query, keys, visible } = filteredArticles(db, options.filter, options.now);
   const { after } = options;
   const rows = await query
-    .select(articleColumns)
+    .select(summaryColumns)
     .$if(after !== null, (q) => q.where(keysetAfter(keys(options.order), after ?? [])))
     .where(visible)
     .orderBy(orderByKeys(keys(options.order)))
@@ -186,41 +195,58 @@ function groupByParent(rows: Array<ArticleColumns & { parent_id: number }>, dire
   return pages;
 }
 
+/** A page window whose values are stand-ins while a statement is built (see runCompiled). */
+type WindowValues = { now: string; limit: number; after: readonly KeysetValue[] | null };
+
 /**
  * One statement that reads a page per parent: a UNION ALL of one branch per parent, each an
  * index range with its own ORDER BY and LIMIT, so the work is the page sizes, not the parents'
  * whole histories (a window over every piece of a prolific author would read them all). Past
  * SQLite's 500 terms of a compound SELECT, a statement per 500 parents (see readInBatches).
+ * Compiled once per name, number of parents and cursor length.
  */
 async function pagePerParent(
   db: Kysely<Database>,
+  name: string,
   direction: 'asc' | 'desc',
   parentIds: readonly number[],
-  branch: (parentId: number) => SelectQueryBuilder<Database, never, ArticleColumns & { parent_id: number }>,
+  window: PageWindow,
+  branch: (parentId: number, window: WindowValues) => SelectQueryBuilder<Database, never, ArticleColumns & { parent_id: number }>,
 ): Promise<Map<number, Keyed<Article>[]>> {
-  const rows = await readInBatches([...new Set(parentIds)], async (batch) => {
-    const [first, ...rest] = batch.map((id, index) => db.selectFrom(branch(id).as(`page${index}`)).selectAll());
-    return first ? rest.reduce((union, next) => union.unionAll(next), first).execute() : [];
+  const { after } = window;
+  const rows = await readInBatches([...new Set(parentIds)], (batch) => {
+    const n = batch.length;
+    return runCompiled(db, `${name}:${n}:${after?.length ?? 'first'}`, [...batch, window.now, window.limit, ...(after ?? [])], (value) => {
+      const values: WindowValues = {
+        now: value(n),
+        limit: value(n + 1),
+        after: after === null ? null : after.map((_, index) => value<KeysetValue>(n + 2 + index)),
+      };
+      const [first, ...rest] = batch.map((_, index) => db.selectFrom(branch(value(index), values).as(`page${index}`)).selectAll());
+      if (first === undefined) throw new Error('a page per parent needs a parent');
+      return rest.reduce((union, next) => union.unionAll(next), first);
+    });
   });
   return groupByParent(rows as Array<ArticleColumns & { parent_id: number }>, direction);
 }
 
 /** One page of each issue's pieces in running order (publication time, then import order), in one statement. */
 export async function listIssueArticles(db: Kysely<Database>, issueIds: readonly number[], window: PageWindow): Promise<Map<number, Keyed<Article>[]>> {
-  const { after } = window;
   return pagePerParent(
     db,
+    'issue-articles',
     'asc',
     issueIds,
-    (issueId) =>
+    window,
+    (issueId, { now, limit, after }) =>
       db
         .selectFrom('articles')
-        .select([...articleColumns, sql<number>`${sql.lit(issueId)}`.as('parent_id')])
+        .select([...summaryColumns, sql<number>`cast(${issueId} as integer)`.as('parent_id')])
         .where('articles.issue_id', '=', issueId)
-        .where(isPublic(window.now))
+        .where(isPublic(now))
         .$if(after !== null, (q) => q.where(keysetAfter(RUNNING_ORDER, after ?? [])))
         .orderBy(orderByKeys(RUNNING_ORDER))
-        .limit(window.limit) as never,
+        .limit(limit) as never,
   );
 }
 
@@ -231,37 +257,60 @@ const AUTHOR_NEWEST_FIRST: SortKey[] = [
 
 /** One page of each author's pieces, newest first, in one statement. */
 export async function listAuthorArticles(db: Kysely<Database>, authorIds: readonly number[], window: PageWindow): Promise<Map<number, Keyed<Article>[]>> {
-  const { after } = window;
   return pagePerParent(
     db,
+    'author-articles',
     'desc',
     authorIds,
-    (authorId) =>
+    window,
+    (authorId, { now, limit, after }) =>
       db
         .selectFrom('bylines')
         .innerJoin('articles', 'articles.id', 'bylines.article_id')
-        .select([...articleColumns, 'bylines.author_id as parent_id'])
+        .select([...summaryColumns, 'bylines.author_id as parent_id'])
         .where('bylines.author_id', '=', authorId)
         // The cursor's bound first: SQLite starts the index range from the first upper bound.
         .$if(after !== null, (q) => q.where(keysetAfter(AUTHOR_NEWEST_FIRST, after ?? [])))
-        .where(isPublic(window.now, 'bylines'))
+        .where(isPublic(now, 'bylines'))
         .orderBy(orderByKeys(AUTHOR_NEWEST_FIRST))
-        .limit(window.limit) as never,
+        .limit(limit) as never,
   );
+}
+
+/** The body paragraphs of each piece, by id: for pieces that a list read without their bodies. */
+export async function findArticleBodies(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, string[]>> {
+  const rows = await readInBatches(ids, (batch) =>
+    runCompiled(db, `article-bodies:${batch.length}`, batch, (value) =>
+      db
+        .selectFrom('articles')
+        .select(['id', 'body'])
+        .where(
+          'id',
+          'in',
+          batch.map((_, index) => value<number>(index)),
+        ),
+    ),
+  );
+  return new Map(rows.map((row) => [row.id, paragraphs(row.body)]));
 }
 
 /** Authors of each article, in byline order. */
 export async function findBylines(db: Kysely<Database>, articleIds: readonly number[]): Promise<Map<number, Author[]>> {
   const bylines = new Map<number, Author[]>();
   const rows = await readInBatches(articleIds, (batch) =>
-    db
-      .selectFrom('bylines')
-      .innerJoin('authors', 'authors.id', 'bylines.author_id')
-      .select(['bylines.article_id', 'authors.id', 'authors.slug', 'authors.name'])
-      .where('bylines.article_id', 'in', batch)
-      .orderBy('bylines.article_id')
-      .orderBy('bylines.position')
-      .execute(),
+    runCompiled(db, `bylines:${batch.length}`, batch, (value) =>
+      db
+        .selectFrom('bylines')
+        .innerJoin('authors', 'authors.id', 'bylines.author_id')
+        .select(['bylines.article_id', 'authors.id', 'authors.slug', 'authors.name'])
+        .where(
+          'bylines.article_id',
+          'in',
+          batch.map((_, index) => value<number>(index)),
+        )
+        .orderBy('bylines.article_id')
+        .orderBy('bylines.position'),
+    ),
   );
   for (const row of rows) {
     const authors = bylines.get(row.article_id) ?? [];
@@ -322,7 +371,7 @@ export async function searchArticles(db: Kysely<Database>, dialect: Dialect, ter
   if (terms.length === 0) return [];
   const { after } = window;
   const rows = await searchMatches(db, dialect, terms)
-    .select([...articleColumns, 'matches.score'])
+    .select([...summaryColumns, 'matches.score'])
     .where(isPublic(window.now))
     .$if(after !== null, (q) => q.where(keysetAfter(BEST_MATCH_FIRST, after ?? [])))
     .orderBy(orderByKeys(BEST_MATCH_FIRST))

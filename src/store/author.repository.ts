@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { isPublic, type Keyed, type PageWindow } from './article.repository.ts';
+import { runCompiled } from './compiled-statements.ts';
 import type { Database } from './database.ts';
 import { readInBatches } from './key-batches.ts';
 import { keysetAfter, orderByKeys, type SortKey } from './keyset.ts';
@@ -40,14 +41,34 @@ function statsQuery(db: Kysely<Database>, now: string) {
 
 export async function findAuthorsByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Author[]> {
   const rows = await readInBatches(ids, (batch) =>
-    db.selectFrom('authors').select(authorColumns).where('authors.id', 'in', batch).where(hasPublicArticle(now)).execute(),
+    runCompiled(db, `authors-by-id:${batch.length}`, [now, ...batch], (value) =>
+      db
+        .selectFrom('authors')
+        .select(authorColumns)
+        .where(
+          'authors.id',
+          'in',
+          batch.map((_, index) => value<number>(index + 1)),
+        )
+        .where(hasPublicArticle(value(0))),
+    ),
   );
   return rows.map(toAuthor);
 }
 
 export async function findAuthorsBySlugs(db: Kysely<Database>, slugs: readonly string[], now: string): Promise<Author[]> {
   const rows = await readInBatches(slugs, (batch) =>
-    db.selectFrom('authors').select(authorColumns).where('authors.slug', 'in', batch).where(hasPublicArticle(now)).execute(),
+    runCompiled(db, `authors-by-slug:${batch.length}`, [now, ...batch], (value) =>
+      db
+        .selectFrom('authors')
+        .select(authorColumns)
+        .where(
+          'authors.slug',
+          'in',
+          batch.map((_, index) => value<string>(index + 1)),
+        )
+        .where(hasPublicArticle(value(0))),
+    ),
   );
   return rows.map(toAuthor);
 }
@@ -86,14 +107,22 @@ export async function listAuthors(db: Kysely<Database>, options: PageWindow & { 
         .orderBy(orderByKeys(byStat('stats', column)))
         .limit(limit)
         .execute()
-    : await db
-        .selectFrom('authors')
-        .select([...authorColumns, 'authors.article_count', 'authors.last_published_at'])
-        .where('authors.article_count', '>', 0)
-        .$if(after !== null, (q) => q.where(keysetAfter(byStat('authors', column), after ?? [])))
-        .orderBy(orderByKeys(byStat('authors', column)))
-        .limit(limit)
-        .execute();
+    : await runCompiled(db, `authors-by-${column}:${after?.length ?? 'first'}`, [limit, ...(after ?? [])], (value) =>
+        db
+          .selectFrom('authors')
+          .select([...authorColumns, 'authors.article_count', 'authors.last_published_at'])
+          .where('authors.article_count', '>', 0)
+          .$if(after !== null, (q) =>
+            q.where(
+              keysetAfter(
+                byStat('authors', column),
+                (after ?? []).map((_, index) => value(index + 1)),
+              ),
+            ),
+          )
+          .orderBy(orderByKeys(byStat('authors', column)))
+          .limit(value<number>(0)),
+      );
   return rows.map((row) => {
     const first: string | number = order === 'ARTICLE_COUNT_DESC' ? Number(row.article_count) : (toIsoOrNull(row.last_published_at) ?? '');
     return { node: toAuthor(row), key: [first, row.id] };
@@ -110,7 +139,15 @@ export async function countAuthors(db: Kysely<Database>, now: string): Promise<n
 }
 
 export async function findAuthorStats(db: Kysely<Database>, authorIds: readonly number[], now: string): Promise<Map<number, AuthorStats>> {
-  const rows = await readInBatches(authorIds, (batch) => statsQuery(db, now).where('bylines.author_id', 'in', batch).execute());
+  const rows = await readInBatches(authorIds, (batch) =>
+    runCompiled(db, `author-stats:${batch.length}`, [now, ...batch], (value) =>
+      statsQuery(db, value(0)).where(
+        'bylines.author_id',
+        'in',
+        batch.map((_, index) => value<number>(index + 1)),
+      ),
+    ),
+  );
   return new Map(
     rows.map((row) => [
       row.author_id,

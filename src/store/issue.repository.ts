@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { isPublic, type Keyed, type PageWindow } from './article.repository.ts';
+import { runCompiled } from './compiled-statements.ts';
 import type { Database } from './database.ts';
 import { readInBatches } from './key-batches.ts';
 import { keysetAfter, type SortKey } from './keyset.ts';
@@ -21,14 +22,34 @@ const NEWEST_FIRST: SortKey[] = [{ expression: sql.ref('issues.number'), directi
 
 export async function findIssuesByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Issue[]> {
   const rows = await readInBatches(ids, (batch) =>
-    db.selectFrom('issues').select(issueColumns).where('issues.id', 'in', batch).where(hasPublicArticle(now)).execute(),
+    runCompiled(db, `issues-by-id:${batch.length}`, [now, ...batch], (value) =>
+      db
+        .selectFrom('issues')
+        .select(issueColumns)
+        .where(
+          'issues.id',
+          'in',
+          batch.map((_, index) => value<number>(index + 1)),
+        )
+        .where(hasPublicArticle(value(0))),
+    ),
   );
   return rows.map(toIssue);
 }
 
 export async function findIssuesByNumbers(db: Kysely<Database>, numbers: readonly number[], now: string): Promise<Issue[]> {
   const rows = await readInBatches(numbers, (batch) =>
-    db.selectFrom('issues').select(issueColumns).where('issues.number', 'in', batch).where(hasPublicArticle(now)).execute(),
+    runCompiled(db, `issues-by-number:${batch.length}`, [now, ...batch], (value) =>
+      db
+        .selectFrom('issues')
+        .select(issueColumns)
+        .where(
+          'issues.number',
+          'in',
+          batch.map((_, index) => value<number>(index + 1)),
+        )
+        .where(hasPublicArticle(value(0))),
+    ),
   );
   return rows.map(toIssue);
 }

@@ -8,7 +8,8 @@ export interface Article {
   headline: string;
   /** As the source gave it; null when it gave none. */
   standfirst: string | null;
-  body: string[];
+  /** The paragraphs; null when the statement that read the piece left the body out (a list's), for the body loader to read. */
+  body: string[] | null;
   wordCount: number;
   issueId: number | null;
   publishedAt: string;

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { runCompiled } from './compiled-statements.ts';
 import type { Database } from './database.ts';
 import { MAX_KEYS_PER_STATEMENT } from './key-batches.ts';
 
@@ -58,8 +59,10 @@ export async function countPublicArticles(db: Kysely<Database>, now: string): Pr
 
 /** Whether a published piece waits for its time: then kept author counts are ahead of what the public sees. */
 export async function hasScheduledArticles(db: Kysely<Database>, now: string): Promise<boolean> {
-  const row = await db.selectFrom('articles').select('id').where('status', '=', 'published').where('published_at', '>', now).limit(1).executeTakeFirst();
-  return row !== undefined;
+  const rows = await runCompiled(db, 'has-scheduled', [now], (value) =>
+    db.selectFrom('articles').select('id').where('status', '=', 'published').where('published_at', '>', value<string>(0)).limit(1),
+  );
+  return rows.length > 0;
 }
 
 /** How much content a store holds, whatever its state: what start-up reports. */

@@ -126,7 +126,7 @@ export function createPipeline({
   cacheKeyHeaderMaxBytes = 8192,
   live = null,
 }: PipelineOptions): Pipeline {
-  const accessLog = logger.child({ log: 'access' });
+  const accessLog = logger.child({ log: 'access' }, { batched: true });
   const security = securityHeaders(rules);
   const tooLarge = refusalBody('PAYLOAD_TOO_LARGE', REFUSALS.tooLarge(rules.maxBodyBytes));
   // Yoga keeps its result hooks (its media-type negotiation, our status rules) on the instance:
