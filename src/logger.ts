@@ -101,42 +101,27 @@ const BATCH_BYTES = 4096;
 const BATCH_MS = 200;
 
 interface Line {
-  write(text: string): boolean;
+  write(text: string): unknown;
 }
 
 /**
- * Standard error through one buffer: batched lines (the access log: a line a request) are written
- * at 4 KiB or every 200 ms, other lines at once together with what waits before them, and what
- * waits is written at exit, so no line is lost when the process ends.
+ * Standard error through pino's own destination (SonicBoom), synchronous as is pino's default:
+ * batched lines (the access log: a line a request) gather until 4 KiB (its minLength) or for 200
+ * ms at most (its periodicFlush); any other line is written at once, after what waits before it
+ * (one stream, so the order holds); what waits is written at exit, so no line is lost.
  */
 function batchedStderr(): { now: Line; batched: Line; flush(): void } {
-  let waiting: string[] = [];
-  let bytes = 0;
-  const flush = () => {
-    if (waiting.length === 0) return;
-    const text = waiting.join('');
-    waiting = [];
-    bytes = 0;
-    process.stderr.write(text);
-  };
-  setInterval(flush, BATCH_MS).unref();
+  const stream = pino.destination({ dest: 2, sync: true, minLength: BATCH_BYTES, periodicFlush: BATCH_MS });
+  const flush = () => stream.flushSync();
   process.once('exit', flush);
   return {
     now: {
       write(text) {
-        waiting.push(text);
+        stream.write(text);
         flush();
-        return true;
       },
     },
-    batched: {
-      write(text) {
-        waiting.push(text);
-        bytes += text.length;
-        if (bytes >= BATCH_BYTES) flush();
-        return true;
-      },
-    },
+    batched: stream,
     flush,
   };
 }
