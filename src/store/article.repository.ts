@@ -80,15 +80,11 @@ const publishedAtKey = (article: Article): KeysetValue[] => [article.publishedAt
 /** Articles by id: public ones, or with `preview` any (drafts and scheduled pieces too). */
 export async function findArticlesByIds(db: Kysely<Database>, ids: readonly number[], now: string, preview = false): Promise<Article[]> {
   const rows = await readInBatches(ids, (batch) =>
-    runCompiled(db, `articles-by-id:${batch.length}:${preview}`, [now, ...batch], (value) =>
+    runCompiled(db, `articles-by-id:${batch.length}:${preview}`, [now, ...batch], (value, values) =>
       db
         .selectFrom('articles')
         .select(articleColumns)
-        .where(
-          'articles.id',
-          'in',
-          batch.map((_, index) => value<number>(index + 1)),
-        )
+        .where('articles.id', 'in', values<number>(1, batch.length))
         .$if(!preview, (q) => q.where(isPublic(value(0)))),
     ),
   );
@@ -216,13 +212,9 @@ async function pagePerParent(
   const { after } = window;
   const rows = await readInBatches([...new Set(parentIds)], (batch) => {
     const n = batch.length;
-    return runCompiled(db, `${name}:${n}:${after?.length ?? 'first'}`, [...batch, window.now, window.limit, ...(after ?? [])], (value) => {
-      const values: WindowValues = {
-        now: value(n),
-        limit: value(n + 1),
-        after: after === null ? null : after.map((_, index) => value<KeysetValue>(n + 2 + index)),
-      };
-      const [first, ...rest] = batch.map((_, index) => db.selectFrom(branch(value(index), values).as(`page${index}`)).selectAll());
+    return runCompiled(db, `${name}:${n}:${after?.length ?? 'first'}`, [...batch, window.now, window.limit, ...(after ?? [])], (value, values) => {
+      const stand: WindowValues = { now: value(n), limit: value(n + 1), after: after === null ? null : values<KeysetValue>(n + 2, after.length) };
+      const [first, ...rest] = values<number>(0, n).map((parentId, index) => db.selectFrom(branch(parentId, stand).as(`page${index}`)).selectAll());
       if (first === undefined) throw new Error('a page per parent needs a parent');
       return rest.reduce((union, next) => union.unionAll(next), first);
     });
@@ -280,15 +272,8 @@ export async function listAuthorArticles(db: Kysely<Database>, authorIds: readon
 /** The body paragraphs of each piece, by id: for pieces that a list read without their bodies. */
 export async function findArticleBodies(db: Kysely<Database>, ids: readonly number[]): Promise<Map<number, string[]>> {
   const rows = await readInBatches(ids, (batch) =>
-    runCompiled(db, `article-bodies:${batch.length}`, batch, (value) =>
-      db
-        .selectFrom('articles')
-        .select(['id', 'body'])
-        .where(
-          'id',
-          'in',
-          batch.map((_, index) => value<number>(index)),
-        ),
+    runCompiled(db, `article-bodies:${batch.length}`, batch, (_value, values) =>
+      db.selectFrom('articles').select(['id', 'body']).where('id', 'in', values<number>(0, batch.length)),
     ),
   );
   return new Map(rows.map((row) => [row.id, paragraphs(row.body)]));
@@ -298,16 +283,12 @@ export async function findArticleBodies(db: Kysely<Database>, ids: readonly numb
 export async function findBylines(db: Kysely<Database>, articleIds: readonly number[]): Promise<Map<number, Author[]>> {
   const bylines = new Map<number, Author[]>();
   const rows = await readInBatches(articleIds, (batch) =>
-    runCompiled(db, `bylines:${batch.length}`, batch, (value) =>
+    runCompiled(db, `bylines:${batch.length}`, batch, (_value, values) =>
       db
         .selectFrom('bylines')
         .innerJoin('authors', 'authors.id', 'bylines.author_id')
         .select(['bylines.article_id', 'authors.id', 'authors.slug', 'authors.name'])
-        .where(
-          'bylines.article_id',
-          'in',
-          batch.map((_, index) => value<number>(index)),
-        )
+        .where('bylines.article_id', 'in', values<number>(0, batch.length))
         .orderBy('bylines.article_id')
         .orderBy('bylines.position'),
     ),

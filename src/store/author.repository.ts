@@ -39,38 +39,31 @@ function statsQuery(db: Kysely<Database>, now: string) {
     .groupBy('bylines.author_id');
 }
 
-export async function findAuthorsByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Author[]> {
-  const rows = await readInBatches(ids, (batch) =>
-    runCompiled(db, `authors-by-id:${batch.length}`, [now, ...batch], (value) =>
+/** The authors with a public piece whose `column` is one of `keys`: a statement per batch, compiled once per batch size. */
+async function findPublicAuthors(
+  db: Kysely<Database>,
+  column: 'authors.id' | 'authors.slug',
+  keys: readonly (number | string)[],
+  now: string,
+): Promise<Author[]> {
+  const rows = await readInBatches(keys, (batch) =>
+    runCompiled(db, `authors-by-${column}:${batch.length}`, [now, ...batch], (value, values) =>
       db
         .selectFrom('authors')
         .select(authorColumns)
-        .where(
-          'authors.id',
-          'in',
-          batch.map((_, index) => value<number>(index + 1)),
-        )
+        .where(column, 'in', values<never>(1, batch.length))
         .where(hasPublicArticle(value(0))),
     ),
   );
   return rows.map(toAuthor);
 }
 
-export async function findAuthorsBySlugs(db: Kysely<Database>, slugs: readonly string[], now: string): Promise<Author[]> {
-  const rows = await readInBatches(slugs, (batch) =>
-    runCompiled(db, `authors-by-slug:${batch.length}`, [now, ...batch], (value) =>
-      db
-        .selectFrom('authors')
-        .select(authorColumns)
-        .where(
-          'authors.slug',
-          'in',
-          batch.map((_, index) => value<string>(index + 1)),
-        )
-        .where(hasPublicArticle(value(0))),
-    ),
-  );
-  return rows.map(toAuthor);
+export function findAuthorsByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Author[]> {
+  return findPublicAuthors(db, 'authors.id', ids, now);
+}
+
+export function findAuthorsBySlugs(db: Kysely<Database>, slugs: readonly string[], now: string): Promise<Author[]> {
+  return findPublicAuthors(db, 'authors.slug', slugs, now);
 }
 
 const NAME_ASC: SortKey[] = [
@@ -107,19 +100,12 @@ export async function listAuthors(db: Kysely<Database>, options: PageWindow & { 
         .orderBy(orderByKeys(byStat('stats', column)))
         .limit(limit)
         .execute()
-    : await runCompiled(db, `authors-by-${column}:${after?.length ?? 'first'}`, [limit, ...(after ?? [])], (value) =>
+    : await runCompiled(db, `authors-by-${column}:${after?.length ?? 'first'}`, [limit, ...(after ?? [])], (value, values) =>
         db
           .selectFrom('authors')
           .select([...authorColumns, 'authors.article_count', 'authors.last_published_at'])
           .where('authors.article_count', '>', 0)
-          .$if(after !== null, (q) =>
-            q.where(
-              keysetAfter(
-                byStat('authors', column),
-                (after ?? []).map((_, index) => value(index + 1)),
-              ),
-            ),
-          )
+          .$if(after !== null, (q) => q.where(keysetAfter(byStat('authors', column), values(1, after?.length ?? 0))))
           .orderBy(orderByKeys(byStat('authors', column)))
           .limit(value<number>(0)),
       );
@@ -140,12 +126,8 @@ export async function countAuthors(db: Kysely<Database>, now: string): Promise<n
 
 export async function findAuthorStats(db: Kysely<Database>, authorIds: readonly number[], now: string): Promise<Map<number, AuthorStats>> {
   const rows = await readInBatches(authorIds, (batch) =>
-    runCompiled(db, `author-stats:${batch.length}`, [now, ...batch], (value) =>
-      statsQuery(db, value(0)).where(
-        'bylines.author_id',
-        'in',
-        batch.map((_, index) => value<number>(index + 1)),
-      ),
+    runCompiled(db, `author-stats:${batch.length}`, [now, ...batch], (value, values) =>
+      statsQuery(db, value(0)).where('bylines.author_id', 'in', values<number>(1, batch.length)),
     ),
   );
   return new Map(

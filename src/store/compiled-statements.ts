@@ -16,6 +16,12 @@ const compiledByAdapter = new WeakMap<object, Map<string, CompiledQuery>>();
 /** Gives the build the stand-in for value number `index`; typed as the value it stands for. */
 export type ValueAt = <T>(index: number) => T;
 
+/** Gives the build the stand-ins for `count` values from number `from` on: an IN list's, a cursor's. */
+export type ValuesFrom = <T>(from: number, count: number) => T[];
+
+const slot: ValueAt = <T>(index: number) => new Slot(index) as T;
+const slots: ValuesFrom = <T>(from: number, count: number) => Array.from({ length: count }, (_, offset) => slot<T>(from + offset));
+
 /**
  * Runs a hot statement without building it again: Kysely builds and compiles it once per `shape`
  * (its name and whatever changes its SQL text: the length of an IN list, whether a cursor is
@@ -27,7 +33,7 @@ export async function runCompiled<Row>(
   db: Kysely<Database>,
   shape: string,
   values: readonly unknown[],
-  build: (valueAt: ValueAt) => Compilable<Row>,
+  build: (value: ValueAt, values: ValuesFrom) => Compilable<Row>,
 ): Promise<Row[]> {
   const adapter = db.getExecutor().adapter;
   let shapes = compiledByAdapter.get(adapter);
@@ -37,7 +43,7 @@ export async function runCompiled<Row>(
   }
   let compiled = shapes.get(shape);
   if (compiled === undefined) {
-    compiled = build(<T>(index: number) => new Slot(index) as T).compile();
+    compiled = build(slot, slots).compile();
     if (shapes.size >= MAX_SHAPES) shapes.clear();
     shapes.set(shape, compiled);
   }

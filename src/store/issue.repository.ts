@@ -20,38 +20,26 @@ function hasPublicArticle(now: string) {
 
 const NEWEST_FIRST: SortKey[] = [{ expression: sql.ref('issues.number'), direction: 'desc' }];
 
-export async function findIssuesByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Issue[]> {
-  const rows = await readInBatches(ids, (batch) =>
-    runCompiled(db, `issues-by-id:${batch.length}`, [now, ...batch], (value) =>
+/** The public issues whose `column` is one of `keys`: a statement per batch of keys, compiled once per batch size. */
+async function findPublicIssues(db: Kysely<Database>, column: 'issues.id' | 'issues.number', keys: readonly number[], now: string): Promise<Issue[]> {
+  const rows = await readInBatches(keys, (batch) =>
+    runCompiled(db, `issues-by-${column}:${batch.length}`, [now, ...batch], (value, values) =>
       db
         .selectFrom('issues')
         .select(issueColumns)
-        .where(
-          'issues.id',
-          'in',
-          batch.map((_, index) => value<number>(index + 1)),
-        )
+        .where(column, 'in', values<number>(1, batch.length))
         .where(hasPublicArticle(value(0))),
     ),
   );
   return rows.map(toIssue);
 }
 
-export async function findIssuesByNumbers(db: Kysely<Database>, numbers: readonly number[], now: string): Promise<Issue[]> {
-  const rows = await readInBatches(numbers, (batch) =>
-    runCompiled(db, `issues-by-number:${batch.length}`, [now, ...batch], (value) =>
-      db
-        .selectFrom('issues')
-        .select(issueColumns)
-        .where(
-          'issues.number',
-          'in',
-          batch.map((_, index) => value<number>(index + 1)),
-        )
-        .where(hasPublicArticle(value(0))),
-    ),
-  );
-  return rows.map(toIssue);
+export function findIssuesByIds(db: Kysely<Database>, ids: readonly number[], now: string): Promise<Issue[]> {
+  return findPublicIssues(db, 'issues.id', ids, now);
+}
+
+export function findIssuesByNumbers(db: Kysely<Database>, numbers: readonly number[], now: string): Promise<Issue[]> {
+  return findPublicIssues(db, 'issues.number', numbers, now);
 }
 
 /** Issues, the highest number first. */
