@@ -3,7 +3,6 @@
 // what Masthead itself spends, so it stays comparable on a shared machine where req/s does not.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Metrics } from '../src/metrics.ts';
@@ -31,17 +30,6 @@ const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const throwaway = await createThrowawayStore(settings.store);
 const logDir = mkdtempSync(path.join(os.tmpdir(), 'masthead-cpu-'));
@@ -81,7 +69,7 @@ try {
       const workload = WORKLOADS.find((w) => w.name === workloadName);
       if (!workload) throw new Error(`no workload ${workloadName}`);
       // A fresh process per workload: its RSS after the first answer is that workload's.
-      const server = await startServer(spec, { port: await freePort(), env, core: null, logDir });
+      const server = await startServer(spec, { env, core: null, logDir });
       try {
         const target = { host: server.host, port: server.port, body: (n: number) => requestBody(workload, subjects, 'cpu', n), unique: workload.unique };
         const first = await fetch(`http://${server.host}:${server.port}/graphql`, {

@@ -2,7 +2,6 @@
 // and a large one, on SQLite and PostgreSQL, in interleaved rounds. See bench/README.md for the knobs.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -114,17 +113,6 @@ function gitCommit(): string {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function runCli(args: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/masthead.js'), ...args], {
@@ -208,7 +196,7 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
           const { text } = await post(lead, requestBody(workload, subjects, 'constant', 0));
           writeFileSync(env.CONSTANT_BODY_FILE, text);
         }
-        const server = await startServer(SERVERS[name], { port: await freePort(), env, core: pinned ? 1 : null, logDir: runDir });
+        const server = await startServer(SERVERS[name], { env, core: pinned ? 1 : null, logDir: runDir });
         servers.set(name, server);
         log(`started ${name}: ${server.rssAfterStartMb.toFixed(0)} MiB resident`);
       }

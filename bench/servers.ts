@@ -2,6 +2,7 @@
 // pinned to one core while the runner and its load generator keep to another.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -153,11 +154,25 @@ function peerBuild(file: string): string {
   return path.join(peerBuildDir, file.replace(/\.ts$/, '.js'));
 }
 
+/** A port no process listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a server on a free port, and resolves once it answers /metrics. */
 export async function startServer(
   spec: ServerSpec,
-  options: { port: number; env: Record<string, string>; core: number | null; logDir: string },
+  options: { env: Record<string, string>; core: number | null; logDir: string },
 ): Promise<RunningServer> {
   const host = '127.0.0.1';
+  const port = await freePort();
   const node =
     'file' in spec.command
       ? [process.execPath, peerBuild(spec.command.file)]
@@ -167,20 +182,20 @@ export async function startServer(
   const log = createWriteStream(logFile);
   const child = spawn(command!, args, {
     cwd: ROOT,
-    env: { ...process.env, ...options.env, ...spec.env, PORT: String(options.port), HOST: host, NODE_ENV: 'production' },
+    env: { ...process.env, ...options.env, ...spec.env, PORT: String(port), HOST: host, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const metricsUrl = `http://${host}:${options.port}/metrics`;
+  const metricsUrl = `http://${host}:${port}/metrics`;
   await waitForMetrics(metricsUrl, child, logFile);
   const pid = child.pid ?? 0;
   return {
     spec,
     pid,
     host,
-    port: options.port,
+    port,
     rssAfterStartMb: procStatusMb(pid, 'VmRSS'),
     peakRssMb: () => procStatusMb(pid, 'VmHWM'),
     exitCode: () => child.exitCode,

@@ -3,7 +3,6 @@
 // writes for a sign-up.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,17 +13,6 @@ import { requestBody, type Subjects, WORKLOADS } from '../bench/workloads.ts';
 import { DEMO_CORPUS } from '../src/seed/demo-corpus.ts';
 import { createTestApp, type TestApp } from './support/app.ts';
 import { runNode } from './support/cli.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const reads = WORKLOADS.filter((workload) => !workload.query.startsWith('mutation'));
 const signUp = WORKLOADS.find((workload) => workload.name === 'subscribe-new')!;
@@ -39,7 +27,7 @@ describe('the benchmark peers on the demo corpus', () => {
     subjects = await pickSubjects(app.store);
     const logDir = mkdtempSync(path.join(os.tmpdir(), 'masthead-bench-test-'));
     for (const name of ['mercurius-own', 'ceiling', 'engine-floor', 'yoga-own'] as const) {
-      peers.set(name, await startServer(SERVERS[name], { port: await freePort(), env: { DATABASE_URL: app.databaseUrl }, core: null, logDir }));
+      peers.set(name, await startServer(SERVERS[name], { env: { DATABASE_URL: app.databaseUrl }, core: null, logDir }));
     }
   }, 120_000);
 
