@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, runCli, startServerProcess } from './support/cli.ts';
@@ -15,6 +14,15 @@ const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
+
+const REPORT_LOADS = ['--import', new URL('./support/report-loads.mjs', import.meta.url).href];
+
+/** `masthead serve` with a hook that reports every module it loads; `loads()` is every URL so far. */
+async function serveReportingLoads(env: Record<string, string>) {
+  const server = await startServerProcess(env, undefined, ROOT, { nodeArgs: REPORT_LOADS });
+  cleanups.push(() => server.stop());
+  return { server, loads: () => [...server.output().matchAll(/^loads (\S+)$/gm)].map((match) => match[1] ?? '') };
+}
 
 /** A shell's PATH, without any node_modules/.bin that the suite's own npm run put first. */
 const SHELL_PATH = (process.env.PATH ?? '')
@@ -82,26 +90,13 @@ describe('the runtime', () => {
   it('masthead runs the compiled build in dist/, and no TypeScript source', { timeout: 60_000 }, async () => {
     const store = await createThrowawayStore('sqlite');
     cleanups.push(() => store.drop());
-    // A module hook that reports every module the process loads from this checkout.
-    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-runtime-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const hook = path.join(dir, 'report-loads.mjs');
-    writeFileSync(
-      hook,
-      `import { registerHooks } from 'node:module';
-registerHooks({
-  load(url, context, nextLoad) {
-    if (url.startsWith(${JSON.stringify(`file://${ROOT}/`)}) && !url.includes('/node_modules/')) process.stderr.write('loads ' + url + '\\n');
-    return nextLoad(url, context);
-  },
-});
-`,
-    );
-    const server = await startServerProcess({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' }, undefined, ROOT, { nodeArgs: ['--import', hook] });
-    cleanups.push(() => server.stop());
+    const { server, loads } = await serveReportingLoads({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
-    const loaded = [...server.output().matchAll(/^loads file:\/\/(\S+)$/gm)].map((match) => path.relative(ROOT, match[1] ?? ''));
+    // What it loads from this checkout, outside node_modules.
+    const loaded = loads()
+      .filter((url) => url.startsWith(`file://${ROOT}/`) && !url.includes('/node_modules/'))
+      .map((url) => path.relative(ROOT, url.slice('file://'.length)));
     expect(loaded).toContain('bin/masthead.js');
     expect(loaded).toContain('dist/cli/main.js');
     expect(loaded).toContain('dist/yoga.js');
@@ -112,23 +107,7 @@ registerHooks({
   it('masthead serve loads no PostgreSQL, Redis or mail library that a SQLite store without Redis does not use', { timeout: 60_000 }, async () => {
     const store = await createThrowawayStore('sqlite');
     cleanups.push(() => store.drop());
-    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-runtime-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const hook = path.join(dir, 'report-packages.mjs');
-    writeFileSync(
-      hook,
-      `import { registerHooks } from 'node:module';
-registerHooks({
-  load(url, context, nextLoad) {
-    const found = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
-    if (found) process.stderr.write('package ' + found[1] + '\\n');
-    return nextLoad(url, context);
-  },
-});
-`,
-    );
-    const server = await startServerProcess({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' }, undefined, ROOT, { nodeArgs: ['--import', hook] });
-    cleanups.push(() => server.stop());
+    const { server, loads } = await serveReportingLoads({ DATABASE_URL: store.databaseUrl, MAIL_SENDER: '0' });
     const answer = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -136,7 +115,7 @@ registerHooks({
     });
     expect(answer.status).toBe(200);
 
-    const packages = new Set([...server.output().matchAll(/^package (\S+)$/gm)].map((match) => match[1]));
+    const packages = new Set(loads().map((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]));
     expect(packages).toContain('better-sqlite3');
     expect(packages).toContain('graphql-yoga');
     for (const unused of ['pg', 'pg-pool', 'ioredis', 'nodemailer']) expect(packages, unused).not.toContain(unused);
@@ -147,26 +126,9 @@ registerHooks({
     cleanups.push(() => store.drop());
     const seeded = await runCli(['seed', '--articles', '30', '--authors', '5', '--issues', '3'], { DATABASE_URL: store.databaseUrl });
     expect(seeded.code).toBe(0);
-    const dir = mkdtempSync(path.join(tmpdir(), 'masthead-runtime-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const hook = path.join(dir, 'report-loads.mjs');
-    writeFileSync(
-      hook,
-      `import { registerHooks } from 'node:module';
-registerHooks({
-  load(url, context, nextLoad) {
-    process.stderr.write('loads ' + url + '\\n');
-    return nextLoad(url, context);
-  },
-});
-`,
-    );
-    // A module loaded through require (graphql-jit's CommonJS build) is reported by the same hook;
-    // the response cache would answer the second request without executing it.
-    const server = await startServerProcess({ DATABASE_URL: store.databaseUrl, DEMO_CONTENT: '1', MAIL_SENDER: '0', RESPONSE_CACHE: 'off' }, undefined, ROOT, {
-      nodeArgs: ['--import', hook],
-    });
-    cleanups.push(() => server.stop());
+    // graphql-jit's CommonJS build, loaded through require, is reported by the same hook; the
+    // response cache would answer the second request without executing it.
+    const { server, loads } = await serveReportingLoads({ DATABASE_URL: store.databaseUrl, DEMO_CONTENT: '1', MAIL_SENDER: '0', RESPONSE_CACHE: 'off' });
     const ask = async () => {
       const answer = await fetch(`${server.url}/graphql`, {
         method: 'POST',
@@ -175,7 +137,6 @@ registerHooks({
       });
       expect(answer.status).toBe(200);
     };
-    const loads = () => [...server.output().matchAll(/^loads (\S+)$/gm)].map((match) => match[1] ?? '');
     // The seeder, its corpus and word lists (not the corpus's size, a constant the CLI reads).
     const seeder = (url: string) => /\/dist\/(seed\/(seed|corpus|words|demo)|importer\/.*)\.js$/.test(url);
     await ask();
