@@ -167,6 +167,7 @@ describe('masthead gateway and compose, the commands', () => {
       /^masthead: GATEWAY_FORWARD_HEADERS cannot forward "host": it belongs to the gateway's own request\n$/,
     ],
     [{ GATEWAY_POLL_MS: '30s' }, /^masthead: GATEWAY_POLL_MS must be a whole number from 0 to 86400000, got "30s"\n$/],
+    [{ GATEWAY_QUERY_PLANNER: 'rust' }, /^masthead: GATEWAY_QUERY_PLANNER must be one of router, js, got "rust"\n$/],
   ])('refuses the gateway setting %j in one line with status 2', async (env, message) => {
     const result = await runCli(['gateway', '--subgraph', `a=${NOWHERE}`], env);
     expect(result.code).toBe(2);
