@@ -10,7 +10,7 @@ import { DEMO_CORPUS } from '../src/seed/demo-corpus.ts';
 import { openStore } from '../src/store/store.ts';
 import { createThrowawayStore, type TestDialect } from '../tests/support/store.ts';
 import { cpuMs, saturate, settle } from './load.ts';
-import { procStatusMb, SERVERS, type ServerName, startServer } from './servers.ts';
+import { procStatusMb, SERVERS, type ServerName, startServer, UNLIMITED } from './servers.ts';
 import { pickSubjects } from './subjects.ts';
 import { requestBody, type WorkloadName, WORKLOADS } from './workloads.ts';
 
@@ -54,13 +54,7 @@ try {
   const reader = openStore(throwaway.location, new Metrics());
   const subjects = await pickSubjects(reader);
   await reader.close();
-  const env = {
-    DATABASE_URL: throwaway.databaseUrl,
-    DEMO_CONTENT: '0',
-    RATE_LIMIT_PER_CLIENT: 'off',
-    SUBSCRIBE_RATE_PER_CLIENT: 'off',
-    SUBSCRIBE_RATE_PER_EMAIL: 'off',
-  };
+  const env = { DATABASE_URL: throwaway.databaseUrl, ...UNLIMITED };
   console.log(`store ${settings.store}, ${settings.rounds} rounds of ${settings.seconds} s, ${settings.connections} connections`);
   console.log('server\tworkload\tCPU ms/req min\tmedian\tmax\treq/s median\tRSS after first answer MiB');
   for (const name of settings.servers) {

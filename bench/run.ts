@@ -13,7 +13,7 @@ import { openStore } from '../src/store/store.ts';
 import { createThrowawayStore, type TestDialect } from '../tests/support/store.ts';
 import { cpuMs, fixedRate, peakRss, saturate, settle, type Target } from './load.ts';
 import { type Machine, type MemoryResult, type Report, renderReport, type Section, type ServerResult, type WorkloadResult } from './report.ts';
-import { canPin, pinSelf, type RunningServer, SERVERS, type ServerName, startServer } from './servers.ts';
+import { canPin, pinSelf, type RunningServer, SERVERS, type ServerName, startServer, UNLIMITED } from './servers.ts';
 import { canonical, pickSubjects } from './subjects.ts';
 import { CACHED_QUERY, DEFAULT_WORKLOADS, requestBody, type Workload, WORKLOADS } from './workloads.ts';
 
@@ -173,15 +173,7 @@ async function runSection(corpus: CorpusName, dialect: TestDialect, pinned: bool
     const newsletterName = (await readerStore.db.selectFrom('newsletters').select('name').where('slug', '=', subjects.newsletterSlug).executeTakeFirstOrThrow())
       .name;
 
-    const env = {
-      DATABASE_URL: throwaway.databaseUrl,
-      DEMO_CONTENT: '0',
-      // Rate limits would refuse the benchmark's own load (one client): off for every run.
-      RATE_LIMIT_PER_CLIENT: 'off',
-      SUBSCRIBE_RATE_PER_CLIENT: 'off',
-      SUBSCRIBE_RATE_PER_EMAIL: 'off',
-      CONSTANT_BODY_FILE: path.join(runDir, 'constant-body.json'),
-    };
+    const env = { DATABASE_URL: throwaway.databaseUrl, ...UNLIMITED, CONSTANT_BODY_FILE: path.join(runDir, 'constant-body.json') };
     const results: WorkloadResult[] = [];
 
     for (const plan of plans) {

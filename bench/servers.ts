@@ -28,6 +28,17 @@ export interface ServerSpec {
   env?: Record<string, string>;
 }
 
+/**
+ * Settings every server under test gets beside its store: no demo corpus, and no rate limits,
+ * which would refuse the benchmark's own load (it all comes from one client).
+ */
+export const UNLIMITED = {
+  DEMO_CONTENT: '0',
+  RATE_LIMIT_PER_CLIENT: 'off',
+  SUBSCRIBE_RATE_PER_CLIENT: 'off',
+  SUBSCRIBE_RATE_PER_EMAIL: 'off',
+};
+
 // Masthead runs as `masthead serve` runs, so the benchmark follows its listener wherever it goes;
 // only without the mail sender, which drains the outbox outside any request (the peers' too).
 const SERVE = { masthead: ['serve'] };
@@ -167,10 +178,7 @@ function freePort(): Promise<number> {
 }
 
 /** Starts a server on a free port, and resolves once it answers /metrics. */
-export async function startServer(
-  spec: ServerSpec,
-  options: { env: Record<string, string>; core: number | null; logDir: string },
-): Promise<RunningServer> {
+export async function startServer(spec: ServerSpec, options: { env: Record<string, string>; core: number | null; logDir: string }): Promise<RunningServer> {
   const host = '127.0.0.1';
   const port = await freePort();
   const node =
