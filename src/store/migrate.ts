@@ -10,6 +10,7 @@ import * as contentVersionNotify from './migrations/2026-12-02T01-content-versio
 import * as newsletterOrigin from './migrations/2026-12-02T01-newsletter-origin.ts';
 import * as changeFeed from './migrations/2026-12-02T02-change-feed.ts';
 import * as webhooks from './migrations/2026-12-02T03-webhooks.ts';
+import * as sqlitePlanSamples from './migrations/2026-12-07T00-sqlite-plan-samples.ts';
 import type { Store } from './store.ts';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-02T01-newsletter-origin': newsletterOrigin,
   '2026-12-02T02-change-feed': changeFeed,
   '2026-12-02T03-webhooks': webhooks,
+  '2026-12-07T00-sqlite-plan-samples': sqlitePlanSamples,
 };
 
 function isBusy(error: unknown): boolean {
