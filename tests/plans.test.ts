@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/store/database.ts';
 import { AuthorDashboardDocument, IssuePageDocument, SearchDocument } from './generated/graphql.ts';
 import { createTestApp, type TestApp } from './support/app.ts';
-import { testDialect } from './support/store.ts';
+import { Metrics } from '../src/metrics.ts';
+import { seedCorpus } from '../src/seed/seed.ts';
+import { findIssuesByNumbers, listIssues } from '../src/store/issue.repository.ts';
+import { migrateToLatest } from '../src/store/migrate.ts';
+import { DEFAULT_STORE_OPTIONS, openStore } from '../src/store/store.ts';
+import { createThrowawayStore, testDialect } from './support/store.ts';
 
 // Every statement that the canonical queries send is explained by the store itself; a full
 // scan of a large table (articles, bylines) fails the test. On PostgreSQL, sequential scans are
@@ -139,5 +144,32 @@ describe('the canonical access paths read indexes, not whole tables', () => {
     const { data } = await app.graphql<{ articles: { edges: { node: { id: string } }[] } }>('{ articles(first: 5) { edges { node { id } } } }');
     const ids = data?.articles.edges.map((e) => e.node.id) ?? [];
     await expectIndexBacked(() => app.graphql(`{ ${ids.map((id, i) => `n${i}: node(id: "${id}") { id ... on Article { headline } }`).join(' ')} }`));
+  });
+});
+
+// Kysely's statements are unnamed, so PostgreSQL parses and plans each on every run: a page per
+// parent's plan took longer than its run. Compiled statements are named, so each connection
+// prepares them once.
+describe.runIf(testDialect === 'postgres')('compiled statements on PostgreSQL', () => {
+  it('are prepared once on a connection and run again by name, with the values of each run', async () => {
+    const throwaway = await createThrowawayStore();
+    const store = openStore(throwaway.location, new Metrics(), { ...DEFAULT_STORE_OPTIONS, poolSize: 1 });
+    try {
+      await migrateToLatest(store);
+      await seedCorpus(store, { issues: 2, authors: 2, articles: 6, seed: 1 });
+      const now = new Date().toISOString();
+      const numbers = (await listIssues(store.db, { now, limit: 2, after: null })).map((issue) => issue.node.number);
+      expect(numbers).toHaveLength(2);
+      const found = [];
+      for (const number of numbers) found.push((await findIssuesByNumbers(store.db, [number], now)).map((issue) => issue.number));
+      expect(found).toEqual(numbers.map((number) => [number]));
+      const { rows } = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(store.db);
+      const named = rows.filter((row) => row.statement.includes('"issues"'));
+      expect(named).toHaveLength(1);
+      expect(named[0]?.name).toMatch(/^masthead_\d+$/);
+    } finally {
+      await store.close();
+      await throwaway.drop();
+    }
   });
 });

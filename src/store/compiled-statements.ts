@@ -19,6 +19,24 @@ export type ValueAt = <T>(index: number) => T;
 /** Gives the build the stand-ins for `count` values from number `from` on: an IN list's, a cursor's. */
 export type ValuesFrom = <T>(from: number, count: number) => T[];
 
+/** Past this many statement texts, further ones are not named (see preparedStatementName). */
+const MAX_NAMED = 5000;
+const names = new Map<string, string>();
+
+/**
+ * The name under which PostgreSQL keeps a compiled statement prepared, one per connection: its
+ * text is parsed and planned once per connection instead of on every run (Kysely's statements are
+ * unnamed otherwise). Only compiled statements are named, so the texts are few and fixed; undefined
+ * for any other text. Names are never reused for another text, as node-postgres requires.
+ */
+export function preparedStatementName(text: string): string | undefined {
+  return names.get(text);
+}
+
+function nameStatement(text: string): void {
+  if (names.size < MAX_NAMED && !names.has(text)) names.set(text, `masthead_${names.size + 1}`);
+}
+
 const slot: ValueAt = <T>(index: number) => new Slot(index) as T;
 const slots: ValuesFrom = <T>(from: number, count: number) => Array.from({ length: count }, (_, offset) => slot<T>(from + offset));
 
@@ -44,6 +62,7 @@ export async function runCompiled<Row>(
   let compiled = shapes.get(shape);
   if (compiled === undefined) {
     compiled = build(slot, slots).compile();
+    nameStatement(compiled.sql);
     if (shapes.size >= MAX_SHAPES) shapes.clear();
     shapes.set(shape, compiled);
   }

@@ -18,6 +18,7 @@ import { requestScope } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Database } from './database.ts';
 import { type ContentState, PostgresContentWatch, readContentState, SqliteContentWatch } from './content-version.repository.ts';
+import { preparedStatementName } from './compiled-statements.ts';
 import { pgModule, sqliteModule } from './drivers.ts';
 import { withPreparedStatements } from './prepared-statements.ts';
 
@@ -157,6 +158,14 @@ function openPool(url: string, options: StoreOptions): pg.Pool {
   // outside any query, and an unheard 'error' ends the process. The query in flight, if any,
   // fails on its own; the pool discards the broken client and opens a fresh one on demand.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    // Compiled statements run as named (prepared) statements: see preparedStatementName.
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((text: unknown, values?: unknown, ...rest: unknown[]) => {
+      const name = typeof text === 'string' && Array.isArray(values) && rest.length === 0 ? preparedStatementName(text) : undefined;
+      return name === undefined ? query(text, values, ...rest) : query({ name, text, values });
+    }) as typeof client.query;
+  });
   return pool;
 }
