@@ -101,9 +101,9 @@ export async function listAuthors(db: Kysely<Database>, options: PageWindow & { 
   }
   const column = order === 'ARTICLE_COUNT_DESC' ? 'article_count' : 'last_published_at';
   // Kept counts match what the public sees unless a published piece waits for its time; then
-  // (rarely) the order is computed from the bylines instead, so it is exact either way. Either
-  // way the row carries the author's public counts, which the list hands on so that their
-  // fields cost no statement of their own.
+  // (rarely) the order is computed from the bylines instead, so it is exact either way. The row
+  // thus holds the author's public counts, which the list hands on: their fields then cost no
+  // statement of their own.
   const rows = (await hasScheduledArticles(db, now))
     ? await db
         .selectFrom('authors')
