@@ -60,15 +60,18 @@ async function authorDashboard(variables: Variables) {
 async function authorsOverview() {
   const now = new Date().toISOString();
   const top = (await store.authorsByArticleCount(21, now)).slice(0, 20);
-  const ids = top.map((a) => a.id);
-  const [stats, pages] = await Promise.all([store.authorStats(ids, now), store.authorArticles(ids, 4, now)]);
+  const pages = await store.authorArticles(
+    top.map((a) => a.id),
+    4,
+    now,
+  );
   return {
     authors: {
       edges: top.map((ranked) => ({
         node: {
           name: ranked.name,
           slug: ranked.slug,
-          articleCount: stats.get(ranked.id)?.articleCount ?? 0,
+          articleCount: ranked.stats.articleCount,
           articles: {
             edges: (pages.get(ranked.id) ?? []).slice(0, 3).map((article) => ({ node: { headline: article.headline, publishedAt: article.published_at } })),
           },

@@ -47,14 +47,13 @@ export interface BatchedField<P> {
   pick?(value: unknown): unknown;
 }
 
-const stats = (pick: (stats: AuthorStatsRow) => unknown): BatchedField<AuthorRow> => ({
+// Authors from the ranking carry their counts already (as Masthead's list primes its stats loader): only the others are read.
+const stats = (pick: (stats: AuthorStatsRow) => unknown): BatchedField<AuthorRow & { stats?: AuthorStatsRow }> => ({
   shared: 'Author.stats',
   batch: async (authors, _args, ctx) => {
-    const found = await ctx.store.authorStats(
-      authors.map((author) => author.id),
-      ctx.now,
-    );
-    return authors.map((author) => found.get(author.id) ?? { articleCount: 0, firstPublishedAt: null, lastPublishedAt: null });
+    const unread = authors.filter((author) => author.stats === undefined).map((author) => author.id);
+    const found = await ctx.store.authorStats(unread, ctx.now);
+    return authors.map((author) => author.stats ?? found.get(author.id) ?? { articleCount: 0, firstPublishedAt: null, lastPublishedAt: null });
   },
   pick: (value) => pick(value as AuthorStatsRow),
 });

@@ -29,8 +29,9 @@ export interface AuthorStatsRow {
   firstPublishedAt: string | null;
   lastPublishedAt: string | null;
 }
+/** An author of the ranking, with their counts as the ranking read them (Masthead's list hands them to its stats loader). */
 export interface RankedAuthorRow extends AuthorRow {
-  article_count: number;
+  stats: AuthorStatsRow;
 }
 export interface NewsletterRow {
   id: number;
@@ -54,6 +55,8 @@ interface Driver {
   transaction<T>(work: (query: (sql: string, params: readonly unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
   /** SQL that takes the sign-up's row lock, as Masthead's lockedSubscriptionRow does. */
   readonly lockWithUpdate: boolean;
+  /** Pages per parent as one lateral join over the parents' ids (PostgreSQL), not a UNION ALL of a branch each. */
+  readonly lateralPages: boolean;
   close(): Promise<void>;
 }
 
@@ -101,6 +104,7 @@ function sqliteDriver(file: string): Driver {
       return next;
     },
     lockWithUpdate: true,
+    lateralPages: false,
     close: async () => {
       db.close();
     },
@@ -142,6 +146,7 @@ function postgresDriver(url: string): Driver {
       }
     },
     lockWithUpdate: false,
+    lateralPages: true,
     close: () => pool.end(),
   };
 }
@@ -166,6 +171,12 @@ function groupPages(rows: Row[], direction: 1 | -1): Map<number, ArticleRow[]> {
   }
   return pages;
 }
+
+const toStats = (row: Row): AuthorStatsRow => ({
+  articleCount: Number(row.article_count),
+  firstPublishedAt: toIsoOrNull(row.first_published_at as Date | string | null),
+  lastPublishedAt: toIsoOrNull(row.last_published_at as Date | string | null),
+});
 
 /** The store as the peers see it; `statements` counts what was sent, begin and commit included. */
 export class PeerStore {
@@ -202,34 +213,44 @@ export class PeerStore {
     ])) as unknown as IssueRow[];
   }
 
-  /** One page of each issue's running order, in one statement. */
-  async issueArticles(issueIds: readonly number[], limit: number, now: string): Promise<Map<number, ArticleRow[]>> {
-    const ids = [...new Set(issueIds)];
+  /**
+   * One page per parent in one statement, as Masthead's pagePerParent sends it: on PostgreSQL a
+   * lateral join over the parents' ids as one array, elsewhere a UNION ALL of a branch per parent.
+   * `page` is the statement for one parent, `?` its id.
+   */
+  async #pagesPerParent(parentIds: readonly number[], page: string, params: readonly unknown[], direction: 1 | -1): Promise<Map<number, ArticleRow[]>> {
+    const ids = [...new Set(parentIds)];
     if (ids.length === 0) return new Map();
-    const branches = ids.map(
-      (id, index) =>
-        `select * from (select ${ARTICLE_COLUMNS}, ${Number(id)} as parent_id from articles where articles.issue_id = ? and ${PUBLIC_ARTICLE} order by articles.published_at asc, articles.id asc limit ?) as page${index}`,
+    const rows = this.#driver.lateralPages
+      ? await this.#all(`select page.* from unnest(?::int[]) as parents(parent_id) cross join lateral (${page.replace('?', 'parents.parent_id')}) as page`, [
+          ids,
+          ...params,
+        ])
+      : await this.#all(
+          ids.map((_, index) => `select * from (${page}) as page${index}`).join(' union all '),
+          ids.flatMap((id) => [id, ...params]),
+        );
+    return groupPages(rows, direction);
+  }
+
+  /** One page of each issue's running order, in one statement. */
+  issueArticles(issueIds: readonly number[], limit: number, now: string): Promise<Map<number, ArticleRow[]>> {
+    return this.#pagesPerParent(
+      issueIds,
+      `select ${ARTICLE_COLUMNS}, articles.issue_id as parent_id from articles where articles.issue_id = ? and ${PUBLIC_ARTICLE} order by articles.published_at asc, articles.id asc limit ?`,
+      [now, limit],
+      1,
     );
-    const rows = await this.#all(
-      branches.join(' union all '),
-      ids.flatMap((id) => [id, now, limit]),
-    );
-    return groupPages(rows, 1);
   }
 
   /** One page of each author's pieces, newest first, in one statement. */
-  async authorArticles(authorIds: readonly number[], limit: number, now: string): Promise<Map<number, ArticleRow[]>> {
-    const ids = [...new Set(authorIds)];
-    if (ids.length === 0) return new Map();
-    const branches = ids.map(
-      (_, index) =>
-        `select * from (select ${ARTICLE_COLUMNS}, bylines.author_id as parent_id from bylines inner join articles on articles.id = bylines.article_id where bylines.author_id = ? and ${PUBLIC_BYLINE} order by bylines.published_at desc, bylines.article_id desc limit ?) as page${index}`,
+  authorArticles(authorIds: readonly number[], limit: number, now: string): Promise<Map<number, ArticleRow[]>> {
+    return this.#pagesPerParent(
+      authorIds,
+      `select ${ARTICLE_COLUMNS}, bylines.author_id as parent_id from bylines inner join articles on articles.id = bylines.article_id where bylines.author_id = ? and ${PUBLIC_BYLINE} order by bylines.published_at desc, bylines.article_id desc limit ?`,
+      [now, limit],
+      -1,
     );
-    const rows = await this.#all(
-      branches.join(' union all '),
-      ids.flatMap((id) => [id, now, limit]),
-    );
-    return groupPages(rows, -1);
   }
 
   /** Each article's authors in byline order. */
@@ -263,16 +284,7 @@ export class PeerStore {
       `select bylines.author_id, count(*) as article_count, min(bylines.published_at) as first_published_at, max(bylines.published_at) as last_published_at from bylines where ${PUBLIC_BYLINE} and bylines.author_id in (${marks(authorIds.length)}) group by bylines.author_id`,
       [now, ...authorIds],
     );
-    return new Map(
-      rows.map((row) => [
-        Number(row.author_id),
-        {
-          articleCount: Number(row.article_count),
-          firstPublishedAt: toIsoOrNull(row.first_published_at as Date | string | null),
-          lastPublishedAt: toIsoOrNull(row.last_published_at as Date | string | null),
-        },
-      ]),
-    );
+    return new Map(rows.map((row) => [Number(row.author_id), toStats(row)]));
   }
 
   /**
@@ -283,10 +295,10 @@ export class PeerStore {
     const scheduled = await this.#all(`select id from articles where status = ? and published_at > ? limit ?`, ['published', now, 1]);
     if (scheduled.length > 0) throw new Error('the peers do not order authors while pieces are scheduled: reseed the store');
     const rows = await this.#all(
-      `select authors.id, authors.slug, authors.name, authors.article_count, authors.last_published_at from authors where authors.article_count > ? order by authors.article_count desc, authors.id asc limit ?`,
+      `select authors.id, authors.slug, authors.name, authors.article_count, authors.first_published_at, authors.last_published_at from authors where authors.article_count > ? order by authors.article_count desc, authors.id asc limit ?`,
       [0, limit],
     );
-    return rows as unknown as RankedAuthorRow[];
+    return rows.map((row) => ({ id: Number(row.id), slug: String(row.slug), name: String(row.name), stats: toStats(row) }));
   }
 
   async newsletterBySlug(slug: string): Promise<NewsletterRow | null> {

@@ -81,6 +81,7 @@ function pageLoaders(
  */
 export class Loaders {
   readonly #db: Store['db'];
+  readonly #dialect: Store['dialect'];
   readonly #now: string;
   readonly #preview: boolean;
   readonly #newslettersAt: string | undefined;
@@ -106,6 +107,7 @@ export class Loaders {
 
   constructor(store: Store, now: string, { batch = true, preview = false }: LoaderOptions = {}) {
     this.#db = store.db;
+    this.#dialect = store.dialect;
     this.#now = now;
     this.#preview = preview;
     this.#newslettersAt = preview ? undefined : now;
@@ -235,12 +237,12 @@ export class Loaders {
   }
 
   get issueArticles(): (window: PageWindow) => PageLoader {
-    this.#issueArticles ??= pageLoaders((ids, window) => listIssueArticles(this.#db, ids, window), this.#options);
+    this.#issueArticles ??= pageLoaders((ids, window) => listIssueArticles(this.#db, this.#dialect, ids, window), this.#options);
     return this.#issueArticles;
   }
 
   get authorArticles(): (window: PageWindow) => PageLoader {
-    this.#authorArticles ??= pageLoaders((ids, window) => listAuthorArticles(this.#db, ids, window), this.#options);
+    this.#authorArticles ??= pageLoaders((ids, window) => listAuthorArticles(this.#db, this.#dialect, ids, window), this.#options);
     return this.#authorArticles;
   }
 

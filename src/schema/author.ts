@@ -107,7 +107,10 @@ builder.queryFields((t) => ({
       const window = pageWindow(args, kind, context);
       const { db } = context.store;
       const rows = await listAuthors(db, { ...window, order });
-      for (const row of rows) context.loaders.authorById.prime(row.node.id, row.node);
+      for (const row of rows) {
+        context.loaders.authorById.prime(row.node.id, row.node);
+        if (row.stats) context.loaders.authorStats.prime(row.node.id, row.stats);
+      }
       return toConnection(rows, window, kind, () => countAuthors(db, context.now));
     },
   }),

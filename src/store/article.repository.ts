@@ -194,25 +194,46 @@ function groupByParent(rows: Array<ArticleColumns & { parent_id: number }>, dire
 /** A page window whose values are stand-ins while a statement is built (see runCompiled). */
 type WindowValues = { now: string; limit: number; after: readonly KeysetValue[] | null };
 
+/** The parent a page is read for: its id's stand-in, or on PostgreSQL the lateral join's column. */
+type ParentId = number | RawBuilder<number>;
+
 /**
- * One statement that reads a page per parent: a UNION ALL of one branch per parent, each an
- * index range with its own ORDER BY and LIMIT, so the work is the page sizes, not the parents'
- * whole histories (a window over every piece of a prolific author would read them all). Past
- * SQLite's 500 terms of a compound SELECT, a statement per 500 parents (see readInBatches).
- * Compiled once per name, number of parents and cursor length.
+ * One statement that reads a page per parent, each page an index range with its own ORDER BY
+ * and LIMIT, so the work is the page sizes, not the parents' whole histories (a window over
+ * every piece of a prolific author would read them all).
+ *
+ * On PostgreSQL, a lateral join over the parents' ids passed as one array: its text is the same
+ * for any number of parents, and it plans in about 0.5 ms. A UNION ALL of 20 branches took 4 ms
+ * to plan (and 1.4 ms to run), on every run: Kysely's statements are unnamed, so PostgreSQL
+ * plans each afresh. SQLite has no lateral join: a UNION ALL of a branch per parent, which it
+ * prepares once per text (see withPreparedStatements). Past SQLite's 500 terms of a compound
+ * SELECT, a statement per 500 parents, on both stores alike (see readInBatches). Compiled once
+ * per name, cursor length and, on SQLite, number of parents.
  */
 async function pagePerParent(
   db: Kysely<Database>,
+  dialect: Dialect,
   name: string,
   direction: 'asc' | 'desc',
   parentIds: readonly number[],
   window: PageWindow,
-  branch: (parentId: number, window: WindowValues) => SelectQueryBuilder<Database, never, ArticleColumns & { parent_id: number }>,
+  branch: (parentId: ParentId, window: WindowValues) => SelectQueryBuilder<Database, never, ArticleColumns & { parent_id: number }>,
 ): Promise<Map<number, Keyed<Article>[]>> {
   const { after } = window;
+  const cursor = after?.length ?? 'first';
   const rows = await readInBatches([...new Set(parentIds)], (batch) => {
     const n = batch.length;
-    return runCompiled(db, `${name}:${n}:${after?.length ?? 'first'}`, [...batch, window.now, window.limit, ...(after ?? [])], (value, values) => {
+    if (dialect === 'postgres') {
+      return runCompiled(db, `${name}:lateral:${cursor}`, [batch, window.now, window.limit, ...(after ?? [])], (value, values) => {
+        const stand: WindowValues = { now: value(1), limit: value(2), after: after === null ? null : values<KeysetValue>(3, after.length) };
+        const parents = sql<{ parent_id: number }>`unnest(${value(0)}::int[])`.as<'parents'>(sql`parents(parent_id)`);
+        return db
+          .selectFrom(parents)
+          .crossJoinLateral(branch(sql.ref<number>('parents.parent_id'), stand).as('page'))
+          .selectAll('page');
+      });
+    }
+    return runCompiled(db, `${name}:${n}:${cursor}`, [...batch, window.now, window.limit, ...(after ?? [])], (value, values) => {
       const stand: WindowValues = { now: value(n), limit: value(n + 1), after: after === null ? null : values<KeysetValue>(n + 2, after.length) };
       const [first, ...rest] = values<number>(0, n).map((parentId, index) => db.selectFrom(branch(parentId, stand).as(`page${index}`)).selectAll());
       if (first === undefined) throw new Error('a page per parent needs a parent');
@@ -223,9 +244,15 @@ async function pagePerParent(
 }
 
 /** One page of each issue's pieces in running order (publication time, then import order), in one statement. */
-export async function listIssueArticles(db: Kysely<Database>, issueIds: readonly number[], window: PageWindow): Promise<Map<number, Keyed<Article>[]>> {
+export async function listIssueArticles(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  issueIds: readonly number[],
+  window: PageWindow,
+): Promise<Map<number, Keyed<Article>[]>> {
   return pagePerParent(
     db,
+    dialect,
     'issue-articles',
     'asc',
     issueIds,
@@ -248,9 +275,15 @@ const AUTHOR_NEWEST_FIRST: SortKey[] = [
 ];
 
 /** One page of each author's pieces, newest first, in one statement. */
-export async function listAuthorArticles(db: Kysely<Database>, authorIds: readonly number[], window: PageWindow): Promise<Map<number, Keyed<Article>[]>> {
+export async function listAuthorArticles(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  authorIds: readonly number[],
+  window: PageWindow,
+): Promise<Map<number, Keyed<Article>[]>> {
   return pagePerParent(
     db,
+    dialect,
     'author-articles',
     'desc',
     authorIds,

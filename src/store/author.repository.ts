@@ -75,7 +75,18 @@ const byStat = (table: 'stats' | 'authors', column: 'article_count' | 'last_publ
   { expression: sql.ref('authors.id'), direction: 'asc' },
 ];
 
-export async function listAuthors(db: Kysely<Database>, options: PageWindow & { order: AuthorOrder }): Promise<Keyed<Author>[]> {
+/** An author of a list, with their public counts when the list's order read them anyway. */
+export type ListedAuthor = Keyed<Author> & { stats: AuthorStats | null };
+
+type StatsRow = { article_count: number | string; first_published_at: Date | string | null; last_published_at: Date | string | null };
+
+const toAuthorStats = (row: StatsRow): AuthorStats => ({
+  articleCount: Number(row.article_count),
+  firstPublishedAt: toIsoOrNull(row.first_published_at),
+  lastPublishedAt: toIsoOrNull(row.last_published_at),
+});
+
+export async function listAuthors(db: Kysely<Database>, options: PageWindow & { order: AuthorOrder }): Promise<ListedAuthor[]> {
   const { after, limit, now, order } = options;
   if (order === 'NAME_ASC') {
     const rows = await db
@@ -86,16 +97,18 @@ export async function listAuthors(db: Kysely<Database>, options: PageWindow & { 
       .orderBy(orderByKeys(NAME_ASC))
       .limit(limit)
       .execute();
-    return rows.map((row) => ({ node: toAuthor(row), key: [row.sort_name, row.id] }));
+    return rows.map((row) => ({ node: toAuthor(row), key: [row.sort_name, row.id], stats: null }));
   }
   const column = order === 'ARTICLE_COUNT_DESC' ? 'article_count' : 'last_published_at';
   // Kept counts match what the public sees unless a published piece waits for its time; then
-  // (rarely) the order is computed from the bylines instead, so it is exact either way.
+  // (rarely) the order is computed from the bylines instead, so it is exact either way. The row
+  // thus holds the author's public counts, which the list hands on: their fields then cost no
+  // statement of their own.
   const rows = (await hasScheduledArticles(db, now))
     ? await db
         .selectFrom('authors')
         .innerJoin(statsQuery(db, now).as('stats'), 'stats.author_id', 'authors.id')
-        .select([...authorColumns, 'stats.article_count', 'stats.last_published_at'])
+        .select([...authorColumns, 'stats.article_count', 'stats.first_published_at', 'stats.last_published_at'])
         .$if(after !== null, (q) => q.where(keysetAfter(byStat('stats', column), after ?? [])))
         .orderBy(orderByKeys(byStat('stats', column)))
         .limit(limit)
@@ -103,15 +116,16 @@ export async function listAuthors(db: Kysely<Database>, options: PageWindow & { 
     : await runCompiled(db, `authors-by-${column}:${after?.length ?? 'first'}`, [limit, ...(after ?? [])], (value, values) =>
         db
           .selectFrom('authors')
-          .select([...authorColumns, 'authors.article_count', 'authors.last_published_at'])
+          .select([...authorColumns, 'authors.article_count', 'authors.first_published_at', 'authors.last_published_at'])
           .where('authors.article_count', '>', 0)
           .$if(after !== null, (q) => q.where(keysetAfter(byStat('authors', column), values(1, after?.length ?? 0))))
           .orderBy(orderByKeys(byStat('authors', column)))
           .limit(value<number>(0)),
       );
   return rows.map((row) => {
-    const first: string | number = order === 'ARTICLE_COUNT_DESC' ? Number(row.article_count) : (toIsoOrNull(row.last_published_at) ?? '');
-    return { node: toAuthor(row), key: [first, row.id] };
+    const stats = toAuthorStats(row);
+    const first: string | number = order === 'ARTICLE_COUNT_DESC' ? stats.articleCount : (stats.lastPublishedAt ?? '');
+    return { node: toAuthor(row), key: [first, row.id], stats };
   });
 }
 
@@ -130,16 +144,7 @@ export async function findAuthorStats(db: Kysely<Database>, authorIds: readonly 
       statsQuery(db, value(0)).where('bylines.author_id', 'in', values<number>(1, batch.length)),
     ),
   );
-  return new Map(
-    rows.map((row) => [
-      row.author_id,
-      {
-        articleCount: Number(row.article_count),
-        firstPublishedAt: toIsoOrNull(row.first_published_at),
-        lastPublishedAt: toIsoOrNull(row.last_published_at),
-      },
-    ]),
-  );
+  return new Map(rows.map((row) => [row.author_id, toAuthorStats(row)]));
 }
 
 /** The author with this slug, created with this name if new; their id. */
