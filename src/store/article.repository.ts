@@ -235,6 +235,9 @@ async function pagePerParent(
     }
     return runCompiled(db, `${name}:${n}:${cursor}`, [...batch, window.now, window.limit, ...(after ?? [])], (value, values) => {
       const stand: WindowValues = { now: value(n), limit: value(n + 1), after: after === null ? null : values<KeysetValue>(n + 2, after.length) };
+      // One parent (an issue's page, an author's): its branch alone. Wrapped as a union's term,
+      // SQLite copied the page through a subquery: 8 µs of an issue page's 43.
+      if (n === 1) return branch(value<number>(0), stand);
       const [first, ...rest] = values<number>(0, n).map((parentId, index) => db.selectFrom(branch(parentId, stand).as(`page${index}`)).selectAll());
       if (first === undefined) throw new Error('a page per parent needs a parent');
       return rest.reduce((union, next) => union.unionAll(next), first);
