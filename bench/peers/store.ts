@@ -151,7 +151,7 @@ function postgresDriver(url: string): Driver {
   };
 }
 
-const ARTICLE_COLUMNS = `articles.id, articles.slug, articles.headline, articles.standfirst, articles.body,
+const ARTICLE_COLUMNS = `articles.id, articles.slug, articles.headline, articles.standfirst,
   articles.word_count, articles.issue_id, articles.published_at, articles.status, articles.promoted_newsletter_id`;
 const PUBLIC_ARTICLE = `(articles.status = 'published' and articles.published_at <= ?)`;
 const PUBLIC_BYLINE = `(bylines.status = 'published' and bylines.published_at <= ?)`;
