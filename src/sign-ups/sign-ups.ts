@@ -4,7 +4,7 @@ import { type UserError, type UserErrorCode, userError } from '../errors/error-c
 import type { OutboxKind } from '../store/database.ts';
 import type { Newsletter, Subscription } from '../store/model.ts';
 import { findNewsletterBySlug, findNewslettersByIds } from '../store/newsletter.repository.ts';
-import { cancelPendingMessages, enqueueMessage, hasPendingMessage } from '../store/outbox.repository.ts';
+import { cancelPendingMessages, enqueueMessageUnlessPending } from '../store/outbox.repository.ts';
 import type { Store } from '../store/store.ts';
 import {
   findSubscriptionById,
@@ -133,8 +133,7 @@ export async function signUp(services: SignUpServices, request: SignUpRequest): 
       kind = 'already-subscribed';
     }
     // A message still waiting to go out says all there is to say: repeated sign-ups send one.
-    const queued = !(await hasPendingMessage(trx, subscription.id));
-    if (queued) await enqueueMessage(trx, { subscriptionId: subscription.id, kind, now: request.now });
+    const queued = await enqueueMessageUnlessPending(trx, { subscriptionId: subscription.id, kind, now: request.now });
     await recordConsent(trx, {
       subscription_id: subscription.id,
       recorded_at: request.now,

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { runCompiled } from './compiled-statements.ts';
 import type { Database, OutboxKind } from './database.ts';
 
 export interface ClaimedMessage {
@@ -9,22 +10,31 @@ export interface ClaimedMessage {
   subscriptionId: number;
 }
 
-/** Queues a message; call it in the transaction that makes the change the message tells of. */
-export async function enqueueMessage(db: Kysely<Database>, message: { subscriptionId: number; kind: OutboxKind; now: string }): Promise<void> {
-  await db
-    .insertInto('outbox')
-    .values({
-      subscription_id: message.subscriptionId,
-      kind: message.kind,
-      created_at: message.now,
-      next_attempt_at: message.now,
-    })
-    .execute();
-}
-
-export async function hasPendingMessage(db: Kysely<Database>, subscriptionId: number): Promise<boolean> {
-  const row = await db.selectFrom('outbox').select('id').where('subscription_id', '=', subscriptionId).where('status', '=', 'pending').executeTakeFirst();
-  return row !== undefined;
+/**
+ * Queues a message unless one to the sign-up still waits to go out (that one says all there is
+ * to say); whether it queued one. Call it in the transaction that makes the change the message
+ * tells of, after locking the sign-up: the lock keeps the check and the insert together.
+ */
+export async function enqueueMessageUnlessPending(db: Kysely<Database>, message: { subscriptionId: number; kind: OutboxKind; now: string }): Promise<boolean> {
+  const queued = await runCompiled(db, 'enqueue-unless-pending', [message.subscriptionId, message.kind, message.now], (value) =>
+    db
+      .insertInto('outbox')
+      .columns(['subscription_id', 'kind', 'created_at', 'next_attempt_at'])
+      .expression(
+        db
+          .selectNoFrom((eb) => [
+            eb.val(value<number>(0)).as('subscription_id'),
+            eb.val(value<OutboxKind>(1)).as('kind'),
+            eb.val(value<string>(2)).as('created_at'),
+            eb.val(value<string>(2)).as('next_attempt_at'),
+          ])
+          .where(({ exists, not, selectFrom }) =>
+            not(exists(selectFrom('outbox').select('id').where('subscription_id', '=', value<number>(0)).where('status', '=', 'pending'))),
+          ),
+      )
+      .returning('id'),
+  );
+  return queued.length > 0;
 }
 
 /** Cancels the messages not yet sent: after an unsubscribe, no confirmation goes out. */

@@ -1,4 +1,5 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { runCompiled } from './compiled-statements.ts';
 import type { Database, NewConsent, SubscriptionRow, SubscriptionStatus, SubscriptionTokenRow, TokenPurpose } from './database.ts';
 import { readInBatches } from './key-batches.ts';
 import { type Subscription, toIso, toIsoOrNull } from './model.ts';
@@ -37,28 +38,31 @@ async function lockedSubscriptionRow(
 
 /**
  * The reader's subscription to the newsletter, created PENDING if there is none, and locked
- * for the rest of the transaction. The unique (newsletter, e-mail) key makes concurrent sign-ups
- * converge on one row; the lock makes them take turns deciding what to send.
+ * for the rest of the transaction, in one statement. The unique (newsletter, e-mail) key makes
+ * concurrent sign-ups converge on one row; the upsert's no-op update of a row already there
+ * locks it as lockedSubscriptionRow would (PostgreSQL's row lock; SQLite's write lock, which any
+ * write takes), so they take turns deciding what to send. The row comes back whichever way.
  */
 export async function lockOrCreateSubscription(
   db: Kysely<Database>,
   input: { newsletterId: number; email: string; publicId: string; now: string },
 ): Promise<{ subscription: Subscription; created: boolean }> {
-  const inserted = await db
-    .insertInto('subscriptions')
-    .values({
-      public_id: input.publicId,
-      newsletter_id: input.newsletterId,
-      email: input.email,
-      status: 'pending',
-      created_at: input.now,
-    })
-    .onConflict((oc) => oc.columns(['newsletter_id', 'email']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  const row = await lockedSubscriptionRow(db, { newsletterId: input.newsletterId, email: input.email });
+  const [row] = await runCompiled(db, 'lock-or-create-subscription', [input.publicId, input.newsletterId, input.email, input.now], (value) =>
+    db
+      .insertInto('subscriptions')
+      .values({
+        public_id: value<string>(0),
+        newsletter_id: value<number>(1),
+        email: value<string>(2),
+        status: 'pending',
+        created_at: value<string>(3),
+      })
+      .onConflict((oc) => oc.columns(['newsletter_id', 'email']).doUpdateSet({ status: (eb) => eb.ref('subscriptions.status') }))
+      .returningAll(),
+  );
   if (!row) throw new Error(`subscription of newsletter ${input.newsletterId} vanished while signing up`);
-  return { subscription: toSubscription(row), created: inserted !== undefined };
+  // Public ids are random: the row has the one given only if this statement made it.
+  return { subscription: toSubscription(row), created: row.public_id === input.publicId };
 }
 
 export async function lockSubscription(db: Kysely<Database>, id: number): Promise<Subscription | null> {
@@ -155,7 +159,17 @@ export async function revokeConfirmTokens(db: Kysely<Database>, subscriptionId: 
 }
 
 export async function recordConsent(db: Kysely<Database>, consent: NewConsent): Promise<void> {
-  await db.insertInto('consents').values(consent).execute();
+  const { subscription_id, recorded_at, source, wording_version, client_address = null, user_agent = null } = consent;
+  await runCompiled(db, 'record-consent', [subscription_id, recorded_at, source, wording_version, client_address, user_agent], (value) =>
+    db.insertInto('consents').values({
+      subscription_id: value<number>(0),
+      recorded_at: value<string>(1),
+      source: value<string>(2),
+      wording_version: value<string>(3),
+      client_address: value<string | null>(4),
+      user_agent: value<string | null>(5),
+    }),
+  );
 }
 
 export interface SubscriberCounts {
