@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { runCompiled } from './compiled-statements.ts';
 import type { Database, OutboxKind } from './database.ts';
 
 export interface ClaimedMessage {
@@ -11,30 +10,27 @@ export interface ClaimedMessage {
 }
 
 /**
- * Queues a message unless one to the sign-up still waits to go out (that one says all there is
- * to say); whether it queued one. Call it in the transaction that makes the change the message
- * tells of, after locking the sign-up: the lock keeps the check and the insert together.
+ * Queues a message unless one to the sign-up still waits to go out, returning its id if it
+ * queued one: a statement to run after locking the sign-up, so that the check and the insert go
+ * together (see recordSignUp).
  */
-export async function enqueueMessageUnlessPending(db: Kysely<Database>, message: { subscriptionId: number; kind: OutboxKind; now: string }): Promise<boolean> {
-  const queued = await runCompiled(db, 'enqueue-unless-pending', [message.subscriptionId, message.kind, message.now], (value) =>
-    db
-      .insertInto('outbox')
-      .columns(['subscription_id', 'kind', 'created_at', 'next_attempt_at'])
-      .expression(
-        db
-          .selectNoFrom((eb) => [
-            eb.val(value<number>(0)).as('subscription_id'),
-            eb.val(value<OutboxKind>(1)).as('kind'),
-            eb.val(value<string>(2)).as('created_at'),
-            eb.val(value<string>(2)).as('next_attempt_at'),
-          ])
-          .where(({ exists, not, selectFrom }) =>
-            not(exists(selectFrom('outbox').select('id').where('subscription_id', '=', value<number>(0)).where('status', '=', 'pending'))),
-          ),
-      )
-      .returning('id'),
-  );
-  return queued.length > 0;
+export function insertMessageUnlessPending(db: Kysely<Database>, message: { subscriptionId: number; kind: OutboxKind; now: string }) {
+  return db
+    .insertInto('outbox')
+    .columns(['subscription_id', 'kind', 'created_at', 'next_attempt_at'])
+    .expression(
+      db
+        .selectNoFrom((eb) => [
+          eb.val(message.subscriptionId).as('subscription_id'),
+          eb.val(message.kind).as('kind'),
+          eb.val(message.now).as('created_at'),
+          eb.val(message.now).as('next_attempt_at'),
+        ])
+        .where(({ exists, not, selectFrom }) =>
+          not(exists(selectFrom('outbox').select('id').where('subscription_id', '=', message.subscriptionId).where('status', '=', 'pending'))),
+        ),
+    )
+    .returning('id');
 }
 
 /** Cancels the messages not yet sent: after an unsubscribe, no confirmation goes out. */

@@ -1,8 +1,10 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
-import { runCompiled } from './compiled-statements.ts';
-import type { Database, NewConsent, SubscriptionRow, SubscriptionStatus, SubscriptionTokenRow, TokenPurpose } from './database.ts';
+import { runCompiled, type ValueAt } from './compiled-statements.ts';
+import type { Database, NewConsent, OutboxKind, SubscriptionRow, SubscriptionStatus, SubscriptionTokenRow, TokenPurpose } from './database.ts';
 import { readInBatches } from './key-batches.ts';
 import { type Subscription, toIso, toIsoOrNull } from './model.ts';
+import { insertMessageUnlessPending } from './outbox.repository.ts';
+import type { Dialect } from './store.ts';
 
 function toSubscription(row: SubscriptionRow): Subscription {
   return {
@@ -158,18 +160,45 @@ export async function revokeConfirmTokens(db: Kysely<Database>, subscriptionId: 
     .execute();
 }
 
-export async function recordConsent(db: Kysely<Database>, consent: NewConsent): Promise<void> {
+/**
+ * Records a sign-up's consent and queues its message unless one to it still waits to go out
+ * (that one says all there is to say); whether it queued one. Call it in the transaction that
+ * locked the sign-up. On PostgreSQL one statement, both inserts in a WITH: a round trip costs a
+ * sign-up more than either insert. SQLite allows no writes in a WITH: two statements there.
+ */
+export async function recordSignUp(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  consent: Omit<NewConsent, 'id'>,
+  message: { kind: OutboxKind; now: string },
+): Promise<boolean> {
   const { subscription_id, recorded_at, source, wording_version, client_address = null, user_agent = null } = consent;
-  await runCompiled(db, 'record-consent', [subscription_id, recorded_at, source, wording_version, client_address, user_agent], (value) =>
-    db.insertInto('consents').values({
+  const values = [subscription_id, message.kind, message.now, recorded_at, source, wording_version, client_address, user_agent];
+  const build = (value: ValueAt) => ({
+    consent: db.insertInto('consents').values({
       subscription_id: value<number>(0),
-      recorded_at: value<string>(1),
-      source: value<string>(2),
-      wording_version: value<string>(3),
-      client_address: value<string | null>(4),
-      user_agent: value<string | null>(5),
+      recorded_at: value<string>(3),
+      source: value<string>(4),
+      wording_version: value<string>(5),
+      client_address: value<string | null>(6),
+      user_agent: value<string | null>(7),
     }),
-  );
+    message: insertMessageUnlessPending(db, { subscriptionId: value<number>(0), kind: value<OutboxKind>(1), now: value<string>(2) }),
+  });
+  if (dialect === 'postgres') {
+    const queued = await runCompiled(db, 'record-sign-up', values, (value) => {
+      const { consent, message } = build(value);
+      return db
+        .with('consent', () => consent)
+        .with('queued', () => message)
+        .selectFrom('queued')
+        .select('id');
+    });
+    return queued.length > 0;
+  }
+  await runCompiled(db, 'record-consent', values, (value) => build(value).consent);
+  const queued = await runCompiled(db, 'queue-message-unless-pending', values, (value) => build(value).message);
+  return queued.length > 0;
 }
 
 export interface SubscriberCounts {
