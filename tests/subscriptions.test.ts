@@ -139,6 +139,13 @@ describe('signing up to a newsletter', () => {
     expect(queued).toEqual([expect.objectContaining({ kind: 'confirm', status: 'pending' })]);
   });
 
+  it('signs a new address up with one read and a transaction of three statements (two on PostgreSQL)', async () => {
+    // The newsletter's read, then BEGIN, the sign-up's upsert, the consent and the message
+    // (one statement on PostgreSQL), COMMIT: what a sign-up costs is mostly its statements.
+    const statements = await app.statementsFor(() => subscribe('counted@example.org'));
+    expect(statements).toBe(app.store.dialect === 'postgres' ? 5 : 6);
+  });
+
   it('records the default source and consent wording when the form names none', async () => {
     await subscribe('defaults@example.org');
     const stored = await row('defaults@example.org');

@@ -4,14 +4,14 @@ import { type UserError, type UserErrorCode, userError } from '../errors/error-c
 import type { OutboxKind } from '../store/database.ts';
 import type { Newsletter, Subscription } from '../store/model.ts';
 import { findNewsletterBySlug, findNewslettersByIds } from '../store/newsletter.repository.ts';
-import { cancelPendingMessages, enqueueMessage, hasPendingMessage } from '../store/outbox.repository.ts';
+import { cancelPendingMessages } from '../store/outbox.repository.ts';
 import type { Store } from '../store/store.ts';
 import {
   findSubscriptionById,
   findToken,
   lockOrCreateSubscription,
   lockSubscription,
-  recordConsent,
+  recordSignUp,
   revokeConfirmTokens,
   setSubscriptionStatus,
   spendToken,
@@ -133,16 +133,19 @@ export async function signUp(services: SignUpServices, request: SignUpRequest): 
       kind = 'already-subscribed';
     }
     // A message still waiting to go out says all there is to say: repeated sign-ups send one.
-    const queued = !(await hasPendingMessage(trx, subscription.id));
-    if (queued) await enqueueMessage(trx, { subscriptionId: subscription.id, kind, now: request.now });
-    await recordConsent(trx, {
-      subscription_id: subscription.id,
-      recorded_at: request.now,
-      source: source ?? 'api',
-      wording_version: consentVersion ?? config.consentVersion,
-      client_address: request.clientAddress,
-      user_agent: request.userAgent?.slice(0, 500) ?? null,
-    });
+    const queued = await recordSignUp(
+      trx,
+      store.dialect,
+      {
+        subscription_id: subscription.id,
+        recorded_at: request.now,
+        source: source ?? 'api',
+        wording_version: consentVersion ?? config.consentVersion,
+        client_address: request.clientAddress,
+        user_agent: request.userAgent?.slice(0, 500) ?? null,
+      },
+      { kind, now: request.now },
+    );
     return { publicId: subscription.publicId, queued };
   });
   if (queued) services.onMessageQueued();

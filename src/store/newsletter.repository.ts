@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { isPublic } from './article.repository.ts';
+import { runCompiled } from './compiled-statements.ts';
 import type { Database } from './database.ts';
 import { readInBatches } from './key-batches.ts';
 import type { Newsletter } from './model.ts';
@@ -57,12 +58,15 @@ export async function findNewslettersBySlugs(db: Kysely<Database>, slugs: readon
 export async function findNewsletterBySlug(db: Kysely<Database>, slug: string, publicAt?: string): Promise<Newsletter | null> {
   // NUL names nothing, and PostgreSQL refuses it in text.
   if (slug.includes('\u0000')) return null;
-  const row = await db
-    .selectFrom('newsletters')
-    .select(newsletterColumns)
-    .where('newsletters.slug', '=', slug)
-    .$if(publicAt !== undefined, (q) => q.where(isPublicNewsletter(publicAt ?? '')))
-    .executeTakeFirst();
+  const publicOnly = publicAt !== undefined;
+  // Every sign-up starts here: compiled once, as the loaders' reads are (see runCompiled).
+  const [row] = await runCompiled(db, `newsletter-by-slug:${publicOnly}`, [slug, publicAt], (value) =>
+    db
+      .selectFrom('newsletters')
+      .select(newsletterColumns)
+      .where('newsletters.slug', '=', value<string>(0))
+      .$if(publicOnly, (q) => q.where(isPublicNewsletter(value<string>(1)))),
+  );
   return row ?? null;
 }
 

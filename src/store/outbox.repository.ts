@@ -9,22 +9,28 @@ export interface ClaimedMessage {
   subscriptionId: number;
 }
 
-/** Queues a message; call it in the transaction that makes the change the message tells of. */
-export async function enqueueMessage(db: Kysely<Database>, message: { subscriptionId: number; kind: OutboxKind; now: string }): Promise<void> {
-  await db
+/**
+ * Queues a message unless one to the sign-up still waits to go out, returning its id if it
+ * queued one: a statement to run after locking the sign-up, so that the check and the insert go
+ * together (see recordSignUp).
+ */
+export function insertMessageUnlessPending(db: Kysely<Database>, message: { subscriptionId: number; kind: OutboxKind; now: string }) {
+  return db
     .insertInto('outbox')
-    .values({
-      subscription_id: message.subscriptionId,
-      kind: message.kind,
-      created_at: message.now,
-      next_attempt_at: message.now,
-    })
-    .execute();
-}
-
-export async function hasPendingMessage(db: Kysely<Database>, subscriptionId: number): Promise<boolean> {
-  const row = await db.selectFrom('outbox').select('id').where('subscription_id', '=', subscriptionId).where('status', '=', 'pending').executeTakeFirst();
-  return row !== undefined;
+    .columns(['subscription_id', 'kind', 'created_at', 'next_attempt_at'])
+    .expression(
+      db
+        .selectNoFrom((eb) => [
+          eb.val(message.subscriptionId).as('subscription_id'),
+          eb.val(message.kind).as('kind'),
+          eb.val(message.now).as('created_at'),
+          eb.val(message.now).as('next_attempt_at'),
+        ])
+        .where(({ exists, not, selectFrom }) =>
+          not(exists(selectFrom('outbox').select('id').where('subscription_id', '=', message.subscriptionId).where('status', '=', 'pending'))),
+        ),
+    )
+    .returning('id');
 }
 
 /** Cancels the messages not yet sent: after an unsubscribe, no confirmation goes out. */

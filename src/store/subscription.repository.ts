@@ -1,7 +1,10 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
-import type { Database, NewConsent, SubscriptionRow, SubscriptionStatus, SubscriptionTokenRow, TokenPurpose } from './database.ts';
+import { runCompiled, type ValueAt } from './compiled-statements.ts';
+import type { Database, NewConsent, OutboxKind, SubscriptionRow, SubscriptionStatus, SubscriptionTokenRow, TokenPurpose } from './database.ts';
 import { readInBatches } from './key-batches.ts';
 import { type Subscription, toIso, toIsoOrNull } from './model.ts';
+import { insertMessageUnlessPending } from './outbox.repository.ts';
+import type { Dialect } from './store.ts';
 
 function toSubscription(row: SubscriptionRow): Subscription {
   return {
@@ -37,28 +40,31 @@ async function lockedSubscriptionRow(
 
 /**
  * The reader's subscription to the newsletter, created PENDING if there is none, and locked
- * for the rest of the transaction. The unique (newsletter, e-mail) key makes concurrent sign-ups
- * converge on one row; the lock makes them take turns deciding what to send.
+ * for the rest of the transaction, in one statement. The unique (newsletter, e-mail) key makes
+ * concurrent sign-ups converge on one row; the upsert's no-op update of a row already there
+ * locks it as lockedSubscriptionRow would (PostgreSQL's row lock; SQLite's write lock, which any
+ * write takes), so they take turns deciding what to send. The row comes back whichever way.
  */
 export async function lockOrCreateSubscription(
   db: Kysely<Database>,
   input: { newsletterId: number; email: string; publicId: string; now: string },
 ): Promise<{ subscription: Subscription; created: boolean }> {
-  const inserted = await db
-    .insertInto('subscriptions')
-    .values({
-      public_id: input.publicId,
-      newsletter_id: input.newsletterId,
-      email: input.email,
-      status: 'pending',
-      created_at: input.now,
-    })
-    .onConflict((oc) => oc.columns(['newsletter_id', 'email']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  const row = await lockedSubscriptionRow(db, { newsletterId: input.newsletterId, email: input.email });
+  const [row] = await runCompiled(db, 'lock-or-create-subscription', [input.publicId, input.newsletterId, input.email, input.now], (value) =>
+    db
+      .insertInto('subscriptions')
+      .values({
+        public_id: value<string>(0),
+        newsletter_id: value<number>(1),
+        email: value<string>(2),
+        status: 'pending',
+        created_at: value<string>(3),
+      })
+      .onConflict((oc) => oc.columns(['newsletter_id', 'email']).doUpdateSet({ status: (eb) => eb.ref('subscriptions.status') }))
+      .returningAll(),
+  );
   if (!row) throw new Error(`subscription of newsletter ${input.newsletterId} vanished while signing up`);
-  return { subscription: toSubscription(row), created: inserted !== undefined };
+  // Public ids are random: the row has the one given only if this statement made it.
+  return { subscription: toSubscription(row), created: row.public_id === input.publicId };
 }
 
 export async function lockSubscription(db: Kysely<Database>, id: number): Promise<Subscription | null> {
@@ -154,8 +160,45 @@ export async function revokeConfirmTokens(db: Kysely<Database>, subscriptionId: 
     .execute();
 }
 
-export async function recordConsent(db: Kysely<Database>, consent: NewConsent): Promise<void> {
-  await db.insertInto('consents').values(consent).execute();
+/**
+ * Records a sign-up's consent and queues its message unless one to it still waits to go out
+ * (that one says all there is to say); whether it queued one. Call it in the transaction that
+ * locked the sign-up. On PostgreSQL one statement, both inserts in a WITH: a round trip costs a
+ * sign-up more than either insert. SQLite allows no writes in a WITH: two statements there.
+ */
+export async function recordSignUp(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  consent: Omit<NewConsent, 'id'>,
+  message: { kind: OutboxKind; now: string },
+): Promise<boolean> {
+  const { subscription_id, recorded_at, source, wording_version, client_address = null, user_agent = null } = consent;
+  const values = [subscription_id, message.kind, message.now, recorded_at, source, wording_version, client_address, user_agent];
+  const build = (value: ValueAt) => ({
+    consent: db.insertInto('consents').values({
+      subscription_id: value<number>(0),
+      recorded_at: value<string>(3),
+      source: value<string>(4),
+      wording_version: value<string>(5),
+      client_address: value<string | null>(6),
+      user_agent: value<string | null>(7),
+    }),
+    message: insertMessageUnlessPending(db, { subscriptionId: value<number>(0), kind: value<OutboxKind>(1), now: value<string>(2) }),
+  });
+  if (dialect === 'postgres') {
+    const queued = await runCompiled(db, 'record-sign-up', values, (value) => {
+      const { consent, message } = build(value);
+      return db
+        .with('consent', () => consent)
+        .with('queued', () => message)
+        .selectFrom('queued')
+        .select('id');
+    });
+    return queued.length > 0;
+  }
+  await runCompiled(db, 'record-consent', values, (value) => build(value).consent);
+  const queued = await runCompiled(db, 'queue-message-unless-pending', values, (value) => build(value).message);
+  return queued.length > 0;
 }
 
 export interface SubscriberCounts {
