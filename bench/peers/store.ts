@@ -53,8 +53,8 @@ interface Driver {
   all(sql: string, params: readonly unknown[]): Promise<Row[]>;
   /** Runs `work` in one transaction; the statements it sends go through `query`. */
   transaction<T>(work: (query: (sql: string, params: readonly unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
-  /** SQL that takes the sign-up's row lock, as Masthead's lockedSubscriptionRow does. */
-  readonly lockWithUpdate: boolean;
+  /** Whether a WITH may hold inserts (PostgreSQL), as Masthead's recordSignUp sends them. */
+  readonly writesInWith: boolean;
   /** Pages per parent as one lateral join over the parents' ids (PostgreSQL), not a UNION ALL of a branch each. */
   readonly lateralPages: boolean;
   close(): Promise<void>;
@@ -103,7 +103,7 @@ function sqliteDriver(file: string): Driver {
       queue = next.catch(() => {});
       return next;
     },
-    lockWithUpdate: true,
+    writesInWith: false,
     lateralPages: false,
     close: async () => {
       db.close();
@@ -145,7 +145,7 @@ function postgresDriver(url: string): Driver {
         client.release();
       }
     },
-    lockWithUpdate: false,
+    writesInWith: true,
     lateralPages: true,
     close: () => pool.end(),
   };
@@ -311,7 +311,8 @@ export class PeerStore {
 
   /**
    * Masthead's sign-up transaction, statement for statement: the sign-up created or found and
-   * locked, a message queued unless one waits already, a consent record.
+   * locked by one upsert that returns its row, then a consent record and a message queued unless
+   * one waits already (on PostgreSQL both in one statement, SQLite allowing no writes in a WITH).
    */
   async signUp(request: SignUpRequest): Promise<void> {
     const { newsletterId, email, now } = request;
@@ -321,16 +322,10 @@ export class PeerStore {
         this.statements++;
         return query(sql, params);
       };
-      await send(
-        `insert into subscriptions (public_id, newsletter_id, email, status, created_at) values (?, ?, ?, ?, ?) on conflict (newsletter_id, email) do nothing returning id`,
-        [randomBytes(16).toString('hex'), newsletterId, email, 'pending', now],
-      );
-      if (this.#driver.lockWithUpdate) {
-        await send(`update subscriptions set status = status where newsletter_id = ? and email = ?`, [newsletterId, email]);
-      }
       const [subscription] = await send(
-        `select * from subscriptions where newsletter_id = ? and email = ?${this.#driver.lockWithUpdate ? '' : ' for update'}`,
-        [newsletterId, email],
+        `insert into subscriptions (public_id, newsletter_id, email, status, created_at) values (?, ?, ?, ?, ?)
+         on conflict (newsletter_id, email) do update set status = subscriptions.status returning *`,
+        [randomBytes(16).toString('hex'), newsletterId, email, 'pending', now],
       );
       if (!subscription) throw new Error(`subscription of newsletter ${newsletterId} vanished while signing up`);
       let kind = 'confirm';
@@ -339,18 +334,17 @@ export class PeerStore {
       } else if (subscription.status === 'active') {
         kind = 'already-subscribed';
       }
-      const pending = await send(`select id from outbox where subscription_id = ? and status = ?`, [subscription.id, 'pending']);
-      if (pending.length === 0) {
-        await send(`insert into outbox (subscription_id, kind, created_at, next_attempt_at) values (?, ?, ?, ?)`, [subscription.id, kind, now, now]);
+      const consent = `insert into consents (subscription_id, recorded_at, source, wording_version, client_address, user_agent) values (?, ?, ?, ?, ?, ?)`;
+      const consentValues = [subscription.id, now, 'api', '1', request.clientAddress, request.userAgent?.slice(0, 500) ?? null];
+      const message = `insert into outbox (subscription_id, kind, created_at, next_attempt_at)
+         select ?, ?, ?, ? where not exists (select id from outbox where subscription_id = ? and status = 'pending') returning id`;
+      const messageValues = [subscription.id, kind, now, now, subscription.id];
+      if (this.#driver.writesInWith) {
+        await send(`with consent as (${consent}), queued as (${message}) select id from queued`, [...consentValues, ...messageValues]);
+      } else {
+        await send(consent, consentValues);
+        await send(message, messageValues);
       }
-      await send(`insert into consents (subscription_id, recorded_at, source, wording_version, client_address, user_agent) values (?, ?, ?, ?, ?, ?)`, [
-        subscription.id,
-        now,
-        'api',
-        '1',
-        request.clientAddress,
-        request.userAgent?.slice(0, 500) ?? null,
-      ]);
     });
   }
 }
