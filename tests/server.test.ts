@@ -107,6 +107,43 @@ describe('the server as a user runs it', () => {
     expect(text).toMatch(/^graphql_yoga_http_duration_count\{method="POST",route="\/graphql",statusCode="200"\} \d+$/m);
   });
 
+  it('puts an id on every kind of answer: computed, kept, refused, not modified, and those Yoga writes', async () => {
+    const url = `${server.url}/graphql`;
+    const get = `${url}?query=${encodeURIComponent('{ latestIssue { number } }')}`;
+    const first = await fetch(get);
+    const etag = first.headers.get('etag') ?? '';
+    const answers: Array<[string, Response]> = [
+      ['a computed GET', first],
+      ['a kept answer', await fetch(get)],
+      ['a 304', await fetch(get, { headers: { 'if-none-match': etag } })],
+      ['a computed POST', await post(JSON.stringify({ query: '{ __typename }' }))],
+      ['malformed JSON', await post('{"query":')],
+      ['a body past the limit', await post(JSON.stringify({ query: `{ __typename }${' '.repeat(2 * 1024 * 1024)}` }))],
+      ['an unknown content type', await post('{ __typename }', { 'content-type': 'text/plain' })],
+      ['a batch', await post(JSON.stringify([{ query: '{ __typename }' }]))],
+      ['GraphiQL', await fetch(url, { headers: { accept: 'text/html' } })],
+      ['health', await fetch(`${server.url}/healthz`)],
+      ['an unknown path', await fetch(`${server.url}/nowhere`)],
+    ];
+    expect(answers.map(([kind, response]) => [kind, response.status])).toEqual([
+      ['a computed GET', 200],
+      ['a kept answer', 200],
+      ['a 304', 304],
+      ['a computed POST', 200],
+      ['malformed JSON', 400],
+      ['a body past the limit', 413],
+      ['an unknown content type', 415],
+      ['a batch', 200],
+      ['GraphiQL', 200],
+      ['health', 200],
+      ['an unknown path', 404],
+    ]);
+    const ids = answers.map(([kind, response]) => `${kind}: ${response.headers.get('x-request-id')}`);
+    for (const id of ids) expect(id).toMatch(/: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids.map((id) => id.split(': ')[1])).size).toBe(ids.length);
+    await Promise.all(answers.map(([, response]) => response.body?.cancel()));
+  });
+
   it('names PORT when the port is taken', { timeout: 90_000 }, async () => {
     const taken = createNetServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
