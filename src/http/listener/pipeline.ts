@@ -107,6 +107,8 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
 const REQUEST_ID = 'x-request-id';
 /** The id `request` gave each answer, until a path writes it (see identify). */
 const requestIds = new WeakMap<ServerResponse, string>();
+/** The body's length of the answers written with a header list, which `getHeader` does not see. */
+const bodyLengths = new WeakMap<ServerResponse, number>();
 
 /**
  * Sets the answer's X-Request-Id header, for every path but the two that write a JSON answer
@@ -296,6 +298,7 @@ export function createPipeline({
       metrics.graphqlRequests.inc();
       const headers = withRequestId(res, found.headers);
       if (req.method === 'GET' && notModified(req, res, headers)) return;
+      bodyLengths.set(res, found.body.length);
       res.writeHead(found.status, headers).end(found.body);
       return;
     }
@@ -387,6 +390,7 @@ export function createPipeline({
     if (miss?.cacheable && !miss.refused && status === 200) miss.keep({ status, headers: written, body: bytes });
     const sent = withRequestId(res, written);
     if (headers.etag !== undefined && notModified(req, res, sent)) return;
+    bodyLengths.set(res, bytes.length);
     res.writeHead(status, sent).end(bytes);
   };
 
@@ -421,7 +425,8 @@ export function createPipeline({
       const status = res.headersSent ? res.statusCode : 0;
       metrics.observeHttp(req.method ?? '', routeLabel(path), status, ms);
       // The path only: a GET's query string may hold what a reader typed.
-      accessLog.info({ requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: res.getHeader('content-length') ?? null }, 'request');
+      const length = res.getHeader('content-length') ?? bodyLengths.get(res);
+      accessLog.info({ requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: length === undefined ? null : Number(length) }, 'request');
     });
     if (tracing === null) requestScope.run({ requestId }, route, req, res);
     else tracing.request(req, res, routeLabel(pathOf(req)), () => requestScope.run({ requestId }, route, req, res));
