@@ -426,7 +426,10 @@ export function createPipeline({
       metrics.observeHttp(req.method ?? '', routeLabel(path), status, ms);
       // The path only: a GET's query string may hold what a reader typed.
       const length = res.getHeader('content-length') ?? bodyLengths.get(res);
-      accessLog.info({ requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: length === undefined ? null : Number(length) }, 'request');
+      accessLog.info(
+        { requestId, method: req.method, path, status, ms: Math.round(ms * 10) / 10, bytes: length === undefined ? null : Number(length) },
+        'request',
+      );
     });
     if (tracing === null) requestScope.run({ requestId }, route, req, res);
     else tracing.request(req, res, routeLabel(pathOf(req)), () => requestScope.run({ requestId }, route, req, res));
