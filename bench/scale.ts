@@ -8,7 +8,6 @@
 // PostgreSQL is reached at MASTHEAD_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 // the benchmark creates and drops its own database, as the tests do. Results go to stdout as a markdown table.
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
 import { type Config, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { Metrics } from '../src/metrics.ts';
@@ -51,7 +50,6 @@ async function benchStore(dialect: string) {
       }
     });
     const seedSeconds = (performance.now() - started) / 1000;
-    if (dialect === 'postgres') await sql`vacuum analyze`.execute(store.db);
 
     const config: Config = { ...loadConfig({}), store: location, demoContent: false, statementTimeoutMs: 60_000 };
     const yoga = createMastheadYoga({ store, config, metrics, logger: createLogger({ level: 'error' }) });
