@@ -7,7 +7,7 @@ import { Metrics } from '../src/metrics.ts';
 import { seedCorpus } from '../src/seed/seed.ts';
 import { findIssuesByNumbers, listIssues } from '../src/store/issue.repository.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
-import { DEFAULT_STORE_OPTIONS, openStore } from '../src/store/store.ts';
+import { DEFAULT_STORE_OPTIONS, openStore, type Store } from '../src/store/store.ts';
 import { createThrowawayStore, testDialect } from './support/store.ts';
 
 // Every statement that the canonical queries send is explained by the store itself; a full
@@ -151,12 +151,22 @@ describe('the canonical access paths read indexes, not whole tables', () => {
 // parent's plan took longer than its run. Compiled statements are named, so each connection
 // prepares them once.
 describe.runIf(testDialect === 'postgres')('compiled statements on PostgreSQL', () => {
-  it('are prepared once on a connection and run again by name, with the values of each run', async () => {
+  /** A small seeded store on one connection, so that what a connection keeps is seen. */
+  async function withSeededStore(work: (store: Store) => Promise<void>): Promise<void> {
     const throwaway = await createThrowawayStore();
     const store = openStore(throwaway.location, new Metrics(), { ...DEFAULT_STORE_OPTIONS, poolSize: 1 });
     try {
       await migrateToLatest(store);
       await seedCorpus(store, { issues: 2, authors: 2, articles: 6, seed: 1 });
+      await work(store);
+    } finally {
+      await store.close();
+      await throwaway.drop();
+    }
+  }
+
+  it('are prepared once on a connection and run again by name, with the values of each run', async () => {
+    await withSeededStore(async (store) => {
       const now = new Date().toISOString();
       const numbers = (await listIssues(store.db, { now, limit: 2, after: null })).map((issue) => issue.node.number);
       expect(numbers).toHaveLength(2);
@@ -167,22 +177,15 @@ describe.runIf(testDialect === 'postgres')('compiled statements on PostgreSQL', 
       const named = rows.filter((row) => row.statement.includes('"issues"'));
       expect(named).toHaveLength(1);
       expect(named[0]?.name).toMatch(/^masthead_\d+$/);
-    } finally {
-      await store.close();
-      await throwaway.drop();
-    }
+    });
   });
 
   // A plan kept on a connection (a named statement's generic plan; a foreign-key check's) is made
-  // for the table as the statistics describe it. Had the seed analysed the tables it leaves
-  // empty, they would be described as empty for good (where autovacuum is off), and every
+  // for the table as the statistics describe it. Had the seed vacuumed or analysed the tables it
+  // leaves empty, they would be described as empty for good (where autovacuum is off), and every
   // sign-up would read every sign-up and every queued message.
   it('kept for the tables a seed leaves empty, read those tables by their keys', async () => {
-    const throwaway = await createThrowawayStore();
-    const store = openStore(throwaway.location, new Metrics(), { ...DEFAULT_STORE_OPTIONS, poolSize: 1 });
-    try {
-      await migrateToLatest(store);
-      await seedCorpus(store, { issues: 2, authors: 2, articles: 6, seed: 1 });
+    await withSeededStore(async (store) => {
       const kept = {
         // What PostgreSQL runs to check a consent's or a message's sign-up.
         'a foreign-key check': 'select 1 from only subscriptions x where id = $1 for key share of x',
@@ -209,9 +212,6 @@ describe.runIf(testDialect === 'postgres')('compiled statements on PostgreSQL', 
         'a foreign-key check': ['Index Scan'],
         'the pending-message check': ['Index Scan'],
       });
-    } finally {
-      await store.close();
-      await throwaway.drop();
-    }
+    });
   });
 });
