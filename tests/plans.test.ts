@@ -38,6 +38,23 @@ async function statementsOf(run: () => Promise<unknown>): Promise<CompiledQuery[
   }
 }
 
+/** A node of a PostgreSQL plan, as `explain (format json)` gives it. */
+type PlanNode = Record<string, unknown>;
+/** A row of `explain (format json)`. */
+type ExplainRow = { 'QUERY PLAN': Array<{ Plan: PlanNode }> };
+
+/** Every node of a PostgreSQL plan, from `explain (format json)`'s rows. */
+function planNodes(rows: readonly ExplainRow[]): PlanNode[] {
+  const nodes: PlanNode[] = [];
+  const walk = (node: PlanNode) => {
+    nodes.push(node);
+    for (const child of (node.Plans as PlanNode[] | undefined) ?? []) walk(child);
+  };
+  const root = rows[0]?.['QUERY PLAN'][0];
+  if (root) walk(root.Plan);
+  return nodes;
+}
+
 async function fullScans(db: Kysely<Database>, query: CompiledQuery): Promise<string[]> {
   if (testDialect === 'sqlite') {
     const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
@@ -45,33 +62,20 @@ async function fullScans(db: Kysely<Database>, query: CompiledQuery): Promise<st
   }
   return db.transaction().execute(async (trx) => {
     await sql`set local enable_seqscan = off`.execute(trx);
-    const plan = await trx.executeQuery<{ 'QUERY PLAN': unknown }>(CompiledQuery.raw(`explain (format json) ${query.sql}`, [...query.parameters]));
-    const scans: string[] = [];
-    const walk = (node: Record<string, unknown>) => {
-      if (node['Node Type'] === 'Seq Scan' && LARGE_TABLES.includes(String(node['Relation Name']))) {
-        scans.push(`Seq Scan on ${String(node['Relation Name'])}`);
-      }
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-    };
-    const [root] = (plan.rows[0]?.['QUERY PLAN'] ?? []) as Array<{ Plan: Record<string, unknown> }>;
-    if (root) walk(root.Plan);
-    return scans;
+    const plan = await trx.executeQuery<ExplainRow>(CompiledQuery.raw(`explain (format json) ${query.sql}`, [...query.parameters]));
+    return planNodes(plan.rows)
+      .filter((node) => node['Node Type'] === 'Seq Scan' && LARGE_TABLES.includes(String(node['Relation Name'])))
+      .map((node) => `Seq Scan on ${String(node['Relation Name'])}`);
   });
 }
 
 /** PostgreSQL only: how many rows the executed plan read and threw away (filters, not index bounds). */
 async function rowsDiscarded(db: Kysely<Database>, query: CompiledQuery): Promise<number> {
-  const plan = await db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>(
-    CompiledQuery.raw(`explain (analyze, format json) ${query.sql}`, [...query.parameters]),
+  const plan = await db.executeQuery<ExplainRow>(CompiledQuery.raw(`explain (analyze, format json) ${query.sql}`, [...query.parameters]));
+  return planNodes(plan.rows).reduce(
+    (discarded, node) => discarded + Number(node['Rows Removed by Filter'] ?? 0) + Number(node['Rows Removed by Index Recheck'] ?? 0),
+    0,
   );
-  let discarded = 0;
-  const walk = (node: Record<string, unknown>) => {
-    discarded += Number(node['Rows Removed by Filter'] ?? 0) + Number(node['Rows Removed by Index Recheck'] ?? 0);
-    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-  };
-  const root = plan.rows[0]?.['QUERY PLAN'][0];
-  if (root) walk(root.Plan);
-  return discarded;
 }
 
 async function expectIndexBacked(run: () => Promise<{ errors?: unknown }>) {
@@ -196,15 +200,11 @@ describe.runIf(testDialect === 'postgres')('compiled statements on PostgreSQL', 
         const found: Record<string, string[]> = {};
         for (const [name, statement] of Object.entries(kept)) {
           await sql.raw(`prepare kept_plan as ${statement}`).execute(trx);
-          const plan = await sql<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>`explain (format json) execute kept_plan(1)`.execute(trx);
+          const plan = await sql<ExplainRow>`explain (format json) execute kept_plan(1)`.execute(trx);
           await sql`deallocate kept_plan`.execute(trx);
-          const nodes: string[] = [];
-          const walk = (node: Record<string, unknown>) => {
-            if (node['Relation Name']) nodes.push(String(node['Node Type']));
-            for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-          };
-          walk(plan.rows[0]!['QUERY PLAN'][0]!.Plan);
-          found[name] = nodes;
+          found[name] = planNodes(plan.rows)
+            .filter((node) => node['Relation Name'] !== undefined)
+            .map((node) => String(node['Node Type']));
         }
         return found;
       });
